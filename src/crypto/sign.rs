@@ -1,0 +1,154 @@
+//! Ed25519 (RFC 8032) with strict verification: non-canonical encodings and small-order keys
+//! or `R` components are refused (ed25519-dalek's `verify_strict`).
+
+use ed25519_dalek::Signer;
+use zeroize::Zeroize;
+
+use crate::crypto::random;
+use crate::error::{Error, Result};
+use crate::limits::{PUBLIC_KEY_LEN, SECRET_KEY_LEN, SIGNATURE_LEN};
+
+/// An Ed25519 signing key (the 32-byte seed form); zeroized on drop by ed25519-dalek (feature `zeroize`).
+#[derive(Clone)]
+pub struct SigningKey(ed25519_dalek::SigningKey);
+
+/// An Ed25519 public key that decoded to a point that is not of small order.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct VerifyingKey(ed25519_dalek::VerifyingKey);
+
+/// An Ed25519 signature.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Signature(pub [u8; SIGNATURE_LEN]);
+
+impl core::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "SigningKey(public: {:?})", self.verifying_key())
+    }
+}
+
+impl core::fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "VerifyingKey({})", hex(&self.to_bytes()))
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl SigningKey {
+    /// A fresh key from the OS random number generator.
+    pub fn generate() -> Result<Self> {
+        let mut seed: [u8; SECRET_KEY_LEN] = random::array()?;
+        let key = Self::from_seed(&seed);
+        seed.zeroize();
+        Ok(key)
+    }
+
+    /// The key for a 32-byte seed (deterministic).
+    pub fn from_seed(seed: &[u8; SECRET_KEY_LEN]) -> Self {
+        SigningKey(ed25519_dalek::SigningKey::from_bytes(seed))
+    }
+
+    /// The 32-byte seed (secret).
+    pub fn to_seed(&self) -> [u8; SECRET_KEY_LEN] {
+        self.0.to_bytes()
+    }
+
+    /// The public key.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        VerifyingKey(self.0.verifying_key())
+    }
+
+    /// Signs `msg`.
+    pub fn sign(&self, msg: &[u8]) -> Signature {
+        Signature(self.0.sign(msg).to_bytes())
+    }
+
+    /// The X25519 secret scalar bytes that match this key's Montgomery form (RFC 8032 expanded
+    /// secret, first half). Used for the identity DH key; see docs/PROTOCOL.md.
+    pub(crate) fn to_x25519_secret_bytes(&self) -> [u8; 32] {
+        self.0.to_scalar_bytes()
+    }
+}
+
+impl VerifyingKey {
+    /// Decodes a public key. Refuses encodings that do not decompress (`BadEnvelope`)
+    /// and points of small order (`WeakKey`).
+    pub fn from_bytes(bytes: &[u8; PUBLIC_KEY_LEN]) -> Result<Self> {
+        let key = ed25519_dalek::VerifyingKey::from_bytes(bytes).map_err(|_| Error::BadEnvelope)?;
+        if key.is_weak() {
+            return Err(Error::WeakKey);
+        }
+        Ok(VerifyingKey(key))
+    }
+
+    /// The 32-byte encoding.
+    pub fn to_bytes(&self) -> [u8; PUBLIC_KEY_LEN] {
+        self.0.to_bytes()
+    }
+
+    /// Strict verification of `sig` over `msg`.
+    pub fn verify(&self, msg: &[u8], sig: &Signature) -> Result<()> {
+        let sig = ed25519_dalek::Signature::from_bytes(&sig.0);
+        self.0.verify_strict(msg, &sig).map_err(|_| Error::BadSignature)
+    }
+
+    /// The X25519 public key of the same point (birational map to Montgomery form).
+    pub(crate) fn to_x25519_public_bytes(&self) -> [u8; 32] {
+        self.0.to_montgomery().to_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    }
+
+    #[test]
+    fn rfc8032_test_1() {
+        let seed: [u8; 32] = unhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60").try_into().unwrap();
+        let sk = SigningKey::from_seed(&seed);
+        assert_eq!(
+            sk.verifying_key().to_bytes().to_vec(),
+            unhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+        );
+        let sig = sk.sign(b"");
+        assert_eq!(
+            sig.0.to_vec(),
+            unhex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+        );
+        sk.verifying_key().verify(b"", &sig).unwrap();
+    }
+
+    #[test]
+    fn tampered_message_or_signature_is_refused() {
+        let sk = SigningKey::generate().unwrap();
+        let sig = sk.sign(b"msg");
+        let vk = sk.verifying_key();
+        assert_eq!(vk.verify(b"msG", &sig), Err(Error::BadSignature));
+        for i in 0..64 * 8 {
+            let mut s = sig;
+            s.0[i / 8] ^= 1 << (i % 8);
+            assert_eq!(vk.verify(b"msg", &s), Err(Error::BadSignature), "bit {i}");
+        }
+    }
+
+    #[test]
+    fn small_order_public_key_is_weak() {
+        // The Edwards identity point (0, 1) encodes as 1 followed by zeros.
+        let mut id = [0u8; 32];
+        id[0] = 1;
+        assert_eq!(VerifyingKey::from_bytes(&id).unwrap_err(), Error::WeakKey);
+    }
+
+    #[test]
+    fn montgomery_forms_agree() {
+        let sk = SigningKey::generate().unwrap();
+        let xs = crate::crypto::X25519SecretKey::from_bytes(sk.to_x25519_secret_bytes());
+        assert_eq!(xs.public_key().0, sk.verifying_key().to_x25519_public_bytes());
+    }
+}

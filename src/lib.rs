@@ -1,0 +1,14 @@
+//! DMP, the Direct Messaging Protocol: end-to-end encrypted messaging between autonomous agents.
+//!
+//! Suite DMP1: X25519, Ed25519 (strict), HKDF-SHA256/HMAC-SHA256, XChaCha20-Poly1305.
+//! docs/PROTOCOL.md is the byte-level specification; this crate reads against it.
+
+#![forbid(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub mod crypto;
+pub mod error;
+pub mod limits;
+pub mod wire;
+
+pub use error::{Error, Result};

@@ -1,0 +1,53 @@
+//! Every size and limit of DMP, named, in one place.
+//!
+//! The C ABI exports each of these as a `DMP_...` macro and a `dmp_..._len()` function.
+
+/// Length of a symmetric key (storage key, AEAD key, chain key, root key).
+pub const KEY_LEN: usize = 32;
+/// Length of an X25519 or Ed25519 public key, and of an agent id.
+pub const PUBLIC_KEY_LEN: usize = 32;
+/// Length of an Ed25519 seed / X25519 secret.
+pub const SECRET_KEY_LEN: usize = 32;
+/// Length of an Ed25519 signature.
+pub const SIGNATURE_LEN: usize = 64;
+/// Length of the XChaCha20-Poly1305 nonce, chosen at random for every encryption.
+pub const NONCE_LEN: usize = 24;
+/// Length of the Poly1305 authentication tag.
+pub const TAG_LEN: usize = 16;
+/// Bytes an AEAD seal adds to its plaintext: nonce then tag.
+pub const AEAD_OVERHEAD: usize = NONCE_LEN + TAG_LEN;
+/// Length of a session id (derived from the handshake's shared secret).
+pub const SESSION_ID_LEN: usize = 16;
+/// Length of an agent's human-comparable fingerprint text, e.g. `"1a2b 3c4d ... 7e8f"`:
+/// 16 bytes of hash as 8 groups of 4 hex digits separated by spaces.
+pub const FINGERPRINT_LEN: usize = 39;
+
+/// Largest plaintext a pairwise message may carry (1 MiB). Bounds every allocation a peer can cause.
+pub const MAX_PLAINTEXT_LEN: usize = 1 << 20;
+/// Largest envelope `parse` accepts: the largest padded plaintext plus headers, with room to spare.
+pub const MAX_ENVELOPE_LEN: usize = MAX_PLAINTEXT_LEN + 64 * 1024;
+
+/// Default for the largest forward jump within one receiving chain.
+///
+/// A peer (or an attacker forging a header) can make the receiver derive this many message keys
+/// before the AEAD check fails; 1,000 HMACs is well under a millisecond. Agents exchange messages
+/// over connections that rarely drop more than a handful, so 1,000 missing messages in one chain
+/// means something is wrong. vodozemac allows 2,000, libsignal 25,000; callers with lossy transports
+/// can raise it per session up to [`MAX_FORWARD_JUMP_CEILING`].
+pub const DEFAULT_MAX_FORWARD_JUMP: u32 = 1_000;
+/// Default cap on stored skipped message keys, over all chains (as libsignal's `MAX_MESSAGE_KEYS`).
+///
+/// Twice the forward jump, so that one full jump never evicts keys from the jump before it.
+/// At about 70 bytes a key this bounds a session's skipped-key memory to ~140 KB.
+pub const DEFAULT_MAX_SKIPPED_KEYS: u32 = 2_000;
+/// Hard ceiling for a configured forward jump (libsignal's value).
+pub const MAX_FORWARD_JUMP_CEILING: u32 = 25_000;
+/// Hard ceiling for a configured skipped-key cap.
+pub const MAX_SKIPPED_KEYS_CEILING: u32 = 50_000;
+
+/// One-time prekeys an identity holds at most; generating more is refused.
+pub const MAX_ONE_TIME_PREKEYS: usize = 10_000;
+/// Smallest padding bucket: padded plaintexts are at least this long.
+pub const PADDING_MIN_BUCKET: usize = 64;
+/// Above this size, padding rounds up to a multiple of it instead of to a power of two.
+pub const PADDING_MAX_BUCKET: usize = 64 * 1024;

@@ -1,0 +1,245 @@
+//! Message envelopes: `PREKEY_MESSAGE` (type 1) and `MESSAGE` (type 2).
+//!
+//! ```text
+//! MESSAGE                                  PREKEY_MESSAGE
+//!  0  version            1                  0  version            1
+//!  1  type = 2           1                  1  type = 1           1
+//!  2  session id        16                  2  session id        16
+//! 18  ratchet key       32                 18  initiator id      32  (Ed25519)
+//! 50  previous chain n   4 (u32 BE)        50  ephemeral key     32  (X25519)
+//! 54  message number     4 (u32 BE)        82  signed prekey id   4
+//! 58  sealed: nonce 24 | ct | tag 16       86  flags              1  (bit 0: one-time prekey used)
+//!                                          87  one-time prekey id 4  (0 when flag clear)
+//!                                          91  ratchet key       32
+//!                                         123  previous chain n   4
+//!                                         127  message number     4
+//!                                         131  sealed
+//! ```
+//! The AEAD's associated data is the header (every byte before `sealed`) followed by the sender's
+//! and the recipient's agent ids.
+
+use super::reader::{Reader, Writer};
+use super::{MessageType, PROTOCOL_VERSION, peek_type};
+use crate::crypto::X25519PublicKey;
+use crate::error::{Error, Result};
+use crate::limits::{AEAD_OVERHEAD, MAX_ENVELOPE_LEN, PUBLIC_KEY_LEN, SESSION_ID_LEN};
+
+/// Header length of a `MESSAGE`.
+pub const MESSAGE_HEADER_LEN: usize = 58;
+/// Header length of a `PREKEY_MESSAGE`.
+pub const PREKEY_MESSAGE_HEADER_LEN: usize = 131;
+/// Smallest sealed part: one framing byte, nonce and tag.
+pub const MIN_SEALED_LEN: usize = 1 + AEAD_OVERHEAD;
+
+const FLAG_ONE_TIME_PREKEY: u8 = 0x01;
+
+/// The Double Ratchet header: the sender's current ratchet public key, the length of its
+/// previous sending chain (PN) and this message's number in the current chain (N).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RatchetHeader {
+    /// DHs: the sender's ratchet public key.
+    pub ratchet_key: X25519PublicKey,
+    /// PN: number of messages in the sender's previous sending chain.
+    pub previous_chain_len: u32,
+    /// N: this message's index in the current sending chain.
+    pub message_number: u32,
+}
+
+/// What a responder needs to run the handshake from an initiator's first messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PrekeyHeader {
+    /// The initiator's agent id (Ed25519 public key).
+    pub initiator: [u8; PUBLIC_KEY_LEN],
+    /// EK_A: the initiator's ephemeral X25519 key.
+    pub ephemeral_key: X25519PublicKey,
+    /// Which of the responder's signed prekeys was used.
+    pub signed_prekey_id: u32,
+    /// Which one-time prekey was used, if any.
+    pub one_time_prekey_id: Option<u32>,
+}
+
+/// A parsed message envelope, borrowing from the input.
+#[derive(Clone, Copy, Debug)]
+pub struct MessageEnvelope<'a> {
+    /// The session id both sides derived from the handshake.
+    pub session_id: [u8; SESSION_ID_LEN],
+    /// Present on `PREKEY_MESSAGE`s.
+    pub prekey: Option<PrekeyHeader>,
+    /// The ratchet header.
+    pub ratchet: RatchetHeader,
+    /// Every byte before `sealed`, bound as associated data.
+    pub header_bytes: &'a [u8],
+    /// `nonce || ciphertext || tag`.
+    pub sealed: &'a [u8],
+}
+
+impl<'a> MessageEnvelope<'a> {
+    /// Parses a `MESSAGE` or `PREKEY_MESSAGE`. Any other type is `WrongMessageType`.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self> {
+        let ty = peek_type(bytes)?;
+        if bytes.len() > MAX_ENVELOPE_LEN {
+            return Err(Error::TooLarge);
+        }
+        let mut r = Reader::new(bytes);
+        r.take(2)?;
+        let session_id = r.array()?;
+        let prekey = match ty {
+            MessageType::Message => None,
+            MessageType::PrekeyMessage => {
+                let initiator = r.array()?;
+                let ephemeral_key = X25519PublicKey(r.array()?);
+                let signed_prekey_id = r.u32()?;
+                let flags = r.u8()?;
+                let otk_id = r.u32()?;
+                let one_time_prekey_id = match flags {
+                    0 if otk_id == 0 => None,
+                    FLAG_ONE_TIME_PREKEY => Some(otk_id),
+                    _ => return Err(Error::BadEnvelope),
+                };
+                Some(PrekeyHeader { initiator, ephemeral_key, signed_prekey_id, one_time_prekey_id })
+            }
+            MessageType::PrekeyBundle => return Err(Error::WrongMessageType),
+        };
+        let ratchet = RatchetHeader {
+            ratchet_key: X25519PublicKey(r.array()?),
+            previous_chain_len: r.u32()?,
+            message_number: r.u32()?,
+        };
+        let header_len = r.position();
+        let sealed = r.rest();
+        if sealed.len() < MIN_SEALED_LEN {
+            return Err(Error::BadEnvelope);
+        }
+        Ok(MessageEnvelope { session_id, prekey, ratchet, header_bytes: &bytes[..header_len], sealed })
+    }
+}
+
+/// Encodes a message header (everything before the sealed part).
+pub fn encode_header(
+    session_id: &[u8; SESSION_ID_LEN],
+    prekey: Option<&PrekeyHeader>,
+    ratchet: &RatchetHeader,
+    sealed_len: usize,
+) -> Vec<u8> {
+    let header_len = if prekey.is_some() { PREKEY_MESSAGE_HEADER_LEN } else { MESSAGE_HEADER_LEN };
+    let mut w = Writer::with_capacity(header_len + sealed_len);
+    w.u8(PROTOCOL_VERSION);
+    match prekey {
+        None => {
+            w.u8(MessageType::Message as u8).bytes(session_id);
+        }
+        Some(p) => {
+            w.u8(MessageType::PrekeyMessage as u8)
+                .bytes(session_id)
+                .bytes(&p.initiator)
+                .bytes(p.ephemeral_key.as_bytes())
+                .u32(p.signed_prekey_id);
+            match p.one_time_prekey_id {
+                Some(id) => w.u8(FLAG_ONE_TIME_PREKEY).u32(id),
+                None => w.u8(0).u32(0),
+            };
+        }
+    }
+    w.bytes(ratchet.ratchet_key.as_bytes())
+        .u32(ratchet.previous_chain_len)
+        .u32(ratchet.message_number);
+    debug_assert_eq!(w.buf.len(), header_len);
+    w.buf
+}
+
+/// The associated data of a message AEAD: header, sender id, recipient id.
+pub fn associated_data(header: &[u8], sender: &[u8; 32], recipient: &[u8; 32]) -> Vec<u8> {
+    let mut ad = Vec::with_capacity(header.len() + 64);
+    ad.extend_from_slice(header);
+    ad.extend_from_slice(sender);
+    ad.extend_from_slice(recipient);
+    ad
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ratchet() -> RatchetHeader {
+        RatchetHeader { ratchet_key: X25519PublicKey([7; 32]), previous_chain_len: 3, message_number: 9 }
+    }
+
+    fn prekey(otk: Option<u32>) -> PrekeyHeader {
+        PrekeyHeader {
+            initiator: [1; 32],
+            ephemeral_key: X25519PublicKey([2; 32]),
+            signed_prekey_id: 5,
+            one_time_prekey_id: otk,
+        }
+    }
+
+    fn with_sealed(mut header: Vec<u8>) -> Vec<u8> {
+        header.extend_from_slice(&[0xAA; MIN_SEALED_LEN]);
+        header
+    }
+
+    #[test]
+    fn message_round_trips_with_documented_offsets() {
+        let h = encode_header(&[9; 16], None, &ratchet(), 0);
+        assert_eq!(h.len(), MESSAGE_HEADER_LEN);
+        assert_eq!(&h[..2], &[1, 2]);
+        assert_eq!(&h[18..50], &[7; 32]);
+        assert_eq!(&h[50..54], &3u32.to_be_bytes());
+        let bytes = with_sealed(h.clone());
+        let env = MessageEnvelope::parse(&bytes).unwrap();
+        assert_eq!(env.session_id, [9; 16]);
+        assert_eq!(env.prekey, None);
+        assert_eq!(env.ratchet, ratchet());
+        assert_eq!(env.header_bytes, &h[..]);
+        assert_eq!(env.sealed.len(), MIN_SEALED_LEN);
+    }
+
+    #[test]
+    fn prekey_message_round_trips_with_and_without_one_time_prekey() {
+        for otk in [None, Some(0), Some(77)] {
+            let h = encode_header(&[9; 16], Some(&prekey(otk)), &ratchet(), 0);
+            assert_eq!(h.len(), PREKEY_MESSAGE_HEADER_LEN);
+            let bytes = with_sealed(h);
+            let env = MessageEnvelope::parse(&bytes).unwrap();
+            assert_eq!(env.prekey, Some(prekey(otk)));
+            assert_eq!(env.ratchet, ratchet());
+        }
+    }
+
+    #[test]
+    fn every_truncation_is_refused() {
+        for p in [None, Some(prekey(Some(1)))] {
+            let bytes = with_sealed(encode_header(&[9; 16], p.as_ref(), &ratchet(), 0));
+            for n in 0..bytes.len() {
+                assert!(MessageEnvelope::parse(&bytes[..n]).is_err(), "len {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn bad_flags_are_refused() {
+        let mut bytes = with_sealed(encode_header(&[9; 16], Some(&prekey(None)), &ratchet(), 0));
+        bytes[86] = 2;
+        assert_eq!(MessageEnvelope::parse(&bytes).unwrap_err(), Error::BadEnvelope);
+        bytes[86] = 0;
+        bytes[90] = 1; // id present while the flag says none
+        assert_eq!(MessageEnvelope::parse(&bytes).unwrap_err(), Error::BadEnvelope);
+    }
+
+    #[test]
+    fn bundle_type_is_wrong_type_and_version_is_checked() {
+        let mut bytes = with_sealed(encode_header(&[9; 16], None, &ratchet(), 0));
+        bytes[1] = MessageType::PrekeyBundle as u8;
+        assert_eq!(MessageEnvelope::parse(&bytes).unwrap_err(), Error::WrongMessageType);
+        bytes[1] = 2;
+        bytes[0] = 2;
+        assert_eq!(MessageEnvelope::parse(&bytes).unwrap_err(), Error::UnsupportedVersion);
+    }
+
+    #[test]
+    fn oversized_envelope_is_refused() {
+        let mut bytes = encode_header(&[9; 16], None, &ratchet(), 0);
+        bytes.resize(MAX_ENVELOPE_LEN + 1, 0);
+        assert_eq!(MessageEnvelope::parse(&bytes).unwrap_err(), Error::TooLarge);
+    }
+}

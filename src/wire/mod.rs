@@ -1,0 +1,73 @@
+//! Every byte format DMP puts on the wire. Parsing is total: any byte string gives a value or
+//! an error, never a panic. docs/PROTOCOL.md gives the same layouts with offsets.
+//!
+//! Every envelope starts with `version (1) | type (1)`.
+
+pub mod bundle;
+pub mod envelope;
+pub mod padding;
+pub mod reader;
+
+pub use bundle::BundleFields;
+pub use envelope::{MessageEnvelope, PrekeyHeader, RatchetHeader};
+pub use padding::Padding;
+
+use crate::error::{Error, Result};
+
+/// The protocol version this build speaks (suite DMP1).
+pub const PROTOCOL_VERSION: u8 = 1;
+
+/// The envelope type byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum MessageType {
+    /// An initiator's message that also carries what the responder needs to set up the session.
+    PrekeyMessage = 1,
+    /// A Double Ratchet message in an established session.
+    Message = 2,
+    /// A prekey bundle, published so that others can start sessions.
+    PrekeyBundle = 3,
+}
+
+impl MessageType {
+    /// The type for a type byte.
+    pub fn from_u8(v: u8) -> Option<MessageType> {
+        match v {
+            1 => Some(MessageType::PrekeyMessage),
+            2 => Some(MessageType::Message),
+            3 => Some(MessageType::PrekeyBundle),
+            _ => None,
+        }
+    }
+}
+
+/// Reads the version and type bytes of any envelope.
+///
+/// A short input is `BadEnvelope`, another version `UnsupportedVersion`, an unknown type byte
+/// `BadEnvelope`.
+pub fn peek_type(bytes: &[u8]) -> Result<MessageType> {
+    let (&version, rest) = bytes.split_first().ok_or(Error::BadEnvelope)?;
+    if version != PROTOCOL_VERSION {
+        return Err(Error::UnsupportedVersion);
+    }
+    let &ty = rest.first().ok_or(Error::BadEnvelope)?;
+    MessageType::from_u8(ty).ok_or(Error::BadEnvelope)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peek_type_is_total() {
+        assert_eq!(peek_type(&[]), Err(Error::BadEnvelope));
+        assert_eq!(peek_type(&[1]), Err(Error::BadEnvelope));
+        assert_eq!(peek_type(&[2, 1]), Err(Error::UnsupportedVersion));
+        assert_eq!(peek_type(&[0, 1]), Err(Error::UnsupportedVersion));
+        assert_eq!(peek_type(&[1, 0]), Err(Error::BadEnvelope));
+        assert_eq!(peek_type(&[1, 4]), Err(Error::BadEnvelope));
+        assert_eq!(peek_type(&[1, 1]), Ok(MessageType::PrekeyMessage));
+        assert_eq!(peek_type(&[1, 2]), Ok(MessageType::Message));
+        assert_eq!(peek_type(&[1, 3]), Ok(MessageType::PrekeyBundle));
+    }
+}

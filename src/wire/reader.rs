@@ -1,0 +1,176 @@
+//! A bounds-checked cursor for parsing and a writer for encoding. Parsing is total: every
+//! read past the end is `BadEnvelope`, never a panic.
+
+use crate::error::{Error, Result};
+
+/// Reads fields front to back from a byte slice.
+pub struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    /// The error a short read reports (`BadEnvelope` on the wire, `BadState` for records).
+    short: Error,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over an envelope or bundle.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Reader { bytes, pos: 0, short: Error::BadEnvelope }
+    }
+
+    /// A reader over a decrypted state record.
+    pub fn for_state(bytes: &'a [u8]) -> Self {
+        Reader { bytes, pos: 0, short: Error::BadState }
+    }
+
+    /// Bytes consumed so far.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Bytes left.
+    pub fn remaining(&self) -> usize {
+        self.bytes.len() - self.pos
+    }
+
+    /// The next `n` bytes.
+    pub fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if n > self.remaining() {
+            return Err(self.short);
+        }
+        let out = &self.bytes[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(out)
+    }
+
+    /// Everything left.
+    pub fn rest(&mut self) -> &'a [u8] {
+        let out = &self.bytes[self.pos..];
+        self.pos = self.bytes.len();
+        out
+    }
+
+    /// A fixed-size array.
+    pub fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    /// One byte.
+    pub fn u8(&mut self) -> Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    /// A big-endian u32.
+    pub fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_be_bytes(self.array()?))
+    }
+
+    /// A big-endian u64.
+    pub fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_be_bytes(self.array()?))
+    }
+
+    /// A boolean encoded as 0 or 1; anything else is malformed.
+    pub fn bool(&mut self) -> Result<bool> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(self.short),
+        }
+    }
+
+    /// A u32 length prefix then that many bytes, refusing lengths above `max`.
+    pub fn bytes_u32(&mut self, max: usize) -> Result<&'a [u8]> {
+        let len = self.u32()? as usize;
+        if len > max {
+            return Err(self.short);
+        }
+        self.take(len)
+    }
+
+    /// Succeeds only if every byte was consumed.
+    pub fn finish(&self) -> Result<()> {
+        if self.remaining() != 0 {
+            return Err(self.short);
+        }
+        Ok(())
+    }
+}
+
+/// Appends fields to a byte vector.
+#[derive(Default)]
+pub struct Writer {
+    /// The bytes written so far.
+    pub buf: Vec<u8>,
+}
+
+impl Writer {
+    /// An empty writer with room for `cap` bytes.
+    pub fn with_capacity(cap: usize) -> Self {
+        Writer { buf: Vec::with_capacity(cap) }
+    }
+
+    /// Appends raw bytes.
+    pub fn bytes(&mut self, b: &[u8]) -> &mut Self {
+        self.buf.extend_from_slice(b);
+        self
+    }
+
+    /// Appends one byte.
+    pub fn u8(&mut self, v: u8) -> &mut Self {
+        self.buf.push(v);
+        self
+    }
+
+    /// Appends a big-endian u32.
+    pub fn u32(&mut self, v: u32) -> &mut Self {
+        self.bytes(&v.to_be_bytes())
+    }
+
+    /// Appends a big-endian u64.
+    pub fn u64(&mut self, v: u64) -> &mut Self {
+        self.bytes(&v.to_be_bytes())
+    }
+
+    /// Appends a boolean as 0 or 1.
+    pub fn bool(&mut self, v: bool) -> &mut Self {
+        self.u8(v as u8)
+    }
+
+    /// Appends a u32 length prefix and the bytes.
+    pub fn bytes_u32(&mut self, b: &[u8]) -> &mut Self {
+        self.u32(b.len() as u32).bytes(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_reads_fail_without_panic() {
+        let mut r = Reader::new(&[1, 2, 3]);
+        assert_eq!(r.u32(), Err(Error::BadEnvelope));
+        assert_eq!(r.u8(), Ok(1));
+        assert_eq!(r.take(3), Err(Error::BadEnvelope));
+        assert_eq!(r.take(2), Ok(&[2u8, 3][..]));
+        assert_eq!(r.u8(), Err(Error::BadEnvelope));
+        r.finish().unwrap();
+    }
+
+    #[test]
+    fn length_prefix_is_bounded() {
+        let mut w = Writer::default();
+        w.bytes_u32(&[9; 10]);
+        assert_eq!(Reader::new(&w.buf).bytes_u32(9), Err(Error::BadEnvelope));
+        assert_eq!(Reader::new(&w.buf).bytes_u32(10).unwrap(), &[9; 10]);
+        assert_eq!(Reader::for_state(&w.buf[..5]).bytes_u32(10), Err(Error::BadState));
+    }
+
+    #[test]
+    fn bool_refuses_other_values() {
+        assert_eq!(Reader::new(&[2]).bool(), Err(Error::BadEnvelope));
+        assert_eq!(Reader::new(&[1]).bool(), Ok(true));
+    }
+}
