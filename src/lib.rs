@@ -8,7 +8,11 @@
 
 pub mod crypto;
 pub mod error;
+pub mod identity;
 pub mod limits;
+pub mod prekey;
+pub mod ratchet;
+pub mod state;
 pub mod wire;
 
 pub use error::{Error, Result};

@@ -1,0 +1,462 @@
+//! Identity keys, agent ids and fingerprints.
+//!
+//! An agent's identity is an Ed25519 key pair; its 32-byte public key is the agent id. The X25519
+//! identity key used in the handshake is the *same* key in Montgomery form (the birational map
+//! of RFC 7748 section 4.1; libsodium's `crypto_sign_ed25519_pk_to_curve25519`), so an agent id
+//! alone determines the DH identity key and no second key needs to be signed or carried. The
+//! joint security of Ed25519 and X25519 on one key is analysed in ePrint 2021/509
+//! (Thormarker); docs/PROTOCOL.md records this choice.
+
+use std::collections::BTreeMap;
+
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::crypto::kdf::sha256;
+use crate::crypto::sign::hex;
+use crate::crypto::{Signature, SigningKey, VerifyingKey, X25519PublicKey, X25519SecretKey};
+use crate::error::{Error, Result};
+use crate::limits::{FINGERPRINT_LEN, MAX_ONE_TIME_PREKEYS, PUBLIC_KEY_LEN, SECRET_KEY_LEN};
+use crate::prekey::{OneTimePrekey, PrekeyBundle, SignedPrekey, signed_prekey_message};
+use crate::state::{RecordKind, StorageKey, open_record, seal_record};
+use crate::wire::BundleFields;
+use crate::wire::reader::{Reader, Writer};
+
+const FINGERPRINT_LABEL: &[u8] = b"DMP1 fingerprint";
+
+/// An agent id: the agent's Ed25519 public key, validated (decodes, not of small order).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct AgentId(VerifyingKey);
+
+impl core::fmt::Debug for AgentId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "AgentId({})", hex(&self.to_bytes()))
+    }
+}
+
+impl AgentId {
+    /// Validates 32 bytes as an agent id: `BadEnvelope` if they do not decode to a curve point,
+    /// `WeakKey` if the point has small order.
+    pub fn from_bytes(bytes: &[u8; PUBLIC_KEY_LEN]) -> Result<Self> {
+        Ok(AgentId(VerifyingKey::from_bytes(bytes)?))
+    }
+
+    /// The 32-byte id.
+    pub fn to_bytes(&self) -> [u8; PUBLIC_KEY_LEN] {
+        self.0.to_bytes()
+    }
+
+    /// The Ed25519 key, for verifying this agent's signatures.
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.0
+    }
+
+    /// IK in X25519 form, for the handshake.
+    pub fn dh_public_key(&self) -> X25519PublicKey {
+        X25519PublicKey(self.0.to_x25519_public_bytes())
+    }
+
+    /// A short text for people to compare out of band: the first 16 bytes of
+    /// SHA-256("DMP1 fingerprint" || id) as 8 groups of 4 hex digits, e.g. `"1a2b 3c4d ... 7e8f"`.
+    pub fn fingerprint(&self) -> String {
+        let digest = sha256(&[FINGERPRINT_LABEL, &self.to_bytes()]);
+        let text = digest[..16].chunks(2).map(hex).collect::<Vec<_>>().join(" ");
+        debug_assert_eq!(text.len(), FINGERPRINT_LEN);
+        text
+    }
+}
+
+/// An identity key pair: the Ed25519 signing key and its X25519 form.
+#[derive(Clone)]
+pub struct IdentityKeyPair {
+    signing: SigningKey,
+    dh: X25519SecretKey,
+}
+
+impl core::fmt::Debug for IdentityKeyPair {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "IdentityKeyPair({:?})", self.agent_id())
+    }
+}
+
+impl IdentityKeyPair {
+    /// A fresh identity from the OS random number generator.
+    pub fn generate() -> Result<Self> {
+        Ok(Self::from_signing_key(SigningKey::generate()?))
+    }
+
+    /// The identity for a 32-byte seed: the same seed always gives the same identity.
+    pub fn from_seed(seed: &[u8; SECRET_KEY_LEN]) -> Self {
+        Self::from_signing_key(SigningKey::from_seed(seed))
+    }
+
+    fn from_signing_key(signing: SigningKey) -> Self {
+        let mut scalar = signing.to_x25519_secret_bytes();
+        let dh = X25519SecretKey::from_bytes(scalar);
+        scalar.zeroize();
+        IdentityKeyPair { signing, dh }
+    }
+
+    /// The 32-byte seed this identity derives from (secret: store it encrypted).
+    pub fn seed(&self) -> [u8; SECRET_KEY_LEN] {
+        self.signing.to_seed()
+    }
+
+    /// The agent id. Always valid: a seed never yields a small-order key.
+    pub fn agent_id(&self) -> AgentId {
+        AgentId(self.signing.verifying_key())
+    }
+
+    /// Signs `msg` with the identity key.
+    pub fn sign(&self, msg: &[u8]) -> Signature {
+        self.signing.sign(msg)
+    }
+
+    /// The X25519 form of the identity secret, for the handshake.
+    pub(crate) fn dh_secret(&self) -> &X25519SecretKey {
+        &self.dh
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_is_deterministic_and_distinct() {
+        let a = IdentityKeyPair::from_seed(&[1; 32]);
+        let b = IdentityKeyPair::from_seed(&[1; 32]);
+        let c = IdentityKeyPair::from_seed(&[2; 32]);
+        assert_eq!(a.agent_id(), b.agent_id());
+        assert_ne!(a.agent_id(), c.agent_id());
+        assert_eq!(a.seed(), [1; 32]);
+    }
+
+    #[test]
+    fn random_identities_differ() {
+        let a = IdentityKeyPair::generate().unwrap();
+        let b = IdentityKeyPair::generate().unwrap();
+        assert_ne!(a.agent_id(), b.agent_id());
+    }
+
+    #[test]
+    fn fingerprint_has_fixed_shape_and_depends_on_id() {
+        let a = IdentityKeyPair::from_seed(&[1; 32]).agent_id().fingerprint();
+        let b = IdentityKeyPair::from_seed(&[2; 32]).agent_id().fingerprint();
+        assert_eq!(a.len(), FINGERPRINT_LEN);
+        assert_eq!(a.split(' ').count(), 8);
+        assert!(a.split(' ').all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_hexdigit())));
+        assert_ne!(a, b);
+        assert_eq!(a, IdentityKeyPair::from_seed(&[1; 32]).agent_id().fingerprint());
+    }
+
+    #[test]
+    fn dh_forms_agree() {
+        let id = IdentityKeyPair::generate().unwrap();
+        assert_eq!(id.dh_secret().public_key(), id.agent_id().dh_public_key());
+    }
+
+    #[test]
+    fn signatures_verify_under_agent_id() {
+        let id = IdentityKeyPair::generate().unwrap();
+        let sig = id.sign(b"hello");
+        id.agent_id().verifying_key().verify(b"hello", &sig).unwrap();
+    }
+
+    #[test]
+    fn debug_prints_only_public_id() {
+        let id = IdentityKeyPair::from_seed(&[0x42; 32]);
+        let s = format!("{id:?}");
+        assert!(s.contains(&hex(&id.agent_id().to_bytes())));
+        assert!(!s.contains(&hex(&[0x42; 32])));
+    }
+}
+
+/// An agent's own identity with its prekeys: what a responder needs to accept sessions.
+///
+/// Signed prekey ids and one-time prekey ids count up from 1 and are never reused.
+#[derive(Clone)]
+pub struct Identity {
+    keys: IdentityKeyPair,
+    signed_prekey: SignedPrekey,
+    previous_signed_prekey: Option<SignedPrekey>,
+    one_time_prekeys: BTreeMap<u32, OneTimePrekey>,
+    next_signed_prekey_id: u32,
+    next_one_time_prekey_id: u32,
+}
+
+impl core::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Identity")
+            .field("agent_id", &self.keys.agent_id())
+            .field("signed_prekey_id", &self.signed_prekey.id)
+            .field("one_time_prekeys", &self.one_time_prekeys.len())
+            .finish()
+    }
+}
+
+impl Identity {
+    /// A fresh random identity with a first signed prekey and no one-time prekeys.
+    pub fn generate() -> Result<Self> {
+        Self::with_keys(IdentityKeyPair::generate()?)
+    }
+
+    /// The identity for a 32-byte seed. The identity key (and so the agent id) is deterministic;
+    /// prekeys are always fresh randomness.
+    pub fn from_seed(seed: &[u8; SECRET_KEY_LEN]) -> Result<Self> {
+        Self::with_keys(IdentityKeyPair::from_seed(seed))
+    }
+
+    fn with_keys(keys: IdentityKeyPair) -> Result<Self> {
+        let signed_prekey = SignedPrekey::generate(&keys, 1)?;
+        Ok(Identity {
+            keys,
+            signed_prekey,
+            previous_signed_prekey: None,
+            one_time_prekeys: BTreeMap::new(),
+            next_signed_prekey_id: 2,
+            next_one_time_prekey_id: 1,
+        })
+    }
+
+    /// The identity key pair.
+    pub fn keys(&self) -> &IdentityKeyPair {
+        &self.keys
+    }
+
+    /// The agent id.
+    pub fn agent_id(&self) -> AgentId {
+        self.keys.agent_id()
+    }
+
+    /// The id of the current signed prekey.
+    pub fn signed_prekey_id(&self) -> u32 {
+        self.signed_prekey.id
+    }
+
+    /// Replaces the signed prekey with a fresh one and returns its id. The replaced one stays
+    /// usable for sessions until the next rotation; the one before it is erased.
+    pub fn rotate_signed_prekey(&mut self) -> Result<u32> {
+        let id = self.next_signed_prekey_id;
+        let next = id.checked_add(1).ok_or(Error::TooLarge)?;
+        let fresh = SignedPrekey::generate(&self.keys, id)?;
+        self.previous_signed_prekey = Some(std::mem::replace(&mut self.signed_prekey, fresh));
+        self.next_signed_prekey_id = next;
+        Ok(id)
+    }
+
+    /// Generates `count` one-time prekeys. Refused with `TooLarge` (and nothing generated) if
+    /// that would hold more than [`MAX_ONE_TIME_PREKEYS`].
+    pub fn generate_one_time_prekeys(&mut self, count: usize) -> Result<()> {
+        if count > MAX_ONE_TIME_PREKEYS - self.one_time_prekeys.len() {
+            return Err(Error::TooLarge);
+        }
+        let mut fresh = Vec::with_capacity(count);
+        let mut next = self.next_one_time_prekey_id;
+        for _ in 0..count {
+            fresh.push(OneTimePrekey { id: next, secret: X25519SecretKey::generate()?, published: false });
+            next = next.checked_add(1).ok_or(Error::TooLarge)?;
+        }
+        self.one_time_prekeys.extend(fresh.into_iter().map(|k| (k.id, k)));
+        self.next_one_time_prekey_id = next;
+        Ok(())
+    }
+
+    /// How many one-time prekeys are held (published or not).
+    pub fn one_time_prekey_count(&self) -> usize {
+        self.one_time_prekeys.len()
+    }
+
+    /// How many one-time prekeys have not yet been handed out in a bundle.
+    pub fn unpublished_one_time_prekey_count(&self) -> usize {
+        self.one_time_prekeys.values().filter(|k| !k.published).count()
+    }
+
+    /// A bundle for others to start sessions with. With `with_one_time_prekey`, it carries the
+    /// oldest one-time prekey not yet handed out (generating one if none is left) and marks it
+    /// handed out, so that two bundles never carry the same one.
+    pub fn bundle(&mut self, with_one_time_prekey: bool) -> Result<PrekeyBundle> {
+        let one_time_prekey = if with_one_time_prekey {
+            if self.unpublished_one_time_prekey_count() == 0 {
+                self.generate_one_time_prekeys(1)?;
+            }
+            let key = self
+                .one_time_prekeys
+                .values_mut()
+                .find(|k| !k.published)
+                .ok_or(Error::Internal)?;
+            key.published = true;
+            Some((key.id, key.secret.public_key()))
+        } else {
+            None
+        };
+        PrekeyBundle::verify(BundleFields {
+            identity_key: self.agent_id().to_bytes(),
+            signed_prekey_id: self.signed_prekey.id,
+            signed_prekey: self.signed_prekey.secret.public_key(),
+            signed_prekey_signature: self.signed_prekey.signature,
+            one_time_prekey,
+        })
+    }
+
+    /// The secret of the signed prekey `id` (current or previous), or `UnknownPrekey`.
+    pub(crate) fn signed_prekey_secret(&self, id: u32) -> Result<&X25519SecretKey> {
+        std::iter::once(&self.signed_prekey)
+            .chain(self.previous_signed_prekey.as_ref())
+            .find(|k| k.id == id)
+            .map(|k| &k.secret)
+            .ok_or(Error::UnknownPrekey)
+    }
+
+    /// The secret of one-time prekey `id`, or `UnknownPrekey` (never existed, or already used).
+    pub(crate) fn one_time_prekey_secret(&self, id: u32) -> Result<&X25519SecretKey> {
+        self.one_time_prekeys.get(&id).map(|k| &k.secret).ok_or(Error::UnknownPrekey)
+    }
+
+    /// Deletes a used one-time prekey (its secret is zeroized on drop).
+    pub(crate) fn consume_one_time_prekey(&mut self, id: u32) {
+        self.one_time_prekeys.remove(&id);
+    }
+
+    /// Serializes and encrypts the identity with `key` (record kind 2).
+    pub fn to_sealed(&self, key: &StorageKey) -> Result<Vec<u8>> {
+        let mut w = Writer::with_capacity(256 + self.one_time_prekeys.len() * 37);
+        let mut seed = Zeroizing::new(self.keys.seed());
+        w.bytes(&seed[..]);
+        seed.zeroize();
+        write_signed_prekey(&mut w, &self.signed_prekey);
+        w.bool(self.previous_signed_prekey.is_some());
+        if let Some(p) = &self.previous_signed_prekey {
+            write_signed_prekey(&mut w, p);
+        }
+        w.u32(self.next_signed_prekey_id).u32(self.next_one_time_prekey_id);
+        w.u32(self.one_time_prekeys.len() as u32);
+        for k in self.one_time_prekeys.values() {
+            w.u32(k.id).bytes(&Zeroizing::new(k.secret.to_bytes())[..]).bool(k.published);
+        }
+        let plain = Zeroizing::new(w.buf);
+        seal_record(RecordKind::Identity, key, &plain)
+    }
+
+    /// Decrypts and parses an identity record. Errors: `WrongStorageKey`, `BadState`,
+    /// `UnsupportedVersion`; a signed prekey whose signature does not verify is `BadState`.
+    pub fn from_sealed(record: &[u8], key: &StorageKey) -> Result<Self> {
+        let plain = open_record(RecordKind::Identity, key, record)?;
+        let mut r = Reader::for_state(&plain);
+        let seed = Zeroizing::new(r.array::<SECRET_KEY_LEN>()?);
+        let keys = IdentityKeyPair::from_seed(&seed);
+        let signed_prekey = read_signed_prekey(&mut r, &keys)?;
+        let previous_signed_prekey = if r.bool()? { Some(read_signed_prekey(&mut r, &keys)?) } else { None };
+        let next_signed_prekey_id = r.u32()?;
+        let next_one_time_prekey_id = r.u32()?;
+        let count = r.u32()? as usize;
+        if count > MAX_ONE_TIME_PREKEYS {
+            return Err(Error::BadState);
+        }
+        let mut one_time_prekeys = BTreeMap::new();
+        for _ in 0..count {
+            let id = r.u32()?;
+            let secret = X25519SecretKey::from_bytes(*Zeroizing::new(r.array()?));
+            let published = r.bool()?;
+            if id >= next_one_time_prekey_id || one_time_prekeys.insert(id, OneTimePrekey { id, secret, published }).is_some() {
+                return Err(Error::BadState);
+            }
+        }
+        r.finish()?;
+        if signed_prekey.id >= next_signed_prekey_id {
+            return Err(Error::BadState);
+        }
+        Ok(Identity {
+            keys,
+            signed_prekey,
+            previous_signed_prekey,
+            one_time_prekeys,
+            next_signed_prekey_id,
+            next_one_time_prekey_id,
+        })
+    }
+}
+
+fn write_signed_prekey(w: &mut Writer, k: &SignedPrekey) {
+    w.u32(k.id).bytes(&Zeroizing::new(k.secret.to_bytes())[..]).bytes(&k.signature.0);
+}
+
+fn read_signed_prekey(r: &mut Reader<'_>, keys: &IdentityKeyPair) -> Result<SignedPrekey> {
+    let id = r.u32()?;
+    let secret = X25519SecretKey::from_bytes(*Zeroizing::new(r.array()?));
+    let signature = Signature(r.array()?);
+    keys.agent_id()
+        .verifying_key()
+        .verify(&signed_prekey_message(id, &secret.public_key()), &signature)
+        .map_err(|_| Error::BadState)?;
+    Ok(SignedPrekey { id, secret, signature })
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::*;
+
+    #[test]
+    fn rotation_keeps_exactly_one_previous_signed_prekey() {
+        let mut id = Identity::generate().unwrap();
+        assert_eq!(id.signed_prekey_id(), 1);
+        assert_eq!(id.rotate_signed_prekey().unwrap(), 2);
+        assert!(id.signed_prekey_secret(1).is_ok());
+        assert!(id.signed_prekey_secret(2).is_ok());
+        assert_eq!(id.rotate_signed_prekey().unwrap(), 3);
+        assert_eq!(id.signed_prekey_secret(1).unwrap_err(), Error::UnknownPrekey);
+        assert!(id.signed_prekey_secret(2).is_ok());
+        assert_eq!(id.bundle(false).unwrap().fields().signed_prekey_id, 3);
+    }
+
+    #[test]
+    fn bundles_never_share_a_one_time_prekey() {
+        let mut id = Identity::generate().unwrap();
+        id.generate_one_time_prekeys(2).unwrap();
+        let a = id.bundle(true).unwrap().fields().one_time_prekey.unwrap().0;
+        let b = id.bundle(true).unwrap().fields().one_time_prekey.unwrap().0;
+        let c = id.bundle(true).unwrap().fields().one_time_prekey.unwrap().0; // generated on demand
+        assert_eq!((a, b, c), (1, 2, 3));
+        assert_eq!(id.unpublished_one_time_prekey_count(), 0);
+        assert_eq!(id.bundle(false).unwrap().fields().one_time_prekey, None);
+    }
+
+    #[test]
+    fn one_time_prekey_pool_is_bounded() {
+        let mut id = Identity::generate().unwrap();
+        assert_eq!(id.generate_one_time_prekeys(MAX_ONE_TIME_PREKEYS + 1), Err(Error::TooLarge));
+        assert_eq!(id.one_time_prekey_count(), 0);
+        id.generate_one_time_prekeys(3).unwrap();
+        assert_eq!(id.generate_one_time_prekeys(MAX_ONE_TIME_PREKEYS - 2), Err(Error::TooLarge));
+        assert_eq!(id.one_time_prekey_count(), 3);
+    }
+
+    #[test]
+    fn consumed_one_time_prekey_is_unknown() {
+        let mut id = Identity::generate().unwrap();
+        id.generate_one_time_prekeys(1).unwrap();
+        assert!(id.one_time_prekey_secret(1).is_ok());
+        id.consume_one_time_prekey(1);
+        assert_eq!(id.one_time_prekey_secret(1).unwrap_err(), Error::UnknownPrekey);
+    }
+
+    #[test]
+    fn sealed_identity_round_trips_and_refuses_wrong_key() {
+        let mut id = Identity::from_seed(&[5; 32]).unwrap();
+        id.generate_one_time_prekeys(4).unwrap();
+        id.bundle(true).unwrap();
+        id.rotate_signed_prekey().unwrap();
+        let key = StorageKey::from_bytes([9; 32]);
+        let rec = id.to_sealed(&key).unwrap();
+        let back = Identity::from_sealed(&rec, &key).unwrap();
+        assert_eq!(back.agent_id(), id.agent_id());
+        assert_eq!(back.one_time_prekey_count(), 4);
+        assert_eq!(back.unpublished_one_time_prekey_count(), 3);
+        assert_eq!(back.signed_prekey_id(), 2);
+        assert!(back.signed_prekey_secret(1).is_ok());
+        assert_eq!(back.to_sealed(&key).unwrap().len(), rec.len());
+        assert_eq!(
+            Identity::from_sealed(&rec, &StorageKey::from_bytes([8; 32])).unwrap_err(),
+            Error::WrongStorageKey
+        );
+    }
+}

@@ -1,0 +1,110 @@
+//! The Double Ratchet's key kinds, one type each, so that a message key can never be used where
+//! a chain key is expected.
+//!
+//! * KDF_RK(RK, dh_out) = HKDF-SHA256(salt = RK, ikm = dh_out, info = "DMP1 root", L = 64)
+//!   -> (RK', CK)
+//! * KDF_CK(CK): MK = HMAC-SHA256(CK, 0x01), CK' = HMAC-SHA256(CK, 0x02)
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::crypto::kdf::{hkdf_array, hmac_sha256};
+use crate::crypto::{AeadKey, SharedSecret};
+use crate::limits::KEY_LEN;
+
+const ROOT_INFO: &[u8] = b"DMP1 root";
+const MESSAGE_KEY_SEED: u8 = 0x01;
+const CHAIN_KEY_SEED: u8 = 0x02;
+
+macro_rules! secret_key_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
+        pub struct $name([u8; KEY_LEN]);
+
+        impl core::fmt::Debug for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(concat!(stringify!($name), "(<redacted>)"))
+            }
+        }
+
+        impl $name {
+            /// Wraps key bytes (when restoring state).
+            pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
+                $name(bytes)
+            }
+
+            /// The key bytes (when serializing state).
+            pub fn as_bytes(&self) -> &[u8; KEY_LEN] {
+                &self.0
+            }
+        }
+    };
+}
+
+secret_key_type!(
+    /// RK: the root key, advanced by every DH ratchet step.
+    RootKey
+);
+secret_key_type!(
+    /// CK: a sending or receiving chain key, advanced once per message.
+    ChainKey
+);
+secret_key_type!(
+    /// MK: the key of exactly one message, used once as the XChaCha20-Poly1305 key.
+    MessageKey
+);
+
+impl RootKey {
+    /// KDF_RK: mixes a DH output into the root key, giving the next root key and a chain key.
+    pub fn ratchet(&self, dh_out: &SharedSecret) -> (RootKey, ChainKey) {
+        let mut okm: [u8; 64] = hkdf_array(&self.0, dh_out.as_bytes(), ROOT_INFO);
+        let mut rk = [0u8; KEY_LEN];
+        let mut ck = [0u8; KEY_LEN];
+        rk.copy_from_slice(&okm[..32]);
+        ck.copy_from_slice(&okm[32..]);
+        okm.zeroize();
+        (RootKey(rk), ChainKey(ck))
+    }
+}
+
+impl ChainKey {
+    /// KDF_CK: returns this step's message key and advances the chain.
+    pub fn step(&mut self) -> MessageKey {
+        let mk = hmac_sha256(&self.0, &[MESSAGE_KEY_SEED]);
+        let mut next = hmac_sha256(&self.0, &[CHAIN_KEY_SEED]);
+        self.0.copy_from_slice(&next);
+        next.zeroize();
+        MessageKey(mk)
+    }
+}
+
+impl MessageKey {
+    /// The AEAD key for this message.
+    pub fn aead_key(&self) -> AeadKey {
+        AeadKey::from_bytes(self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_steps_are_distinct_and_deterministic() {
+        let mut a = ChainKey::from_bytes([1; 32]);
+        let mut b = ChainKey::from_bytes([1; 32]);
+        let m0 = a.step();
+        let m1 = a.step();
+        assert_ne!(m0, m1);
+        assert_eq!(b.step(), m0);
+        assert_eq!(b.step(), m1);
+        assert_ne!(a.as_bytes(), &[1; 32]);
+        assert_ne!(a.as_bytes(), m1.as_bytes());
+    }
+
+    #[test]
+    fn debug_redacts() {
+        assert_eq!(format!("{:?}", MessageKey::from_bytes([3; 32])), "MessageKey(<redacted>)");
+        assert_eq!(format!("{:?}", RootKey::from_bytes([3; 32])), "RootKey(<redacted>)");
+    }
+}

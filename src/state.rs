@@ -1,0 +1,114 @@
+//! Serialized state, encrypted at rest with a caller-supplied 32-byte storage key.
+//!
+//! ```text
+//! record := version (1) | kind (1) | nonce (24) | ciphertext | tag (16)
+//! AD     := "DMP1 state" || version || kind
+//! ```
+//! The plaintext layouts of each kind are in docs/PROTOCOL.md and next to each type's codec.
+
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::crypto::{AeadKey, aead};
+use crate::error::{Error, Result};
+use crate::limits::{AEAD_OVERHEAD, KEY_LEN};
+
+/// Version of the state record format.
+pub const STATE_FORMAT_VERSION: u8 = 1;
+
+const STATE_LABEL: &[u8] = b"DMP1 state";
+
+/// What a state record holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RecordKind {
+    /// A pairwise session.
+    Session = 1,
+    /// An identity with its prekeys.
+    Identity = 2,
+}
+
+/// The caller's 32-byte key for state at rest.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct StorageKey(AeadKey);
+
+impl core::fmt::Debug for StorageKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("StorageKey(<redacted>)")
+    }
+}
+
+impl StorageKey {
+    /// Wraps 32 key bytes.
+    pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
+        StorageKey(AeadKey::from_bytes(bytes))
+    }
+}
+
+fn associated_data(kind: RecordKind) -> [u8; 12] {
+    let mut ad = [0u8; 12];
+    ad[..10].copy_from_slice(STATE_LABEL);
+    ad[10] = STATE_FORMAT_VERSION;
+    ad[11] = kind as u8;
+    ad
+}
+
+/// Encrypts a record's plaintext.
+pub fn seal_record(kind: RecordKind, key: &StorageKey, plaintext: &[u8]) -> Result<Vec<u8>> {
+    let mut out = vec![0u8; 2 + plaintext.len() + AEAD_OVERHEAD];
+    out[0] = STATE_FORMAT_VERSION;
+    out[1] = kind as u8;
+    aead::seal_into(&key.0, &associated_data(kind), plaintext, &mut out[2..])?;
+    Ok(out)
+}
+
+/// Decrypts a record of the expected kind. Another version is `UnsupportedVersion`, another
+/// kind or a short record `BadState`, a failed authentication `WrongStorageKey`.
+pub fn open_record(kind: RecordKind, key: &StorageKey, record: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    let [version, found_kind, sealed @ ..] = record else {
+        return Err(Error::BadState);
+    };
+    if *version != STATE_FORMAT_VERSION {
+        return Err(Error::UnsupportedVersion);
+    }
+    if *found_kind != kind as u8 {
+        return Err(Error::BadState);
+    }
+    if sealed.len() < AEAD_OVERHEAD {
+        return Err(Error::BadState);
+    }
+    let mut out = Zeroizing::new(vec![0u8; sealed.len() - AEAD_OVERHEAD]);
+    aead::open_into(&key.0, &associated_data(kind), sealed, &mut out).map_err(|_| Error::WrongStorageKey)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_refusals() {
+        let k = StorageKey::from_bytes([1; 32]);
+        let rec = seal_record(RecordKind::Session, &k, b"state").unwrap();
+        assert_eq!(&open_record(RecordKind::Session, &k, &rec).unwrap()[..], b"state");
+        let wrong = StorageKey::from_bytes([2; 32]);
+        assert_eq!(open_record(RecordKind::Session, &wrong, &rec).unwrap_err(), Error::WrongStorageKey);
+        assert_eq!(open_record(RecordKind::Identity, &k, &rec).unwrap_err(), Error::BadState);
+        let mut v = rec.clone();
+        v[0] = 9;
+        assert_eq!(open_record(RecordKind::Session, &k, &v).unwrap_err(), Error::UnsupportedVersion);
+        for n in 0..rec.len() {
+            assert!(open_record(RecordKind::Session, &k, &rec[..n]).is_err());
+        }
+        let mut t = rec.clone();
+        *t.last_mut().unwrap() ^= 1;
+        assert_eq!(open_record(RecordKind::Session, &k, &t).unwrap_err(), Error::WrongStorageKey);
+    }
+
+    #[test]
+    fn kind_byte_is_authenticated() {
+        let k = StorageKey::from_bytes([1; 32]);
+        let mut rec = seal_record(RecordKind::Identity, &k, b"x").unwrap();
+        rec[1] = RecordKind::Session as u8;
+        assert_eq!(open_record(RecordKind::Session, &k, &rec).unwrap_err(), Error::WrongStorageKey);
+    }
+}
