@@ -279,11 +279,7 @@ impl Identity {
             if self.unpublished_one_time_prekey_count() == 0 {
                 self.generate_one_time_prekeys(1)?;
             }
-            let key = self
-                .one_time_prekeys
-                .values_mut()
-                .find(|k| !k.published)
-                .ok_or(Error::Internal)?;
+            let key = self.one_time_prekeys.values_mut().find(|k| !k.published).ok_or(Error::Internal)?;
             key.published = true;
             Some((key.id, key.secret.public_key()))
         } else {
@@ -357,7 +353,9 @@ impl Identity {
             let id = r.u32()?;
             let secret = X25519SecretKey::from_bytes(*Zeroizing::new(r.array()?));
             let published = r.bool()?;
-            if id >= next_one_time_prekey_id || one_time_prekeys.insert(id, OneTimePrekey { id, secret, published }).is_some() {
+            if id >= next_one_time_prekey_id
+                || one_time_prekeys.insert(id, OneTimePrekey { id, secret, published }).is_some()
+            {
                 return Err(Error::BadState);
             }
         }

@@ -8,11 +8,23 @@
 
 pub mod crypto;
 pub mod error;
+pub mod handshake;
 pub mod identity;
 pub mod limits;
 pub mod prekey;
 pub mod ratchet;
+pub mod session;
 pub mod state;
 pub mod wire;
 
 pub use error::{Error, Result};
+
+pub use identity::{AgentId, Identity, IdentityKeyPair};
+pub use prekey::PrekeyBundle;
+pub use ratchet::Limits;
+pub use session::{Role, Session, SessionConfig, SessionState};
+pub use state::StorageKey;
+pub use wire::Padding;
+
+/// The crate version, as `dmp_version()` reports it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

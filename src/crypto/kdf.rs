@@ -15,9 +15,7 @@ pub fn hkdf_sha256(salt: &[u8], ikm: &[u8], info: &[u8], out: &mut [u8]) -> Resu
         return Err(Error::TooLarge);
     }
     let salt = if salt.is_empty() { None } else { Some(salt) };
-    Hkdf::<Sha256>::new(salt, ikm)
-        .expand(info, out)
-        .map_err(|_| Error::TooLarge)
+    Hkdf::<Sha256>::new(salt, ikm).expand(info, out).map_err(|_| Error::TooLarge)
 }
 
 /// HKDF-SHA256 into a fixed-size array.
@@ -70,10 +68,7 @@ mod tests {
     #[test]
     fn rfc4231_hmac_test_case_2() {
         let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-        assert_eq!(
-            mac.to_vec(),
-            hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
-        );
+        assert_eq!(mac.to_vec(), hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
     }
 
     #[test]

@@ -95,7 +95,7 @@ impl VerifyingKey {
     }
 
     /// The X25519 public key of the same point (birational map to Montgomery form).
-    pub(crate) fn to_x25519_public_bytes(&self) -> [u8; 32] {
+    pub(crate) fn to_x25519_public_bytes(self) -> [u8; 32] {
         self.0.to_montgomery().to_bytes()
     }
 }
@@ -110,7 +110,8 @@ mod tests {
 
     #[test]
     fn rfc8032_test_1() {
-        let seed: [u8; 32] = unhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60").try_into().unwrap();
+        let seed: [u8; 32] =
+            unhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60").try_into().unwrap();
         let sk = SigningKey::from_seed(&seed);
         assert_eq!(
             sk.verifying_key().to_bytes().to_vec(),
@@ -119,7 +120,9 @@ mod tests {
         let sig = sk.sign(b"");
         assert_eq!(
             sig.0.to_vec(),
-            unhex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+            unhex(
+                "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+            )
         );
         sk.verifying_key().verify(b"", &sig).unwrap();
     }

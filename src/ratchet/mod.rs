@@ -22,9 +22,21 @@ use crate::wire::reader::{Reader, Writer};
 use keys::{ChainKey, MessageKey, RootKey};
 use skipped::{SkippedKey, SkippedKeys};
 
-/// How many of the peer's past ratchet keys are remembered, so that a late message from a
-/// finished chain whose key is gone is reported as `Duplicate` rather than `AuthFailed`.
-pub const MAX_OLD_RATCHET_KEYS: usize = 16;
+/// How many of the peer's past ratchet keys are remembered, so that a replayed message from a
+/// finished chain is reported as `Duplicate` rather than `AuthFailed`. Older replays still fail
+/// (as `AuthFailed`), and change nothing either way.
+pub const MAX_OLD_RATCHET_KEYS: usize = 128;
+/// Bytes of each past ratchet key remembered: a prefix, since a match only chooses which error
+/// to report (a chance collision with a genuine new key has probability 2^-64 per entry).
+pub const OLD_RATCHET_KEY_PREFIX_LEN: usize = 8;
+
+type KeyPrefix = [u8; OLD_RATCHET_KEY_PREFIX_LEN];
+
+fn prefix(key: &X25519PublicKey) -> KeyPrefix {
+    let mut p = [0u8; OLD_RATCHET_KEY_PREFIX_LEN];
+    p.copy_from_slice(&key.as_bytes()[..OLD_RATCHET_KEY_PREFIX_LEN]);
+    p
+}
 
 /// The out-of-order limits of one session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,7 +108,7 @@ impl Chains {
 pub struct DoubleRatchet {
     chains: Chains,
     skipped: SkippedKeys,
-    old_remote: VecDeque<X25519PublicKey>,
+    old_remote: VecDeque<KeyPrefix>,
     limits: Limits,
 }
 
@@ -187,7 +199,11 @@ impl DoubleRatchet {
     /// RatchetDecrypt: finds or derives the message key for `header`, calls `open` with it, and
     /// commits the new state only if `open` succeeds. Errors: `Duplicate`, `TooFarAhead`,
     /// `WeakKey`, or whatever `open` returns; on any error nothing changes.
-    pub fn decrypt<T>(&mut self, header: &RatchetHeader, open: impl FnOnce(&MessageKey) -> Result<T>) -> Result<T> {
+    pub fn decrypt<T>(
+        &mut self,
+        header: &RatchetHeader,
+        open: impl FnOnce(&MessageKey) -> Result<T>,
+    ) -> Result<T> {
         if let Some(i) = self.skipped.find(&header.ratchet_key, header.message_number) {
             let out = open(self.skipped.get(i).ok_or(Error::Internal)?)?;
             self.skipped.remove(i);
@@ -198,7 +214,7 @@ impl DoubleRatchet {
         let mut fresh = Vec::new();
         let new_chain = next.remote_ratchet != Some(header.ratchet_key);
         if new_chain {
-            if self.old_remote.contains(&header.ratchet_key) {
+            if self.old_remote.contains(&prefix(&header.ratchet_key)) {
                 return Err(Error::Duplicate);
             }
             if let (Some(remote), Some(chain)) = (next.remote_ratchet, next.receiving.as_mut()) {
@@ -216,7 +232,7 @@ impl DoubleRatchet {
 
         if new_chain {
             if let Some(old) = self.chains.remote_ratchet {
-                self.old_remote.push_back(old);
+                self.old_remote.push_back(prefix(&old));
                 if self.old_remote.len() > MAX_OLD_RATCHET_KEYS {
                     self.old_remote.pop_front();
                 }
@@ -240,7 +256,7 @@ impl DoubleRatchet {
         w.u32(self.limits.max_forward_jump).u32(self.limits.max_skipped_keys);
         w.u8(self.old_remote.len() as u8);
         for k in &self.old_remote {
-            w.bytes(k.as_bytes());
+            w.bytes(k);
         }
         w.u32(self.skipped.len() as u32);
         for k in self.skipped.iter() {
@@ -265,7 +281,7 @@ impl DoubleRatchet {
         }
         let mut old_remote = VecDeque::with_capacity(old_count);
         for _ in 0..old_count {
-            old_remote.push_back(X25519PublicKey(r.array()?));
+            old_remote.push_back(r.array()?);
         }
         let skipped_count = r.u32()?;
         if skipped_count > limits.max_skipped_keys {
@@ -282,7 +298,16 @@ impl DoubleRatchet {
         let mut skipped = SkippedKeys::default();
         skipped.extend(fresh, limits.max_skipped_keys as usize);
         Ok(DoubleRatchet {
-            chains: Chains { root_key, self_ratchet, remote_ratchet, sending, send_n, receiving, recv_n, previous_send_n },
+            chains: Chains {
+                root_key,
+                self_ratchet,
+                remote_ratchet,
+                sending,
+                send_n,
+                receiving,
+                recv_n,
+                previous_send_n,
+            },
             skipped,
             old_remote,
             limits,
@@ -332,7 +357,8 @@ mod tests {
     /// A pair of ratchets as the handshake would leave them.
     fn pair(limits: Limits) -> (DoubleRatchet, DoubleRatchet) {
         let spk = X25519SecretKey::generate().unwrap();
-        let alice = DoubleRatchet::new_initiator(RootKey::from_bytes([7; 32]), spk.public_key(), limits).unwrap();
+        let alice =
+            DoubleRatchet::new_initiator(RootKey::from_bytes([7; 32]), spk.public_key(), limits).unwrap();
         let bob = DoubleRatchet::new_responder(RootKey::from_bytes([7; 32]), spk, limits);
         (alice, bob)
     }

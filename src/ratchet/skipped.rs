@@ -76,7 +76,11 @@ mod tests {
     use super::*;
 
     fn key(chain: u8, n: u32) -> SkippedKey {
-        SkippedKey { ratchet_key: X25519PublicKey([chain; 32]), message_number: n, key: MessageKey::from_bytes([n as u8; 32]) }
+        SkippedKey {
+            ratchet_key: X25519PublicKey([chain; 32]),
+            message_number: n,
+            key: MessageKey::from_bytes([n as u8; 32]),
+        }
     }
 
     #[test]

@@ -76,7 +76,13 @@ impl BundleFields {
             _ => return Err(Error::BadEnvelope),
         };
         r.finish()?;
-        Ok(BundleFields { identity_key, signed_prekey_id, signed_prekey, signed_prekey_signature, one_time_prekey })
+        Ok(BundleFields {
+            identity_key,
+            signed_prekey_id,
+            signed_prekey,
+            signed_prekey_signature,
+            one_time_prekey,
+        })
     }
 }
 

@@ -140,9 +140,7 @@ pub fn encode_header(
             };
         }
     }
-    w.bytes(ratchet.ratchet_key.as_bytes())
-        .u32(ratchet.previous_chain_len)
-        .u32(ratchet.message_number);
+    w.bytes(ratchet.ratchet_key.as_bytes()).u32(ratchet.previous_chain_len).u32(ratchet.message_number);
     debug_assert_eq!(w.buf.len(), header_len);
     w.buf
 }

@@ -1,0 +1,196 @@
+//! The asynchronous session set-up: X3DH (Signal specification, revision 1) over the identities
+//! of [`crate::identity`].
+//!
+//! ```text
+//! DH1 = DH(IK_A, SPK_B)   DH2 = DH(EK_A, IK_B)   DH3 = DH(EK_A, SPK_B)   DH4 = DH(EK_A, OPK_B)
+//! SK || session id = HKDF-SHA256(salt = 0x00 * 32, ikm = 0xFF * 32 || DH1 || DH2 || DH3 [|| DH4],
+//!                                info = "DMP1 X3DH", L = 48)
+//! ```
+//! IK are the agents' Ed25519 keys in X25519 form. The initiator can send at once; the responder
+//! derives the same SK from the first message's prekey header.
+
+use zeroize::Zeroizing;
+
+use crate::crypto::kdf::hkdf_array;
+use crate::crypto::{X25519PublicKey, X25519SecretKey};
+use crate::error::{Error, Result};
+use crate::identity::{AgentId, Identity, IdentityKeyPair};
+use crate::limits::SESSION_ID_LEN;
+use crate::prekey::PrekeyBundle;
+use crate::ratchet::keys::RootKey;
+use crate::wire::PrekeyHeader;
+
+const X3DH_INFO: &[u8] = b"DMP1 X3DH";
+/// X3DH's F: 32 0xFF bytes, so that the first 32 bytes of IKM are never a valid X25519 output.
+const X3DH_PREFIX: [u8; 32] = [0xFF; 32];
+
+/// What the initiator keeps from the handshake.
+pub struct InitiatorHandshake {
+    /// The session id both sides derive.
+    pub session_id: [u8; SESSION_ID_LEN],
+    /// SK, the first root key.
+    pub root_key: RootKey,
+    /// Carried by every message until the responder answers.
+    pub prekey_header: PrekeyHeader,
+    /// The responder's signed prekey: the initiator's first remote ratchet key.
+    pub remote_ratchet: X25519PublicKey,
+    /// The responder.
+    pub peer: AgentId,
+}
+
+/// What the responder gets from a first message.
+pub struct ResponderHandshake {
+    /// The session id both sides derive.
+    pub session_id: [u8; SESSION_ID_LEN],
+    /// SK, the first root key.
+    pub root_key: RootKey,
+    /// The signed prekey used: the responder's first ratchet key.
+    pub own_ratchet: X25519SecretKey,
+    /// The initiator.
+    pub peer: AgentId,
+}
+
+/// Runs the initiator's side against a verified bundle.
+/// Refuses a bundle of one's own identity (`InvalidArgument`).
+pub fn initiate(keys: &IdentityKeyPair, bundle: &PrekeyBundle) -> Result<InitiatorHandshake> {
+    let peer = bundle.agent_id();
+    if peer == keys.agent_id() {
+        return Err(Error::InvalidArgument);
+    }
+    let fields = bundle.fields();
+    let ephemeral = X25519SecretKey::generate()?;
+    let mut dhs = vec![
+        keys.dh_secret().diffie_hellman(&fields.signed_prekey)?,
+        ephemeral.diffie_hellman(&peer.dh_public_key())?,
+        ephemeral.diffie_hellman(&fields.signed_prekey)?,
+    ];
+    if let Some((_, otk)) = &fields.one_time_prekey {
+        dhs.push(ephemeral.diffie_hellman(otk)?);
+    }
+    let (session_id, root_key) = derive(&dhs);
+    Ok(InitiatorHandshake {
+        session_id,
+        root_key,
+        prekey_header: PrekeyHeader {
+            initiator: keys.agent_id().to_bytes(),
+            ephemeral_key: ephemeral.public_key(),
+            signed_prekey_id: fields.signed_prekey_id,
+            one_time_prekey_id: fields.one_time_prekey.map(|(id, _)| id),
+        },
+        remote_ratchet: fields.signed_prekey,
+        peer,
+    })
+}
+
+/// Runs the responder's side for a first message's prekey header. Changes nothing: the caller
+/// deletes the one-time prekey only after the first message decrypted.
+/// Errors: `UnknownPrekey`, `BadEnvelope`/`WeakKey` (bad initiator or ephemeral key),
+/// `InvalidArgument` (a session with oneself).
+pub fn respond(identity: &Identity, header: &PrekeyHeader) -> Result<ResponderHandshake> {
+    let peer = AgentId::from_bytes(&header.initiator)?;
+    if peer == identity.agent_id() {
+        return Err(Error::InvalidArgument);
+    }
+    let spk = identity.signed_prekey_secret(header.signed_prekey_id)?;
+    let otk = header.one_time_prekey_id.map(|id| identity.one_time_prekey_secret(id)).transpose()?;
+    let mut dhs = vec![
+        spk.diffie_hellman(&peer.dh_public_key())?,
+        identity.keys().dh_secret().diffie_hellman(&header.ephemeral_key)?,
+        spk.diffie_hellman(&header.ephemeral_key)?,
+    ];
+    if let Some(otk) = otk {
+        dhs.push(otk.diffie_hellman(&header.ephemeral_key)?);
+    }
+    let (session_id, root_key) = derive(&dhs);
+    Ok(ResponderHandshake { session_id, root_key, own_ratchet: spk.clone(), peer })
+}
+
+fn derive(dhs: &[crate::crypto::SharedSecret]) -> ([u8; SESSION_ID_LEN], RootKey) {
+    let mut ikm = Zeroizing::new(Vec::with_capacity(32 * (dhs.len() + 1)));
+    ikm.extend_from_slice(&X3DH_PREFIX);
+    for dh in dhs {
+        ikm.extend_from_slice(dh.as_bytes());
+    }
+    let okm = Zeroizing::new(hkdf_array::<48>(&[0u8; 32], &ikm, X3DH_INFO));
+    let mut sk = [0u8; 32];
+    sk.copy_from_slice(&okm[..32]);
+    let mut session_id = [0u8; SESSION_ID_LEN];
+    session_id.copy_from_slice(&okm[32..]);
+    (session_id, RootKey::from_bytes(sk))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_sides_derive_the_same_secret_with_and_without_one_time_prekey() {
+        for otk in [false, true] {
+            let alice = IdentityKeyPair::generate().unwrap();
+            let mut bob = Identity::generate().unwrap();
+            let bundle = bob.bundle(otk).unwrap();
+            let a = initiate(&alice, &bundle).unwrap();
+            let b = respond(&bob, &a.prekey_header).unwrap();
+            assert_eq!(a.session_id, b.session_id);
+            assert_eq!(a.root_key, b.root_key);
+            assert_eq!(a.peer, bob.agent_id());
+            assert_eq!(b.peer, alice.agent_id());
+            assert_eq!(a.prekey_header.one_time_prekey_id.is_some(), otk);
+        }
+    }
+
+    #[test]
+    fn each_initiation_is_fresh() {
+        let alice = IdentityKeyPair::generate().unwrap();
+        let mut bob = Identity::generate().unwrap();
+        let bundle = bob.bundle(false).unwrap();
+        let a1 = initiate(&alice, &bundle).unwrap();
+        let a2 = initiate(&alice, &bundle).unwrap();
+        assert_ne!(a1.session_id, a2.session_id);
+        assert_ne!(a1.root_key, a2.root_key);
+    }
+
+    #[test]
+    fn unknown_prekeys_are_refused() {
+        let alice = IdentityKeyPair::generate().unwrap();
+        let mut bob = Identity::generate().unwrap();
+        let a = initiate(&alice, &bob.bundle(true).unwrap()).unwrap();
+        let mut h = a.prekey_header;
+        h.signed_prekey_id = 99;
+        assert_eq!(respond(&bob, &h).err().unwrap(), Error::UnknownPrekey);
+        let mut h = a.prekey_header;
+        h.one_time_prekey_id = Some(99);
+        assert_eq!(respond(&bob, &h).err().unwrap(), Error::UnknownPrekey);
+    }
+
+    #[test]
+    fn stripping_the_one_time_prekey_changes_the_secret() {
+        let alice = IdentityKeyPair::generate().unwrap();
+        let mut bob = Identity::generate().unwrap();
+        let a = initiate(&alice, &bob.bundle(true).unwrap()).unwrap();
+        let mut h = a.prekey_header;
+        h.one_time_prekey_id = None;
+        let b = respond(&bob, &h).unwrap();
+        assert_ne!(a.root_key, b.root_key);
+    }
+
+    #[test]
+    fn session_with_oneself_is_refused() {
+        let mut me = Identity::generate().unwrap();
+        let bundle = me.bundle(false).unwrap();
+        assert_eq!(initiate(me.keys(), &bundle).err().unwrap(), Error::InvalidArgument);
+        let other = IdentityKeyPair::generate().unwrap();
+        let mut h = initiate(&other, &bundle).unwrap().prekey_header;
+        h.initiator = me.agent_id().to_bytes();
+        assert_eq!(respond(&me, &h).err().unwrap(), Error::InvalidArgument);
+    }
+
+    #[test]
+    fn small_order_ephemeral_is_weak() {
+        let alice = IdentityKeyPair::generate().unwrap();
+        let mut bob = Identity::generate().unwrap();
+        let mut h = initiate(&alice, &bob.bundle(false).unwrap()).unwrap().prekey_header;
+        h.ephemeral_key = X25519PublicKey([0; 32]);
+        assert_eq!(respond(&bob, &h).err().unwrap(), Error::WeakKey);
+    }
+}

@@ -1,0 +1,368 @@
+//! A pairwise session: the lifecycle state machine around a Double Ratchet.
+//!
+//! | state      | encrypt            | decrypt                  | close    | serialize |
+//! |------------|--------------------|--------------------------|----------|-----------|
+//! | DORMANT    | -> INITIATING      | refused (`WrongState`)   | -> CLOSED| allowed   |
+//! | INITIATING | stays              | -> ACTIVE                | -> CLOSED| allowed   |
+//! | ACTIVE     | stays              | stays                    | -> CLOSED| allowed   |
+//! | CLOSED     | refused            | refused                  | refused  | refused   |
+//!
+//! An initiator starts DORMANT (created from a bundle, nothing sent); its messages carry the
+//! prekey header until a message from the peer decrypts. A responder starts ACTIVE, since it was
+//! created by decrypting the peer's first message. CLOSED erases every key.
+
+use zeroize::Zeroizing;
+
+use crate::crypto::{X25519PublicKey, aead};
+use crate::error::{Error, Result};
+use crate::handshake;
+use crate::identity::{AgentId, Identity, IdentityKeyPair};
+use crate::limits::{MAX_PLAINTEXT_LEN, SESSION_ID_LEN};
+use crate::prekey::PrekeyBundle;
+use crate::ratchet::{DoubleRatchet, Limits};
+use crate::state::{RecordKind, StorageKey, open_record, seal_record};
+use crate::wire::envelope::{associated_data, encode_header};
+use crate::wire::padding::{pad, unpad};
+use crate::wire::reader::{Reader, Writer};
+use crate::wire::{MessageEnvelope, Padding, PrekeyHeader};
+
+/// The lifecycle state of a session. The numeric values are the C ABI's `DMP_SESSION_*`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[repr(i32)]
+pub enum SessionState {
+    /// Created from a bundle; nothing sent yet.
+    Dormant = 0,
+    /// Sent at least one message; no reply decrypted yet.
+    Initiating = 1,
+    /// A message from the peer has been decrypted.
+    Active = 2,
+    /// Keys erased; every call is refused.
+    Closed = 3,
+}
+
+impl SessionState {
+    /// The state for its numeric value.
+    pub fn from_i32(v: i32) -> Option<Self> {
+        match v {
+            0 => Some(SessionState::Dormant),
+            1 => Some(SessionState::Initiating),
+            2 => Some(SessionState::Active),
+            3 => Some(SessionState::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// Which side of the handshake this session was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Started the session from the peer's bundle.
+    Initiator,
+    /// Created the session from the peer's first message.
+    Responder,
+}
+
+/// Per-session options.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// Out-of-order limits.
+    pub limits: Limits,
+    /// Whether outgoing plaintexts are padded to size buckets.
+    pub padding: Padding,
+}
+
+/// A pairwise DMP session.
+pub struct Session {
+    state: SessionState,
+    role: Role,
+    session_id: [u8; SESSION_ID_LEN],
+    local: AgentId,
+    peer: AgentId,
+    /// Sent with every message while the initiator has had no reply.
+    prekey_header: Option<PrekeyHeader>,
+    /// `None` once CLOSED: the keys are gone.
+    ratchet: Option<DoubleRatchet>,
+    padding: Padding,
+}
+
+impl core::fmt::Debug for Session {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Session")
+            .field("state", &self.state)
+            .field("role", &self.role)
+            .field("peer", &self.peer)
+            .field("ratchet", &self.ratchet)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// Starts a session from a verified bundle (DORMANT). Nothing is sent until `encrypt`.
+    pub fn initiate(keys: &IdentityKeyPair, bundle: &PrekeyBundle, config: SessionConfig) -> Result<Self> {
+        let hs = handshake::initiate(keys, bundle)?;
+        let ratchet = DoubleRatchet::new_initiator(hs.root_key, hs.remote_ratchet, config.limits)?;
+        Ok(Session {
+            state: SessionState::Dormant,
+            role: Role::Initiator,
+            session_id: hs.session_id,
+            local: keys.agent_id(),
+            peer: hs.peer,
+            prekey_header: Some(hs.prekey_header),
+            ratchet: Some(ratchet),
+            padding: config.padding,
+        })
+    }
+
+    /// Creates the responder's session from a first message (`PREKEY_MESSAGE`) and returns it
+    /// (ACTIVE) with the message's plaintext. The one-time prekey it used is deleted from
+    /// `identity` only on success; on any error `identity` is unchanged.
+    ///
+    /// Errors: `BadEnvelope`, `UnsupportedVersion`, `WrongMessageType` (not a first message),
+    /// `UnknownPrekey` (unknown signed prekey, or a one-time prekey already used), `WeakKey`,
+    /// `InvalidArgument` (from oneself), `AuthFailed`, `TooFarAhead`.
+    pub fn accept(
+        identity: &mut Identity,
+        envelope: &[u8],
+        config: SessionConfig,
+    ) -> Result<(Self, Vec<u8>)> {
+        let env = MessageEnvelope::parse(envelope)?;
+        let prekey = env.prekey.ok_or(Error::WrongMessageType)?;
+        let hs = handshake::respond(identity, &prekey)?;
+        if hs.session_id != env.session_id {
+            return Err(Error::AuthFailed);
+        }
+        let mut session = Session {
+            state: SessionState::Active,
+            role: Role::Responder,
+            session_id: hs.session_id,
+            local: identity.agent_id(),
+            peer: hs.peer,
+            prekey_header: None,
+            ratchet: Some(DoubleRatchet::new_responder(hs.root_key, hs.own_ratchet, config.limits)),
+            padding: config.padding,
+        };
+        let plaintext = session.open(&env)?;
+        if let Some(id) = prekey.one_time_prekey_id {
+            identity.consume_one_time_prekey(id);
+        }
+        Ok((session, plaintext))
+    }
+
+    /// The lifecycle state.
+    pub fn state(&self) -> SessionState {
+        self.state
+    }
+
+    /// Which side of the handshake this was.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The peer's agent id.
+    pub fn peer_id(&self) -> AgentId {
+        self.peer
+    }
+
+    /// Our own agent id.
+    pub fn local_id(&self) -> AgentId {
+        self.local
+    }
+
+    /// The session id carried by every envelope.
+    pub fn session_id(&self) -> [u8; SESSION_ID_LEN] {
+        self.session_id
+    }
+
+    /// The out-of-order limits (`WrongState` once CLOSED).
+    pub fn limits(&self) -> Result<Limits> {
+        Ok(self.ratchet()?.limits())
+    }
+
+    /// The padding mode for outgoing messages.
+    pub fn padding(&self) -> Padding {
+        self.padding
+    }
+
+    /// Changes the padding mode for outgoing messages.
+    pub fn set_padding(&mut self, padding: Padding) {
+        self.padding = padding;
+    }
+
+    fn ratchet(&self) -> Result<&DoubleRatchet> {
+        self.ratchet.as_ref().ok_or(Error::WrongState)
+    }
+
+    /// The exact envelope length `encrypt` will produce for a `len`-byte plaintext.
+    pub fn encrypted_len(&self, len: usize) -> Result<usize> {
+        if self.state == SessionState::Closed {
+            return Err(Error::WrongState);
+        }
+        if len > MAX_PLAINTEXT_LEN {
+            return Err(Error::TooLarge);
+        }
+        let header = if self.prekey_header.is_some() {
+            crate::wire::envelope::PREKEY_MESSAGE_HEADER_LEN
+        } else {
+            crate::wire::envelope::MESSAGE_HEADER_LEN
+        };
+        Ok(header + aead::sealed_len(crate::wire::padding::framed_len(len, self.padding)))
+    }
+
+    /// Encrypts `plaintext` into an envelope. DORMANT becomes INITIATING.
+    /// Errors: `WrongState` (CLOSED), `TooLarge` (over [`MAX_PLAINTEXT_LEN`]).
+    pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<Vec<u8>> {
+        let total = self.encrypted_len(plaintext.len())?;
+        let ratchet = self.ratchet.as_mut().ok_or(Error::WrongState)?;
+        let (ratchet_header, key) = ratchet.next_sending()?;
+        let framed = Zeroizing::new(pad(plaintext, self.padding));
+        let mut out = encode_header(&self.session_id, self.prekey_header.as_ref(), &ratchet_header, total);
+        let header_len = out.len();
+        let ad = associated_data(&out, &self.local.to_bytes(), &self.peer.to_bytes());
+        out.resize(total, 0);
+        aead::seal_into(&key.aead_key(), &ad, &framed, &mut out[header_len..])?;
+        if self.state == SessionState::Dormant {
+            self.state = SessionState::Initiating;
+        }
+        Ok(out)
+    }
+
+    /// Decrypts an envelope from the peer. INITIATING becomes ACTIVE. On any error the session
+    /// is unchanged.
+    ///
+    /// Errors: `WrongState` (DORMANT or CLOSED), `BadEnvelope`, `UnsupportedVersion`,
+    /// `WrongMessageType`, `WrongSession`, `AuthFailed`, `Duplicate`, `TooFarAhead`, `WeakKey`.
+    pub fn decrypt(&mut self, envelope: &[u8]) -> Result<Vec<u8>> {
+        if matches!(self.state, SessionState::Dormant | SessionState::Closed) {
+            return Err(Error::WrongState);
+        }
+        let env = MessageEnvelope::parse(envelope)?;
+        if env.session_id != self.session_id {
+            return Err(Error::WrongSession);
+        }
+        if env.prekey.is_some() && self.role == Role::Initiator {
+            // Only the initiator sends prekey messages; one arriving here is reflected.
+            return Err(Error::WrongMessageType);
+        }
+        let plaintext = self.open(&env)?;
+        if self.state == SessionState::Initiating {
+            self.state = SessionState::Active;
+            self.prekey_header = None;
+        }
+        Ok(plaintext)
+    }
+
+    fn open(&mut self, env: &MessageEnvelope<'_>) -> Result<Vec<u8>> {
+        let ad = associated_data(env.header_bytes, &self.peer.to_bytes(), &self.local.to_bytes());
+        let ratchet = self.ratchet.as_mut().ok_or(Error::WrongState)?;
+        ratchet.decrypt(&env.ratchet, |key| {
+            let mut plaintext = aead::open(&key.aead_key(), &ad, env.sealed)?;
+            unpad(&mut plaintext)?;
+            Ok(plaintext)
+        })
+    }
+
+    /// Closes the session: every key is erased (zeroized on drop) and every later call refused.
+    /// Closing a CLOSED session is `WrongState`.
+    pub fn close(&mut self) -> Result<()> {
+        if self.state == SessionState::Closed {
+            return Err(Error::WrongState);
+        }
+        self.ratchet = None;
+        self.prekey_header = None;
+        self.state = SessionState::Closed;
+        Ok(())
+    }
+
+    /// Serializes the session and encrypts it with `key`. A CLOSED session has nothing to save:
+    /// `WrongState`.
+    pub fn to_sealed(&self, key: &StorageKey) -> Result<Vec<u8>> {
+        let plain = Zeroizing::new(self.encode()?);
+        seal_record(RecordKind::Session, key, &plain)
+    }
+
+    /// Restores a session from [`to_sealed`](Self::to_sealed) output.
+    /// Errors: `WrongStorageKey`, `BadState`, `UnsupportedVersion`.
+    pub fn from_sealed(record: &[u8], key: &StorageKey) -> Result<Self> {
+        let plain = open_record(RecordKind::Session, key, record)?;
+        let mut r = Reader::for_state(&plain);
+        let session = Self::decode(&mut r)?;
+        r.finish()?;
+        Ok(session)
+    }
+
+    /// Session record plaintext; layout in docs/PROTOCOL.md.
+    fn encode(&self) -> Result<Vec<u8>> {
+        let ratchet = self.ratchet()?;
+        let mut w = Writer::with_capacity(512);
+        w.u8(self.state as i32 as u8)
+            .u8(match self.role {
+                Role::Initiator => 0,
+                Role::Responder => 1,
+            })
+            .bytes(&self.session_id)
+            .bytes(&self.local.to_bytes())
+            .bytes(&self.peer.to_bytes())
+            .u8(self.padding.to_u8());
+        match &self.prekey_header {
+            None => {
+                w.u8(0);
+            }
+            Some(p) => {
+                w.u8(1)
+                    .bytes(&p.initiator)
+                    .bytes(p.ephemeral_key.as_bytes())
+                    .u32(p.signed_prekey_id)
+                    .bool(p.one_time_prekey_id.is_some())
+                    .u32(p.one_time_prekey_id.unwrap_or(0));
+            }
+        }
+        ratchet.encode(&mut w);
+        Ok(w.buf)
+    }
+
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        let state = match SessionState::from_i32(r.u8()? as i32) {
+            Some(s @ (SessionState::Dormant | SessionState::Initiating | SessionState::Active)) => s,
+            _ => return Err(Error::BadState),
+        };
+        let role = match r.u8()? {
+            0 => Role::Initiator,
+            1 => Role::Responder,
+            _ => return Err(Error::BadState),
+        };
+        let session_id = r.array()?;
+        let local = AgentId::from_bytes(&r.array()?).map_err(|_| Error::BadState)?;
+        let peer = AgentId::from_bytes(&r.array()?).map_err(|_| Error::BadState)?;
+        let padding = Padding::from_u8(r.u8()?).ok_or(Error::BadState)?;
+        let prekey_header = if r.bool()? {
+            let initiator = r.array()?;
+            let ephemeral_key = X25519PublicKey(r.array()?);
+            let signed_prekey_id = r.u32()?;
+            let has_otk = r.bool()?;
+            let otk = r.u32()?;
+            Some(PrekeyHeader {
+                initiator,
+                ephemeral_key,
+                signed_prekey_id,
+                one_time_prekey_id: has_otk.then_some(otk),
+            })
+        } else {
+            None
+        };
+        let ratchet = DoubleRatchet::decode(r)?;
+        // Consistency: only an initiator that has had no reply carries a prekey header.
+        let expects_header = role == Role::Initiator && state != SessionState::Active;
+        if expects_header != prekey_header.is_some()
+            || (role == Role::Responder && state != SessionState::Active)
+        {
+            return Err(Error::BadState);
+        }
+        Ok(Session { state, role, session_id, local, peer, prekey_header, ratchet: Some(ratchet), padding })
+    }
+
+    /// How many skipped message keys (for out-of-order messages) are stored.
+    pub fn skipped_key_count(&self) -> Result<usize> {
+        Ok(self.ratchet()?.skipped_key_count())
+    }
+}
