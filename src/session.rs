@@ -121,11 +121,24 @@ impl Session {
     /// Errors: `BadEnvelope`, `UnsupportedVersion`, `WrongMessageType` (not a first message),
     /// `UnknownPrekey` (unknown signed prekey, or a one-time prekey already used), `WeakKey`,
     /// `InvalidArgument` (from oneself), `AuthFailed`, `TooFarAhead`.
-    pub fn accept(
+    pub fn accept(identity: &mut Identity, envelope: &[u8], config: SessionConfig) -> Result<(Self, Vec<u8>)> {
+        let mut plaintext = Vec::new();
+        let session = Self::accept_with(identity, envelope, config, |pt| {
+            plaintext = pt.to_vec();
+            Ok(())
+        })?;
+        Ok((session, plaintext))
+    }
+
+    /// [`accept`](Self::accept), handing the plaintext to `sink` instead of returning it. If
+    /// `sink` fails (say, the caller's buffer is too small) nothing is created or consumed and
+    /// its error is returned, so the same first message can be accepted again.
+    pub fn accept_with(
         identity: &mut Identity,
         envelope: &[u8],
         config: SessionConfig,
-    ) -> Result<(Self, Vec<u8>)> {
+        sink: impl FnOnce(&[u8]) -> Result<()>,
+    ) -> Result<Self> {
         let env = MessageEnvelope::parse(envelope)?;
         let prekey = env.prekey.ok_or(Error::WrongMessageType)?;
         let hs = handshake::respond(identity, &prekey)?;
@@ -142,11 +155,11 @@ impl Session {
             ratchet: Some(DoubleRatchet::new_responder(hs.root_key, hs.own_ratchet, config.limits)),
             padding: config.padding,
         };
-        let plaintext = session.open(&env)?;
+        session.open(&env, sink)?;
         if let Some(id) = prekey.one_time_prekey_id {
             identity.consume_one_time_prekey(id);
         }
-        Ok((session, plaintext))
+        Ok(session)
     }
 
     /// The lifecycle state.
@@ -212,19 +225,30 @@ impl Session {
     /// Encrypts `plaintext` into an envelope. DORMANT becomes INITIATING.
     /// Errors: `WrongState` (CLOSED), `TooLarge` (over [`MAX_PLAINTEXT_LEN`]).
     pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<Vec<u8>> {
+        let mut out = vec![0u8; self.encrypted_len(plaintext.len())?];
+        self.encrypt_into(plaintext, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`encrypt`](Self::encrypt) into `out`, which must be exactly
+    /// [`encrypted_len`](Self::encrypted_len) bytes (else `BufferTooSmall`, nothing changed).
+    pub fn encrypt_into(&mut self, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
         let total = self.encrypted_len(plaintext.len())?;
+        if out.len() != total {
+            return Err(Error::BufferTooSmall);
+        }
         let ratchet = self.ratchet.as_mut().ok_or(Error::WrongState)?;
         let (ratchet_header, key) = ratchet.next_sending()?;
         let framed = Zeroizing::new(pad(plaintext, self.padding));
-        let mut out = encode_header(&self.session_id, self.prekey_header.as_ref(), &ratchet_header, total);
-        let header_len = out.len();
-        let ad = associated_data(&out, &self.local.to_bytes(), &self.peer.to_bytes());
-        out.resize(total, 0);
-        aead::seal_into(&key.aead_key(), &ad, &framed, &mut out[header_len..])?;
+        let header = encode_header(&self.session_id, self.prekey_header.as_ref(), &ratchet_header, 0);
+        let (head, sealed) = out.split_at_mut(header.len());
+        head.copy_from_slice(&header);
+        let ad = associated_data(&header, &self.local.to_bytes(), &self.peer.to_bytes());
+        aead::seal_into(&key.aead_key(), &ad, &framed, sealed)?;
         if self.state == SessionState::Dormant {
             self.state = SessionState::Initiating;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Decrypts an envelope from the peer. INITIATING becomes ACTIVE. On any error the session
@@ -233,6 +257,18 @@ impl Session {
     /// Errors: `WrongState` (DORMANT or CLOSED), `BadEnvelope`, `UnsupportedVersion`,
     /// `WrongMessageType`, `WrongSession`, `AuthFailed`, `Duplicate`, `TooFarAhead`, `WeakKey`.
     pub fn decrypt(&mut self, envelope: &[u8]) -> Result<Vec<u8>> {
+        let mut plaintext = Vec::new();
+        self.decrypt_with(envelope, |pt| {
+            plaintext = pt.to_vec();
+            Ok(())
+        })?;
+        Ok(plaintext)
+    }
+
+    /// [`decrypt`](Self::decrypt), handing the plaintext to `sink` before anything is committed.
+    /// If `sink` fails (say, the caller's buffer is too small) the session is unchanged and the
+    /// same envelope can be decrypted again. The plaintext buffer is zeroized after `sink` runs.
+    pub fn decrypt_with(&mut self, envelope: &[u8], sink: impl FnOnce(&[u8]) -> Result<()>) -> Result<()> {
         if matches!(self.state, SessionState::Dormant | SessionState::Closed) {
             return Err(Error::WrongState);
         }
@@ -244,22 +280,29 @@ impl Session {
             // Only the initiator sends prekey messages; one arriving here is reflected.
             return Err(Error::WrongMessageType);
         }
-        let plaintext = self.open(&env)?;
+        self.open(&env, sink)?;
         if self.state == SessionState::Initiating {
             self.state = SessionState::Active;
             self.prekey_header = None;
         }
-        Ok(plaintext)
+        Ok(())
     }
 
-    fn open(&mut self, env: &MessageEnvelope<'_>) -> Result<Vec<u8>> {
+    fn open(&mut self, env: &MessageEnvelope<'_>, sink: impl FnOnce(&[u8]) -> Result<()>) -> Result<()> {
         let ad = associated_data(env.header_bytes, &self.peer.to_bytes(), &self.local.to_bytes());
         let ratchet = self.ratchet.as_mut().ok_or(Error::WrongState)?;
         ratchet.decrypt(&env.ratchet, |key| {
-            let mut plaintext = aead::open(&key.aead_key(), &ad, env.sealed)?;
+            let mut plaintext = Zeroizing::new(aead::open(&key.aead_key(), &ad, env.sealed)?);
             unpad(&mut plaintext)?;
-            Ok(plaintext)
+            sink(&plaintext)
         })
+    }
+
+    /// Changes the out-of-order limits. Lowering the skipped-key cap evicts the oldest keys now.
+    /// `WrongState` once CLOSED.
+    pub fn set_limits(&mut self, limits: Limits) -> Result<()> {
+        self.ratchet.as_mut().ok_or(Error::WrongState)?.set_limits(limits);
+        Ok(())
     }
 
     /// Closes the session: every key is erased (zeroized on drop) and every later call refused.

@@ -425,3 +425,40 @@ fn bundle_bytes_round_trip_through_verification() {
     let b = bob.bundle(true).unwrap();
     assert_eq!(PrekeyBundle::from_bytes(&b.to_bytes()).unwrap(), b);
 }
+
+#[test]
+fn failing_sink_leaves_session_unchanged_and_message_readable() {
+    let mut p = active();
+    let env = p.alice.encrypt(b"payload").unwrap();
+    let before = snapshot(&p.bob);
+    assert_eq!(p.bob.decrypt_with(&env, |_| Err(Error::BufferTooSmall)), Err(Error::BufferTooSmall));
+    assert_eq!(snapshot(&p.bob), before);
+    assert_eq!(p.bob.decrypt(&env).unwrap(), b"payload");
+}
+
+#[test]
+fn failing_sink_in_accept_consumes_nothing() {
+    let alice_id = Identity::generate().unwrap();
+    let mut bob_id = Identity::generate().unwrap();
+    let mut alice = Session::initiate(alice_id.keys(), &bob_id.bundle(true).unwrap(), SessionConfig::default()).unwrap();
+    let first = alice.encrypt(b"x").unwrap();
+    let r = Session::accept_with(&mut bob_id, &first, SessionConfig::default(), |_| Err(Error::BufferTooSmall));
+    assert_eq!(r.unwrap_err(), Error::BufferTooSmall);
+    assert_eq!(bob_id.one_time_prekey_count(), 1);
+    assert!(Session::accept(&mut bob_id, &first, SessionConfig::default()).is_ok());
+}
+
+#[test]
+fn lowering_the_skipped_cap_evicts_now() {
+    let mut p = active();
+    let msgs: Vec<_> = (0..20).map(|_| p.alice.encrypt(b"x").unwrap()).collect();
+    p.bob.decrypt(&msgs[19]).unwrap();
+    assert_eq!(p.bob.skipped_key_count().unwrap(), 19);
+    p.bob.set_limits(Limits::new(100, 5).unwrap()).unwrap();
+    assert_eq!(p.bob.skipped_key_count().unwrap(), 5);
+    assert_eq!(p.bob.decrypt(&msgs[0]).unwrap_err(), Error::Duplicate);
+    assert_eq!(p.bob.decrypt(&msgs[18]).unwrap(), b"x");
+    let key = storage_key();
+    let back = Session::from_sealed(&p.bob.to_sealed(&key).unwrap(), &key).unwrap();
+    assert_eq!(back.limits().unwrap(), Limits::new(100, 5).unwrap());
+}

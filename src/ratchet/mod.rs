@@ -171,6 +171,12 @@ impl DoubleRatchet {
         self.limits
     }
 
+    /// Replaces the limits; stored skipped keys beyond the new cap are evicted, oldest first.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+        self.skipped.extend(Vec::new(), limits.max_skipped_keys as usize);
+    }
+
     /// How many skipped message keys are stored.
     pub fn skipped_key_count(&self) -> usize {
         self.skipped.len()

@@ -1,0 +1,17 @@
+//! Generates include/dmp.h from src/ffi with cbindgen (settings in cbindgen.toml).
+//! `write_to_file` rewrites the header only when it changed; CI fails if the committed copy differs.
+
+use std::path::PathBuf;
+
+fn main() {
+    let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    println!("cargo:rerun-if-changed=src/ffi");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml is valid");
+    match cbindgen::Builder::new().with_crate(&crate_dir).with_config(config).generate() {
+        Ok(bindings) => {
+            bindings.write_to_file(crate_dir.join("include/dmp.h"));
+        }
+        Err(e) => panic!("cbindgen failed to generate include/dmp.h: {e}"),
+    }
+}
