@@ -1,4 +1,4 @@
-//! Generates include/dmp.h from src/ffi with cbindgen (settings in cbindgen.toml).
+//! Generates include/dmp.h from the files of src/ffi with cbindgen (settings in cbindgen.toml).
 //! `write_to_file` rewrites the header only when it changed; CI fails if the committed copy differs.
 
 use std::path::PathBuf;
@@ -7,8 +7,20 @@ fn main() {
     let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-changed=cbindgen.toml");
-    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml is valid");
-    match cbindgen::Builder::new().with_crate(&crate_dir).with_config(config).generate() {
+    let config =
+        cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml is valid");
+    // Only src/ffi is parsed: the header is the C surface and nothing of the core leaks into it.
+    let mut builder = cbindgen::Builder::new().with_config(config);
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(crate_dir.join("src/ffi"))
+        .expect("src/ffi exists")
+        .map(|e| e.expect("readable directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .collect();
+    sources.sort(); // a stable order gives a stable header
+    for src in sources {
+        builder = builder.with_src(src);
+    }
+    match builder.generate() {
         Ok(bindings) => {
             bindings.write_to_file(crate_dir.join("include/dmp.h"));
         }

@@ -21,7 +21,12 @@ fn main() -> Result<(), dmp::Error> {
 
     let first = planner_session.encrypt(b"task 1: summarise the logs")?;
     let second = planner_session.encrypt(b"task 2: report anomalies")?;
-    println!("planner  session {:?} (2 messages queued, {} and {} bytes)", planner_session.state(), first.len(), second.len());
+    println!(
+        "planner  session {:?} (2 messages queued, {} and {} bytes)",
+        planner_session.state(),
+        first.len(),
+        second.len()
+    );
 
     // The worker comes online; the second message happens to arrive first.
     let (mut worker_session, text) = Session::accept(&mut worker, &second, SessionConfig::default())?;

@@ -27,163 +27,1586 @@
 #endif
 
 /**
- * HKDF-SHA256 output longer than this is refused (RFC 5869: 255 * HashLen).
+ * Created from a bundle; nothing sent yet.
  */
-#define HKDF_MAX_OUTPUT (255 * 32)
+#define DMP_SESSION_DORMANT 0
 
 /**
- * Length of a symmetric key (storage key, AEAD key, chain key, root key).
+ * Sent at least one message; no reply decrypted yet.
  */
-#define KEY_LEN 32
+#define DMP_SESSION_INITIATING 1
 
 /**
- * Length of an X25519 or Ed25519 public key, and of an agent id.
+ * A message from the peer has been decrypted.
  */
-#define PUBLIC_KEY_LEN 32
+#define DMP_SESSION_ACTIVE 2
 
 /**
- * Length of an Ed25519 seed / X25519 secret.
+ * Keys erased; every call is refused with `DMP_ERR_WRONG_STATE`.
  */
-#define SECRET_KEY_LEN 32
+#define DMP_SESSION_CLOSED 3
 
 /**
- * Length of an Ed25519 signature.
+ * Outgoing plaintexts carry only a one-byte end marker.
  */
-#define SIGNATURE_LEN 64
+#define DMP_PADDING_NONE 0
 
 /**
- * Length of the XChaCha20-Poly1305 nonce, chosen at random for every encryption.
+ * Outgoing plaintexts are padded to size buckets (powers of two from 64 bytes).
  */
-#define NONCE_LEN 24
+#define DMP_PADDING_BUCKETS 1
 
 /**
- * Length of the Poly1305 authentication tag.
+ * Bytes of a symmetric key (storage key, AEAD key).
  */
-#define TAG_LEN 16
+#define DMP_KEY_LEN 32
 
 /**
- * Bytes an AEAD seal adds to its plaintext: nonce then tag.
+ * Bytes of an X25519 or Ed25519 public key, and of an agent id.
  */
-#define AEAD_OVERHEAD (NONCE_LEN + TAG_LEN)
+#define DMP_PUBLIC_KEY_LEN 32
 
 /**
- * Length of a session id (derived from the handshake's shared secret).
+ * Bytes of an X25519 secret key or an Ed25519 seed.
  */
-#define SESSION_ID_LEN 16
+#define DMP_SECRET_KEY_LEN 32
 
 /**
- * Length of an agent's human-comparable fingerprint text, e.g. `"1a2b 3c4d ... 7e8f"`:
- * 16 bytes of hash as 8 groups of 4 hex digits separated by spaces.
+ * Bytes of an Ed25519 signature.
  */
-#define FINGERPRINT_LEN 39
+#define DMP_SIGNATURE_LEN 64
 
 /**
- * Largest plaintext a pairwise message may carry (1 MiB). Bounds every allocation a peer can cause.
+ * Bytes of an X25519 shared secret.
  */
-#define MAX_PLAINTEXT_LEN (1 << 20)
+#define DMP_SHARED_SECRET_LEN 32
 
 /**
- * Largest envelope `parse` accepts: the largest padded plaintext plus headers, with room to spare.
+ * Bytes of the XChaCha20-Poly1305 nonce at the front of a sealed message.
  */
-#define MAX_ENVELOPE_LEN (MAX_PLAINTEXT_LEN + (64 * 1024))
+#define DMP_NONCE_LEN 24
 
 /**
- * Default for the largest forward jump within one receiving chain.
+ * Bytes of the Poly1305 tag at the end of a sealed message.
+ */
+#define DMP_TAG_LEN 16
+
+/**
+ * Bytes `dmp_aead_seal` adds to a plaintext (nonce + tag).
+ */
+#define DMP_AEAD_OVERHEAD 40
+
+/**
+ * Bytes of a session id.
+ */
+#define DMP_SESSION_ID_LEN 16
+
+/**
+ * Bytes of a fingerprint text (ASCII, not NUL-terminated), e.g. "1a2b 3c4d ... 7e8f".
+ */
+#define DMP_FINGERPRINT_LEN 39
+
+/**
+ * Largest plaintext a session message may carry (1 MiB).
+ */
+#define DMP_MAX_PLAINTEXT_LEN 1048576
+
+/**
+ * Largest envelope a session accepts.
+ */
+#define DMP_MAX_ENVELOPE_LEN 1114112
+
+/**
+ * Bytes of a prekey bundle without a one-time prekey.
+ */
+#define DMP_BUNDLE_LEN 135
+
+/**
+ * Bytes of a prekey bundle with a one-time prekey (the largest bundle).
+ */
+#define DMP_BUNDLE_MAX_LEN 171
+
+/**
+ * Header bytes of a session message before its sealed part.
+ */
+#define DMP_MESSAGE_HEADER_LEN 58
+
+/**
+ * Header bytes of a first (prekey) message before its sealed part.
+ */
+#define DMP_PREKEY_MESSAGE_HEADER_LEN 131
+
+/**
+ * Largest HKDF-SHA256 output (255 * 32).
+ */
+#define DMP_HKDF_MAX_LEN 8160
+
+/**
+ * Default forward-jump limit of a session.
+ */
+#define DMP_DEFAULT_MAX_FORWARD_JUMP 1000
+
+/**
+ * Default cap on stored skipped message keys.
+ */
+#define DMP_DEFAULT_MAX_SKIPPED_KEYS 2000
+
+/**
+ * Largest forward-jump limit `dmp_session_set_limits` accepts.
+ */
+#define DMP_MAX_FORWARD_JUMP_CEILING 25000
+
+/**
+ * Largest skipped-key cap `dmp_session_set_limits` accepts.
+ */
+#define DMP_MAX_SKIPPED_KEYS_CEILING 50000
+
+/**
+ * Most one-time prekeys an identity holds.
+ */
+#define DMP_MAX_ONE_TIME_PREKEYS 10000
+
+/**
+ * Success.
+ */
+#define DMP_OK 0
+
+/**
+ * A bug or a panic inside the library (never expected; please report it).
+ */
+#define DMP_ERR_INTERNAL -1
+
+/**
+ * An argument is out of its documented range.
+ */
+#define DMP_ERR_INVALID_ARGUMENT -2
+
+/**
+ * A required pointer was NULL.
+ */
+#define DMP_ERR_NULL_POINTER -3
+
+/**
+ * The output buffer is too small; `*out_len` holds the size needed and nothing changed.
+ */
+#define DMP_ERR_BUFFER_TOO_SMALL -4
+
+/**
+ * The input is not a well-formed DMP envelope, bundle or record.
+ */
+#define DMP_ERR_BAD_ENVELOPE -5
+
+/**
+ * The input names a protocol or format version this build does not speak.
+ */
+#define DMP_ERR_UNSUPPORTED_VERSION -6
+
+/**
+ * A well-formed envelope of a type this call does not take.
+ */
+#define DMP_ERR_WRONG_MESSAGE_TYPE -7
+
+/**
+ * Authenticated decryption failed: tampered, or not for this key.
+ */
+#define DMP_ERR_AUTH_FAILED -8
+
+/**
+ * The message was already decrypted (a replay), or its key was discarded.
+ */
+#define DMP_ERR_DUPLICATE -9
+
+/**
+ * The message is beyond the session's forward-jump limit.
+ */
+#define DMP_ERR_TOO_FAR_AHEAD -10
+
+/**
+ * The envelope belongs to another session.
+ */
+#define DMP_ERR_WRONG_SESSION -11
+
+/**
+ * The operation is not allowed in the session's current state.
+ */
+#define DMP_ERR_WRONG_STATE -12
+
+/**
+ * A signature did not verify.
+ */
+#define DMP_ERR_BAD_SIGNATURE -13
+
+/**
+ * A public key of small order, or an all-zero Diffie-Hellman output.
+ */
+#define DMP_ERR_WEAK_KEY -14
+
+/**
+ * Unknown prekey, or a one-time prekey already used.
+ */
+#define DMP_ERR_UNKNOWN_PREKEY -15
+
+/**
+ * A stored record did not authenticate: wrong storage key, or corrupted.
+ */
+#define DMP_ERR_WRONG_STORAGE_KEY -16
+
+/**
+ * The operating system's random number generator failed.
+ */
+#define DMP_ERR_RANDOM_FAILURE -17
+
+/**
+ * An input exceeds a documented size limit.
+ */
+#define DMP_ERR_TOO_LARGE -18
+
+/**
+ * A decrypted state record is malformed or of another kind.
+ */
+#define DMP_ERR_BAD_STATE -19
+
+/**
+ * The ABI version: bumped on any incompatible change to this header.
+ */
+#define DMP_ABI_VERSION 1
+
+/**
+ * An identity (Ed25519 identity key, signed prekeys, one-time prekeys). Opaque.
+ */
+typedef struct dmp_identity_t dmp_identity_t;
+
+/**
+ * A pairwise session. Opaque.
+ */
+typedef struct dmp_session_t dmp_session_t;
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+/**
+ * Creates a fresh random identity with a first signed prekey; `*out` receives the handle
+ * (NULL on failure). Free it with `dmp_identity_free`.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
  *
- * A peer (or an attacker forging a header) can make the receiver derive this many message keys
- * before the AEAD check fails; 1,000 HMACs is well under a millisecond. Agents exchange messages
- * over connections that rarely drop more than a handful, so 1,000 missing messages in one chain
- * means something is wrong. vodozemac allows 2,000, libsignal 25,000; callers with lossy transports
- * can raise it per session up to [`MAX_FORWARD_JUMP_CEILING`].
+ * # Safety
+ * `out` must be NULL or valid for a pointer write.
  */
-#define DEFAULT_MAX_FORWARD_JUMP 1000
+DMP_WARN_UNUSED_RESULT int32_t dmp_identity_generate(dmp_identity_t **out);
 
 /**
- * Default cap on stored skipped message keys, over all chains (as libsignal's `MAX_MESSAGE_KEYS`).
+ * Creates the identity of a 32-byte seed: the same seed always gives the same agent id
+ * (prekeys are fresh). `*out` receives the handle (NULL on failure).
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
  *
- * Twice the forward jump, so that one full jump never evicts keys from the jump before it.
- * At about 70 bytes a key this bounds a session's skipped-key memory to ~140 KB.
+ * # Safety
+ * `seed32` must be NULL or valid for 32 reads; `out` NULL or valid for a pointer write.
  */
-#define DEFAULT_MAX_SKIPPED_KEYS 2000
+DMP_WARN_UNUSED_RESULT int32_t dmp_identity_from_seed(const uint8_t *seed32, dmp_identity_t **out);
 
 /**
- * Hard ceiling for a configured forward jump (libsignal's value).
+ * Releases an identity; its secrets are zeroized. NULL is ignored.
+ *
+ * # Safety
+ * `identity` must be NULL or a live handle not used afterwards.
  */
-#define MAX_FORWARD_JUMP_CEILING 25000
+void dmp_identity_free(dmp_identity_t *identity);
 
 /**
- * Hard ceiling for a configured skipped-key cap.
+ * Writes the agent id (the 32-byte Ed25519 public key).
+ * Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `identity` NULL or live; `public32_out` NULL or valid for 32 writes.
  */
-#define MAX_SKIPPED_KEYS_CEILING 50000
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_public_key(const dmp_identity_t *identity,
+                                uint8_t *public32_out);
 
 /**
- * One-time prekeys an identity holds at most; generating more is refused.
+ * Writes the identity's fingerprint: `DMP_FINGERPRINT_LEN` ASCII bytes, not NUL-terminated,
+ * e.g. "1a2b 3c4d 5e6f 7a8b 9c0d 1e2f 3a4b 5c6d", for people to compare out of band.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `identity` NULL or live; `out` NULL or valid for `out_cap` writes; `out_len` NULL or valid.
  */
-#define MAX_ONE_TIME_PREKEYS 10000
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_fingerprint(const dmp_identity_t *identity,
+                                 uint8_t *out,
+                                 size_t out_cap,
+                                 size_t *out_len);
 
 /**
- * Smallest padding bucket: padded plaintexts are at least this long.
+ * Writes the fingerprint of any agent id (32 bytes), as `dmp_identity_fingerprint` does.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE` (not a curve point), `DMP_ERR_WEAK_KEY`,
+ * `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `agent_id32` NULL or valid for 32 reads; `out`/`out_len` as for `dmp_identity_fingerprint`.
  */
-#define PADDING_MIN_BUCKET 64
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_fingerprint(const uint8_t *agent_id32,
+                        uint8_t *out,
+                        size_t out_cap,
+                        size_t *out_len);
 
 /**
- * Above this size, padding rounds up to a multiple of it instead of to a power of two.
+ * Signs `msg` with the identity key; writes a 64-byte Ed25519 signature that verifies under
+ * the agent id with `dmp_ed25519_verify`. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `identity` NULL or live; `msg` NULL (if `msg_len` is 0) or valid; `sig64_out` 64 writes.
  */
-#define PADDING_MAX_BUCKET (64 * 1024)
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_sign(const dmp_identity_t *identity,
+                          const uint8_t *msg,
+                          size_t msg_len,
+                          uint8_t *sig64_out);
 
 /**
- * How many of the peer's past ratchet keys are remembered, so that a replayed message from a
- * finished chain is reported as `Duplicate` rather than `AuthFailed`. Older replays still fail
- * (as `AuthFailed`), and change nothing either way.
+ * Writes a prekey bundle for others to start sessions with: `DMP_BUNDLE_LEN` bytes, or
+ * `DMP_BUNDLE_MAX_LEN` with `with_one_time_prekey` = 1, in which case the oldest one-time
+ * prekey not yet handed out is included (one is generated if none is left) and marked handed
+ * out. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (flag not 0/1),
+ * `DMP_ERR_BUFFER_TOO_SMALL` (checked first: no prekey is marked), `DMP_ERR_TOO_LARGE`
+ * (one-time prekey pool full).
+ *
+ * # Safety
+ * `identity` NULL or live; `out` NULL (if `out_cap` is 0) or valid; `out_len` NULL or valid.
  */
-#define MAX_OLD_RATCHET_KEYS 128
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_bundle(dmp_identity_t *identity,
+                            int32_t with_one_time_prekey,
+                            uint8_t *out,
+                            size_t out_cap,
+                            size_t *out_len);
 
 /**
- * Bytes of each past ratchet key remembered: a prefix, since a match only chooses which error
- * to report (a chance collision with a genuine new key has probability 2^-64 per entry).
+ * Verifies a prekey bundle (format, identity key, strict signature of the signed prekey, no
+ * small-order prekey) and writes its agent id. Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`,
+ * `DMP_ERR_BAD_SIGNATURE`, `DMP_ERR_WEAK_KEY`.
+ *
+ * # Safety
+ * `bundle` NULL or valid for `bundle_len` reads; `agent_id32_out` NULL or valid for 32 writes.
  */
-#define OLD_RATCHET_KEY_PREFIX_LEN 8
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_bundle_verify(const uint8_t *bundle,
+                          size_t bundle_len,
+                          uint8_t *agent_id32_out);
 
 /**
- * Version of the state record format.
+ * Replaces the signed prekey with a fresh one and writes its id. The replaced one still
+ * accepts first messages until the next rotation. Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_RANDOM_FAILURE`, `DMP_ERR_TOO_LARGE` (ids exhausted).
+ *
+ * # Safety
+ * `identity` NULL or live; `new_id_out` NULL or valid for a write.
  */
-#define STATE_FORMAT_VERSION 1
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_rotate_signed_prekey(dmp_identity_t *identity,
+                                          uint32_t *new_id_out);
 
 /**
- * The protocol version this build speaks (suite DMP1).
+ * Writes the current signed prekey's id. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `identity` NULL or live; `id_out` NULL or valid for a write.
  */
-#define PROTOCOL_VERSION 1
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_signed_prekey_id(const dmp_identity_t *identity,
+                                      uint32_t *id_out);
 
 /**
- * Encoded length of a bundle without a one-time prekey.
+ * Generates `count` one-time prekeys. Refused with `DMP_ERR_TOO_LARGE` (nothing generated) if
+ * the identity would hold more than `DMP_MAX_ONE_TIME_PREKEYS`. Errors besides:
+ * `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * `identity` NULL or live.
  */
-#define BUNDLE_LEN 135
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_generate_one_time_prekeys(dmp_identity_t *identity,
+                                               uint32_t count);
 
 /**
- * Encoded length of a bundle with a one-time prekey.
+ * Writes how many one-time prekeys the identity holds (handed out or not; used ones are
+ * deleted). Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `identity` NULL or live; `count_out` NULL or valid for a write.
  */
-#define BUNDLE_WITH_ONE_TIME_PREKEY_LEN 171
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_one_time_prekey_count(const dmp_identity_t *identity,
+                                           uint32_t *count_out);
 
 /**
- * Header length of a `MESSAGE`.
+ * Serializes the identity (with every prekey secret) encrypted with the 32-byte storage key.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL` (`*out_len` = size needed).
+ *
+ * # Safety
+ * `identity` NULL or live; `storage_key32` NULL or 32 reads; `out`, `out_len` as usual.
  */
-#define MESSAGE_HEADER_LEN 58
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_serialize(const dmp_identity_t *identity,
+                               const uint8_t *storage_key32,
+                               uint8_t *out,
+                               size_t out_cap,
+                               size_t *out_len);
 
 /**
- * Header length of a `PREKEY_MESSAGE`.
+ * Restores an identity from `dmp_identity_serialize` output; `*out` receives the handle (NULL
+ * on failure). Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STORAGE_KEY`, `DMP_ERR_BAD_STATE`,
+ * `DMP_ERR_UNSUPPORTED_VERSION`.
+ *
+ * # Safety
+ * `record` NULL or valid for `record_len` reads; `storage_key32` 32 reads; `out` pointer write.
  */
-#define PREKEY_MESSAGE_HEADER_LEN 131
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_deserialize(const uint8_t *record,
+                                 size_t record_len,
+                                 const uint8_t *storage_key32,
+                                 dmp_identity_t **out);
 
 /**
- * Smallest sealed part: one framing byte, nonce and tag.
+ * Creates a fresh random identity with a first signed prekey; `*out` receives the handle
+ * (NULL on failure). Free it with `dmp_identity_free`.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * `out` must be NULL or valid for a pointer write.
  */
-#define MIN_SEALED_LEN (1 + AEAD_OVERHEAD)
+DMP_WARN_UNUSED_RESULT int32_t dmp_identity_generate(dmp_identity_t **out);
 
 /**
- * Everything that can go wrong in DMP. Each variant is a distinct, actionable condition.
+ * Creates the identity of a 32-byte seed: the same seed always gives the same agent id
+ * (prekeys are fresh). `*out` receives the handle (NULL on failure).
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * `seed32` must be NULL or valid for 32 reads; `out` NULL or valid for a pointer write.
  */
-typedef struct Error Error;
+DMP_WARN_UNUSED_RESULT int32_t dmp_identity_from_seed(const uint8_t *seed32, dmp_identity_t **out);
 
+/**
+ * Releases an identity; its secrets are zeroized. NULL is ignored.
+ *
+ * # Safety
+ * `identity` must be NULL or a live handle not used afterwards.
+ */
+void dmp_identity_free(dmp_identity_t *identity);
 
+/**
+ * Writes the agent id (the 32-byte Ed25519 public key).
+ * Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `identity` NULL or live; `public32_out` NULL or valid for 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_public_key(const dmp_identity_t *identity,
+                                uint8_t *public32_out);
+
+/**
+ * Writes the identity's fingerprint: `DMP_FINGERPRINT_LEN` ASCII bytes, not NUL-terminated,
+ * e.g. "1a2b 3c4d 5e6f 7a8b 9c0d 1e2f 3a4b 5c6d", for people to compare out of band.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `identity` NULL or live; `out` NULL or valid for `out_cap` writes; `out_len` NULL or valid.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_fingerprint(const dmp_identity_t *identity,
+                                 uint8_t *out,
+                                 size_t out_cap,
+                                 size_t *out_len);
+
+/**
+ * Writes the fingerprint of any agent id (32 bytes), as `dmp_identity_fingerprint` does.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE` (not a curve point), `DMP_ERR_WEAK_KEY`,
+ * `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `agent_id32` NULL or valid for 32 reads; `out`/`out_len` as for `dmp_identity_fingerprint`.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_fingerprint(const uint8_t *agent_id32,
+                        uint8_t *out,
+                        size_t out_cap,
+                        size_t *out_len);
+
+/**
+ * Signs `msg` with the identity key; writes a 64-byte Ed25519 signature that verifies under
+ * the agent id with `dmp_ed25519_verify`. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `identity` NULL or live; `msg` NULL (if `msg_len` is 0) or valid; `sig64_out` 64 writes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_sign(const dmp_identity_t *identity,
+                          const uint8_t *msg,
+                          size_t msg_len,
+                          uint8_t *sig64_out);
+
+/**
+ * Writes a prekey bundle for others to start sessions with: `DMP_BUNDLE_LEN` bytes, or
+ * `DMP_BUNDLE_MAX_LEN` with `with_one_time_prekey` = 1, in which case the oldest one-time
+ * prekey not yet handed out is included (one is generated if none is left) and marked handed
+ * out. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (flag not 0/1),
+ * `DMP_ERR_BUFFER_TOO_SMALL` (checked first: no prekey is marked), `DMP_ERR_TOO_LARGE`
+ * (one-time prekey pool full).
+ *
+ * # Safety
+ * `identity` NULL or live; `out` NULL (if `out_cap` is 0) or valid; `out_len` NULL or valid.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_bundle(dmp_identity_t *identity,
+                            int32_t with_one_time_prekey,
+                            uint8_t *out,
+                            size_t out_cap,
+                            size_t *out_len);
+
+/**
+ * Verifies a prekey bundle (format, identity key, strict signature of the signed prekey, no
+ * small-order prekey) and writes its agent id. Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`,
+ * `DMP_ERR_BAD_SIGNATURE`, `DMP_ERR_WEAK_KEY`.
+ *
+ * # Safety
+ * `bundle` NULL or valid for `bundle_len` reads; `agent_id32_out` NULL or valid for 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_bundle_verify(const uint8_t *bundle,
+                          size_t bundle_len,
+                          uint8_t *agent_id32_out);
+
+/**
+ * Replaces the signed prekey with a fresh one and writes its id. The replaced one still
+ * accepts first messages until the next rotation. Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_RANDOM_FAILURE`, `DMP_ERR_TOO_LARGE` (ids exhausted).
+ *
+ * # Safety
+ * `identity` NULL or live; `new_id_out` NULL or valid for a write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_rotate_signed_prekey(dmp_identity_t *identity,
+                                          uint32_t *new_id_out);
+
+/**
+ * Writes the current signed prekey's id. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `identity` NULL or live; `id_out` NULL or valid for a write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_signed_prekey_id(const dmp_identity_t *identity,
+                                      uint32_t *id_out);
+
+/**
+ * Generates `count` one-time prekeys. Refused with `DMP_ERR_TOO_LARGE` (nothing generated) if
+ * the identity would hold more than `DMP_MAX_ONE_TIME_PREKEYS`. Errors besides:
+ * `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * `identity` NULL or live.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_generate_one_time_prekeys(dmp_identity_t *identity,
+                                               uint32_t count);
+
+/**
+ * Writes how many one-time prekeys the identity holds (handed out or not; used ones are
+ * deleted). Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `identity` NULL or live; `count_out` NULL or valid for a write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_one_time_prekey_count(const dmp_identity_t *identity,
+                                           uint32_t *count_out);
+
+/**
+ * Serializes the identity (with every prekey secret) encrypted with the 32-byte storage key.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL` (`*out_len` = size needed).
+ *
+ * # Safety
+ * `identity` NULL or live; `storage_key32` NULL or 32 reads; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_serialize(const dmp_identity_t *identity,
+                               const uint8_t *storage_key32,
+                               uint8_t *out,
+                               size_t out_cap,
+                               size_t *out_len);
+
+/**
+ * Restores an identity from `dmp_identity_serialize` output; `*out` receives the handle (NULL
+ * on failure). Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STORAGE_KEY`, `DMP_ERR_BAD_STATE`,
+ * `DMP_ERR_UNSUPPORTED_VERSION`.
+ *
+ * # Safety
+ * `record` NULL or valid for `record_len` reads; `storage_key32` 32 reads; `out` pointer write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_deserialize(const uint8_t *record,
+                                 size_t record_len,
+                                 const uint8_t *storage_key32,
+                                 dmp_identity_t **out);
+
+/**
+ * XChaCha20-Poly1305 encryption with a fresh random nonce.
+ *
+ * Writes `nonce (24) || ciphertext || tag (16)` to `out`: exactly `pt_len + DMP_AEAD_OVERHEAD`
+ * bytes, openable by libsodium's `crypto_aead_xchacha20poly1305_ietf_decrypt` (nonce first).
+ * `ad` and `pt` may be NULL when their length is 0.
+ *
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL` (`*out_len` = size needed),
+ * `DMP_ERR_TOO_LARGE`, `DMP_ERR_RANDOM_FAILURE`. Thread-safe (no shared state).
+ *
+ * # Safety
+ * Pointers must be NULL or valid for the lengths given; `key32` for 32 bytes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_aead_seal(const uint8_t *key32,
+                      const uint8_t *ad,
+                      size_t ad_len,
+                      const uint8_t *pt,
+                      size_t pt_len,
+                      uint8_t *out,
+                      size_t out_cap,
+                      size_t *out_len);
+
+/**
+ * XChaCha20-Poly1305 decryption of `nonce || ciphertext || tag`.
+ *
+ * Writes `in_len - DMP_AEAD_OVERHEAD` bytes of plaintext. On any failure nothing is left in
+ * `out` (it is zeroed). Errors: `DMP_ERR_AUTH_FAILED` (tampered, truncated below
+ * `DMP_AEAD_OVERHEAD`, wrong key or wrong `ad`), `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_BUFFER_TOO_SMALL` (`*out_len` = size needed). Thread-safe.
+ *
+ * # Safety
+ * Pointers must be NULL or valid for the lengths given; `key32` for 32 bytes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_aead_open(const uint8_t *key32,
+                      const uint8_t *ad,
+                      size_t ad_len,
+                      const uint8_t *in_,
+                      size_t in_len,
+                      uint8_t *out,
+                      size_t out_cap,
+                      size_t *out_len);
+
+/**
+ * Fills `out` with `len` bytes from the operating system's CSPRNG. `out` may be NULL if `len`
+ * is 0. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`. Thread-safe.
+ *
+ * # Safety
+ * `out` must be NULL or valid for `len` writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_random_bytes(uint8_t *out, size_t len);
+
+/**
+ * Zeroes `len` bytes at `buf` in a way the compiler cannot optimise away. `buf` may be NULL if
+ * `len` is 0. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `buf` must be NULL or valid for `len` writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_memzero(uint8_t *buf, size_t len);
+
+/**
+ * A fresh X25519 key pair: 32 secret bytes and the matching public key.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid for 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_x25519_keypair(uint8_t *secret32_out, uint8_t *public32_out);
+
+/**
+ * The X25519 public key of a secret key. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `secret32` must be NULL or valid for 32 reads; `public32_out` for 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_x25519_public(const uint8_t *secret32, uint8_t *public32_out);
+
+/**
+ * X25519(secret, public) into `shared32_out`. An all-zero result (a small-order public key) is
+ * refused with `DMP_ERR_WEAK_KEY` and nothing is written. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `secret32`, `public32` must be NULL or valid for 32 reads; `shared32_out` for 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_x25519(const uint8_t *secret32,
+                   const uint8_t *public32,
+                   uint8_t *shared32_out);
+
+/**
+ * A fresh Ed25519 key pair: its 32-byte seed (the secret) and public key.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid for 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_ed25519_keypair(uint8_t *seed32_out, uint8_t *public32_out);
+
+/**
+ * The Ed25519 public key of a seed. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `seed32` must be NULL or valid for 32 reads; `public32_out` for 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_ed25519_public(const uint8_t *seed32, uint8_t *public32_out);
+
+/**
+ * Signs `msg` (RFC 8032 Ed25519) with the key of `seed32`; writes 64 bytes.
+ * `msg` may be NULL when `msg_len` is 0. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * Pointers must be NULL or valid: `seed32` 32 reads, `msg` `msg_len` reads, `sig64_out` 64 writes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_ed25519_sign(const uint8_t *seed32,
+                         const uint8_t *msg,
+                         size_t msg_len,
+                         uint8_t *sig64_out);
+
+/**
+ * Strict Ed25519 verification: `DMP_OK` or `DMP_ERR_BAD_SIGNATURE` (also for a public key that
+ * is not a valid point or is of small order, and for non-canonical signatures).
+ * Errors besides: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * Pointers must be NULL or valid: `public32` 32 reads, `msg` `msg_len` reads, `sig64` 64 reads.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_ed25519_verify(const uint8_t *public32,
+                           const uint8_t *msg,
+                           size_t msg_len,
+                           const uint8_t *sig64);
+
+/**
+ * HKDF-SHA256 (RFC 5869) of `ikm` with `salt` and `info`, writing exactly `out_len` bytes.
+ * An empty salt means a zero-filled salt. `out_len` above `DMP_HKDF_MAX_LEN` is
+ * `DMP_ERR_TOO_LARGE`. Any input may be NULL when its length is 0; `out` when `out_len` is 0.
+ * Errors besides: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * Pointers must be NULL or valid for the lengths given.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_hkdf_sha256(const uint8_t *salt,
+                        size_t salt_len,
+                        const uint8_t *ikm,
+                        size_t ikm_len,
+                        const uint8_t *info,
+                        size_t info_len,
+                        uint8_t *out,
+                        size_t out_len);
+
+/**
+ * Starts a session (DORMANT) from a peer's prekey bundle, which is verified first; nothing is
+ * sent until `dmp_session_encrypt`. `*out` receives the handle (NULL on failure).
+ * Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify`,
+ * `DMP_ERR_INVALID_ARGUMENT` (the bundle is the identity's own), `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * `identity` NULL or live; `bundle` NULL or valid for `bundle_len` reads; `out` pointer write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_initiate(const dmp_identity_t *identity,
+                             const uint8_t *bundle,
+                             size_t bundle_len,
+                             dmp_session_t **out);
+
+/**
+ * Creates the responder's session (ACTIVE) from a peer's first message and writes its
+ * plaintext. The one-time prekey it used is deleted from `identity`. If `pt_cap` is too small,
+ * `DMP_ERR_BUFFER_TOO_SMALL` with `*pt_len` = size needed, and nothing is created or consumed:
+ * call again with a larger buffer. `*session_out` is NULL on failure.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_UNSUPPORTED_VERSION`,
+ * `DMP_ERR_WRONG_MESSAGE_TYPE` (not a first message), `DMP_ERR_UNKNOWN_PREKEY` (unknown signed
+ * prekey, or one-time prekey already used), `DMP_ERR_WEAK_KEY`, `DMP_ERR_AUTH_FAILED`,
+ * `DMP_ERR_TOO_FAR_AHEAD`, `DMP_ERR_INVALID_ARGUMENT` (from oneself).
+ *
+ * # Safety
+ * `identity` NULL or live; `envelope` NULL or valid for `envelope_len` reads; `session_out` a
+ * pointer write; `pt_out` NULL (if `pt_cap` is 0) or `pt_cap` writes; `pt_len` a write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_accept(dmp_identity_t *identity,
+                           const uint8_t *envelope,
+                           size_t envelope_len,
+                           dmp_session_t **session_out,
+                           uint8_t *pt_out,
+                           size_t pt_cap,
+                           size_t *pt_len);
+
+/**
+ * Writes the exact envelope size `dmp_session_encrypt` produces for a `pt_len`-byte plaintext
+ * in the session's current state. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE`
+ * (CLOSED), `DMP_ERR_TOO_LARGE` (over `DMP_MAX_PLAINTEXT_LEN`).
+ *
+ * # Safety
+ * `session` NULL or live; `len_out` NULL or valid for a write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_encrypted_len(const dmp_session_t *session,
+                                  size_t pt_len,
+                                  size_t *len_out);
+
+/**
+ * Encrypts `pt` into an envelope for the peer. DORMANT becomes INITIATING. If `out_cap` is too
+ * small, `DMP_ERR_BUFFER_TOO_SMALL` with `*out_len` = size needed and the session unchanged.
+ * Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (CLOSED), `DMP_ERR_TOO_LARGE`,
+ * `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * `session` NULL or live; `pt` NULL (if `pt_len` is 0) or valid; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_encrypt(dmp_session_t *session,
+                            const uint8_t *pt,
+                            size_t pt_len,
+                            uint8_t *out,
+                            size_t out_cap,
+                            size_t *out_len);
+
+/**
+ * Decrypts an envelope from the peer and writes the plaintext. INITIATING becomes ACTIVE. On
+ * any error the session is unchanged; with `DMP_ERR_BUFFER_TOO_SMALL` `*out_len` holds the size
+ * needed and the same envelope can be decrypted again. A plaintext is never larger than
+ * `envelope_len - DMP_MESSAGE_HEADER_LEN - DMP_AEAD_OVERHEAD - 1`.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (DORMANT or CLOSED),
+ * `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`,
+ * `DMP_ERR_WRONG_SESSION`, `DMP_ERR_AUTH_FAILED`, `DMP_ERR_DUPLICATE`, `DMP_ERR_TOO_FAR_AHEAD`,
+ * `DMP_ERR_WEAK_KEY`, `DMP_ERR_TOO_LARGE`.
+ *
+ * # Safety
+ * `session` NULL or live; `envelope` NULL or valid for `envelope_len`; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_decrypt(dmp_session_t *session,
+                            const uint8_t *envelope,
+                            size_t envelope_len,
+                            uint8_t *out,
+                            size_t out_cap,
+                            size_t *out_len);
+
+/**
+ * Writes the lifecycle state as a `DMP_SESSION_*` value. Works in every state, CLOSED included.
+ * Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `session` NULL or live; `state_out` NULL or valid for a write.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_session_state(const dmp_session_t *session, int32_t *state_out);
+
+/**
+ * Writes the peer's 32-byte agent id. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `session` NULL or live; `peer32_out` NULL or valid for 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_peer_id(const dmp_session_t *session,
+                            uint8_t *peer32_out);
+
+/**
+ * Writes the `DMP_SESSION_ID_LEN`-byte session id carried by every envelope of the session.
+ * Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `session` NULL or live; `id16_out` NULL or valid for 16 writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_session_id(const dmp_session_t *session, uint8_t *id16_out);
+
+/**
+ * Sets the padding of outgoing messages (`DMP_PADDING_NONE` or `DMP_PADDING_BUCKETS`).
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`, `DMP_ERR_WRONG_STATE` (CLOSED).
+ *
+ * # Safety
+ * `session` NULL or live.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_session_set_padding(dmp_session_t *session, int32_t mode);
+
+/**
+ * Sets the out-of-order limits: the largest forward jump in one chain (1 to
+ * `DMP_MAX_FORWARD_JUMP_CEILING`) and the cap on stored skipped keys (1 to
+ * `DMP_MAX_SKIPPED_KEYS_CEILING`); lowering the cap evicts the oldest stored keys now.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`, `DMP_ERR_WRONG_STATE` (CLOSED).
+ *
+ * # Safety
+ * `session` NULL or live.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_set_limits(dmp_session_t *session,
+                               uint32_t max_forward_jump,
+                               uint32_t max_skipped_keys);
+
+/**
+ * Closes the session: every key is erased and every later call except `dmp_session_state`,
+ * `dmp_session_peer_id`, `dmp_session_id` and `dmp_session_free` is refused with
+ * `DMP_ERR_WRONG_STATE`. Closing a CLOSED session is `DMP_ERR_WRONG_STATE`.
+ * Errors besides: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `session` NULL or live.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_session_close(dmp_session_t *session);
+
+/**
+ * Serializes the session encrypted with the 32-byte storage key. Errors:
+ * `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (CLOSED), `DMP_ERR_BUFFER_TOO_SMALL`
+ * (`*out_len` = size needed).
+ *
+ * # Safety
+ * `session` NULL or live; `storage_key32` NULL or 32 reads; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_serialize(const dmp_session_t *session,
+                              const uint8_t *storage_key32,
+                              uint8_t *out,
+                              size_t out_cap,
+                              size_t *out_len);
+
+/**
+ * Restores a session from `dmp_session_serialize` output; `*out` receives the handle (NULL on
+ * failure). Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STORAGE_KEY`, `DMP_ERR_BAD_STATE`,
+ * `DMP_ERR_UNSUPPORTED_VERSION`.
+ *
+ * # Safety
+ * `record` NULL or valid for `record_len` reads; `storage_key32` 32 reads; `out` pointer write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_deserialize(const uint8_t *record,
+                                size_t record_len,
+                                const uint8_t *storage_key32,
+                                dmp_session_t **out);
+
+/**
+ * Releases a session; its keys are zeroized. NULL is ignored.
+ *
+ * # Safety
+ * `session` must be NULL or a live handle not used afterwards.
+ */
+void dmp_session_free(dmp_session_t *session);
+
+/**
+ * The value of `DMP_KEY_LEN`: bytes of a symmetric key (storage key, AEAD key).
+ */
+size_t dmp_key_len(void);
+
+/**
+ * The value of `DMP_PUBLIC_KEY_LEN`: bytes of an X25519 or Ed25519 public key, and of an agent id.
+ */
+size_t dmp_public_key_len(void);
+
+/**
+ * The value of `DMP_SECRET_KEY_LEN`: bytes of an X25519 secret key or an Ed25519 seed.
+ */
+size_t dmp_secret_key_len(void);
+
+/**
+ * The value of `DMP_SIGNATURE_LEN`: bytes of an Ed25519 signature.
+ */
+size_t dmp_signature_len(void);
+
+/**
+ * The value of `DMP_SHARED_SECRET_LEN`: bytes of an X25519 shared secret.
+ */
+size_t dmp_shared_secret_len(void);
+
+/**
+ * The value of `DMP_NONCE_LEN`: bytes of the XChaCha20-Poly1305 nonce at the front of a sealed message.
+ */
+size_t dmp_nonce_len(void);
+
+/**
+ * The value of `DMP_TAG_LEN`: bytes of the Poly1305 tag at the end of a sealed message.
+ */
+size_t dmp_tag_len(void);
+
+/**
+ * The value of `DMP_AEAD_OVERHEAD`: bytes `dmp_aead_seal` adds to a plaintext (nonce + tag).
+ */
+size_t dmp_aead_overhead(void);
+
+/**
+ * The value of `DMP_SESSION_ID_LEN`: bytes of a session id.
+ */
+size_t dmp_session_id_len(void);
+
+/**
+ * The value of `DMP_FINGERPRINT_LEN`: bytes of a fingerprint text (ASCII, not NUL-terminated), e.g. "1a2b 3c4d ... 7e8f".
+ */
+size_t dmp_fingerprint_len(void);
+
+/**
+ * The value of `DMP_MAX_PLAINTEXT_LEN`: largest plaintext a session message may carry (1 MiB).
+ */
+size_t dmp_max_plaintext_len(void);
+
+/**
+ * The value of `DMP_MAX_ENVELOPE_LEN`: largest envelope a session accepts.
+ */
+size_t dmp_max_envelope_len(void);
+
+/**
+ * The value of `DMP_BUNDLE_LEN`: bytes of a prekey bundle without a one-time prekey.
+ */
+size_t dmp_bundle_len(void);
+
+/**
+ * The value of `DMP_BUNDLE_MAX_LEN`: bytes of a prekey bundle with a one-time prekey (the largest bundle).
+ */
+size_t dmp_bundle_max_len(void);
+
+/**
+ * The value of `DMP_MESSAGE_HEADER_LEN`: header bytes of a session message before its sealed part.
+ */
+size_t dmp_message_header_len(void);
+
+/**
+ * The value of `DMP_PREKEY_MESSAGE_HEADER_LEN`: header bytes of a first (prekey) message before its sealed part.
+ */
+size_t dmp_prekey_message_header_len(void);
+
+/**
+ * The value of `DMP_HKDF_MAX_LEN`: largest HKDF-SHA256 output (255 * 32).
+ */
+size_t dmp_hkdf_max_len(void);
+
+/**
+ * The value of `DMP_DEFAULT_MAX_FORWARD_JUMP`: default forward-jump limit of a session.
+ */
+uint32_t dmp_default_max_forward_jump(void);
+
+/**
+ * The value of `DMP_DEFAULT_MAX_SKIPPED_KEYS`: default cap on stored skipped message keys.
+ */
+uint32_t dmp_default_max_skipped_keys(void);
+
+/**
+ * The value of `DMP_MAX_FORWARD_JUMP_CEILING`: largest forward-jump limit `dmp_session_set_limits` accepts.
+ */
+uint32_t dmp_max_forward_jump_ceiling(void);
+
+/**
+ * The value of `DMP_MAX_SKIPPED_KEYS_CEILING`: largest skipped-key cap `dmp_session_set_limits` accepts.
+ */
+uint32_t dmp_max_skipped_keys_ceiling(void);
+
+/**
+ * The value of `DMP_MAX_ONE_TIME_PREKEYS`: most one-time prekeys an identity holds.
+ */
+size_t dmp_max_one_time_prekeys(void);
+
+/**
+ * A static, NUL-terminated description of any status code (including 0 and unknown codes).
+ * Never NULL; the string must not be freed.
+ */
+const char *dmp_strerror(int32_t status);
+
+/**
+ * The detail of the last failure on the calling thread ("" if none yet), e.g.
+ * "dmp_session_decrypt: output buffer too small (DMP_ERR_BUFFER_TOO_SMALL): need 12 bytes, out_cap is 4".
+ * Never NULL. Valid until the next failing DMP call on this thread; do not free it.
+ */
+const char *dmp_last_error_message(void);
+
+/**
+ * The library version as a static NUL-terminated string, e.g. "0.1.0". Never NULL.
+ */
+const char *dmp_version(void);
+
+/**
+ * The ABI version of the linked library; compare with `DMP_ABI_VERSION` from the header.
+ */
+uint32_t dmp_abi_version(void);
+
+/**
+ * XChaCha20-Poly1305 encryption with a fresh random nonce.
+ *
+ * Writes `nonce (24) || ciphertext || tag (16)` to `out`: exactly `pt_len + DMP_AEAD_OVERHEAD`
+ * bytes, openable by libsodium's `crypto_aead_xchacha20poly1305_ietf_decrypt` (nonce first).
+ * `ad` and `pt` may be NULL when their length is 0.
+ *
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL` (`*out_len` = size needed),
+ * `DMP_ERR_TOO_LARGE`, `DMP_ERR_RANDOM_FAILURE`. Thread-safe (no shared state).
+ *
+ * # Safety
+ * Pointers must be NULL or valid for the lengths given; `key32` for 32 bytes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_aead_seal(const uint8_t *key32,
+                      const uint8_t *ad,
+                      size_t ad_len,
+                      const uint8_t *pt,
+                      size_t pt_len,
+                      uint8_t *out,
+                      size_t out_cap,
+                      size_t *out_len);
+
+/**
+ * XChaCha20-Poly1305 decryption of `nonce || ciphertext || tag`.
+ *
+ * Writes `in_len - DMP_AEAD_OVERHEAD` bytes of plaintext. On any failure nothing is left in
+ * `out` (it is zeroed). Errors: `DMP_ERR_AUTH_FAILED` (tampered, truncated below
+ * `DMP_AEAD_OVERHEAD`, wrong key or wrong `ad`), `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_BUFFER_TOO_SMALL` (`*out_len` = size needed). Thread-safe.
+ *
+ * # Safety
+ * Pointers must be NULL or valid for the lengths given; `key32` for 32 bytes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_aead_open(const uint8_t *key32,
+                      const uint8_t *ad,
+                      size_t ad_len,
+                      const uint8_t *in_,
+                      size_t in_len,
+                      uint8_t *out,
+                      size_t out_cap,
+                      size_t *out_len);
+
+/**
+ * Fills `out` with `len` bytes from the operating system's CSPRNG. `out` may be NULL if `len`
+ * is 0. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`. Thread-safe.
+ *
+ * # Safety
+ * `out` must be NULL or valid for `len` writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_random_bytes(uint8_t *out, size_t len);
+
+/**
+ * Zeroes `len` bytes at `buf` in a way the compiler cannot optimise away. `buf` may be NULL if
+ * `len` is 0. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `buf` must be NULL or valid for `len` writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_memzero(uint8_t *buf, size_t len);
+
+/**
+ * A fresh X25519 key pair: 32 secret bytes and the matching public key.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid for 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_x25519_keypair(uint8_t *secret32_out, uint8_t *public32_out);
+
+/**
+ * The X25519 public key of a secret key. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `secret32` must be NULL or valid for 32 reads; `public32_out` for 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_x25519_public(const uint8_t *secret32, uint8_t *public32_out);
+
+/**
+ * X25519(secret, public) into `shared32_out`. An all-zero result (a small-order public key) is
+ * refused with `DMP_ERR_WEAK_KEY` and nothing is written. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `secret32`, `public32` must be NULL or valid for 32 reads; `shared32_out` for 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_x25519(const uint8_t *secret32,
+                   const uint8_t *public32,
+                   uint8_t *shared32_out);
+
+/**
+ * A fresh Ed25519 key pair: its 32-byte seed (the secret) and public key.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * Each pointer must be NULL or valid for 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_ed25519_keypair(uint8_t *seed32_out, uint8_t *public32_out);
+
+/**
+ * The Ed25519 public key of a seed. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `seed32` must be NULL or valid for 32 reads; `public32_out` for 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_ed25519_public(const uint8_t *seed32, uint8_t *public32_out);
+
+/**
+ * Signs `msg` (RFC 8032 Ed25519) with the key of `seed32`; writes 64 bytes.
+ * `msg` may be NULL when `msg_len` is 0. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * Pointers must be NULL or valid: `seed32` 32 reads, `msg` `msg_len` reads, `sig64_out` 64 writes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_ed25519_sign(const uint8_t *seed32,
+                         const uint8_t *msg,
+                         size_t msg_len,
+                         uint8_t *sig64_out);
+
+/**
+ * Strict Ed25519 verification: `DMP_OK` or `DMP_ERR_BAD_SIGNATURE` (also for a public key that
+ * is not a valid point or is of small order, and for non-canonical signatures).
+ * Errors besides: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * Pointers must be NULL or valid: `public32` 32 reads, `msg` `msg_len` reads, `sig64` 64 reads.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_ed25519_verify(const uint8_t *public32,
+                           const uint8_t *msg,
+                           size_t msg_len,
+                           const uint8_t *sig64);
+
+/**
+ * HKDF-SHA256 (RFC 5869) of `ikm` with `salt` and `info`, writing exactly `out_len` bytes.
+ * An empty salt means a zero-filled salt. `out_len` above `DMP_HKDF_MAX_LEN` is
+ * `DMP_ERR_TOO_LARGE`. Any input may be NULL when its length is 0; `out` when `out_len` is 0.
+ * Errors besides: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * Pointers must be NULL or valid for the lengths given.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_hkdf_sha256(const uint8_t *salt,
+                        size_t salt_len,
+                        const uint8_t *ikm,
+                        size_t ikm_len,
+                        const uint8_t *info,
+                        size_t info_len,
+                        uint8_t *out,
+                        size_t out_len);
+
+/**
+ * Starts a session (DORMANT) from a peer's prekey bundle, which is verified first; nothing is
+ * sent until `dmp_session_encrypt`. `*out` receives the handle (NULL on failure).
+ * Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify`,
+ * `DMP_ERR_INVALID_ARGUMENT` (the bundle is the identity's own), `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * `identity` NULL or live; `bundle` NULL or valid for `bundle_len` reads; `out` pointer write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_initiate(const dmp_identity_t *identity,
+                             const uint8_t *bundle,
+                             size_t bundle_len,
+                             dmp_session_t **out);
+
+/**
+ * Creates the responder's session (ACTIVE) from a peer's first message and writes its
+ * plaintext. The one-time prekey it used is deleted from `identity`. If `pt_cap` is too small,
+ * `DMP_ERR_BUFFER_TOO_SMALL` with `*pt_len` = size needed, and nothing is created or consumed:
+ * call again with a larger buffer. `*session_out` is NULL on failure.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_UNSUPPORTED_VERSION`,
+ * `DMP_ERR_WRONG_MESSAGE_TYPE` (not a first message), `DMP_ERR_UNKNOWN_PREKEY` (unknown signed
+ * prekey, or one-time prekey already used), `DMP_ERR_WEAK_KEY`, `DMP_ERR_AUTH_FAILED`,
+ * `DMP_ERR_TOO_FAR_AHEAD`, `DMP_ERR_INVALID_ARGUMENT` (from oneself).
+ *
+ * # Safety
+ * `identity` NULL or live; `envelope` NULL or valid for `envelope_len` reads; `session_out` a
+ * pointer write; `pt_out` NULL (if `pt_cap` is 0) or `pt_cap` writes; `pt_len` a write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_accept(dmp_identity_t *identity,
+                           const uint8_t *envelope,
+                           size_t envelope_len,
+                           dmp_session_t **session_out,
+                           uint8_t *pt_out,
+                           size_t pt_cap,
+                           size_t *pt_len);
+
+/**
+ * Writes the exact envelope size `dmp_session_encrypt` produces for a `pt_len`-byte plaintext
+ * in the session's current state. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE`
+ * (CLOSED), `DMP_ERR_TOO_LARGE` (over `DMP_MAX_PLAINTEXT_LEN`).
+ *
+ * # Safety
+ * `session` NULL or live; `len_out` NULL or valid for a write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_encrypted_len(const dmp_session_t *session,
+                                  size_t pt_len,
+                                  size_t *len_out);
+
+/**
+ * Encrypts `pt` into an envelope for the peer. DORMANT becomes INITIATING. If `out_cap` is too
+ * small, `DMP_ERR_BUFFER_TOO_SMALL` with `*out_len` = size needed and the session unchanged.
+ * Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (CLOSED), `DMP_ERR_TOO_LARGE`,
+ * `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * `session` NULL or live; `pt` NULL (if `pt_len` is 0) or valid; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_encrypt(dmp_session_t *session,
+                            const uint8_t *pt,
+                            size_t pt_len,
+                            uint8_t *out,
+                            size_t out_cap,
+                            size_t *out_len);
+
+/**
+ * Decrypts an envelope from the peer and writes the plaintext. INITIATING becomes ACTIVE. On
+ * any error the session is unchanged; with `DMP_ERR_BUFFER_TOO_SMALL` `*out_len` holds the size
+ * needed and the same envelope can be decrypted again. A plaintext is never larger than
+ * `envelope_len - DMP_MESSAGE_HEADER_LEN - DMP_AEAD_OVERHEAD - 1`.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (DORMANT or CLOSED),
+ * `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`,
+ * `DMP_ERR_WRONG_SESSION`, `DMP_ERR_AUTH_FAILED`, `DMP_ERR_DUPLICATE`, `DMP_ERR_TOO_FAR_AHEAD`,
+ * `DMP_ERR_WEAK_KEY`, `DMP_ERR_TOO_LARGE`.
+ *
+ * # Safety
+ * `session` NULL or live; `envelope` NULL or valid for `envelope_len`; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_decrypt(dmp_session_t *session,
+                            const uint8_t *envelope,
+                            size_t envelope_len,
+                            uint8_t *out,
+                            size_t out_cap,
+                            size_t *out_len);
+
+/**
+ * Writes the lifecycle state as a `DMP_SESSION_*` value. Works in every state, CLOSED included.
+ * Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `session` NULL or live; `state_out` NULL or valid for a write.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_session_state(const dmp_session_t *session, int32_t *state_out);
+
+/**
+ * Writes the peer's 32-byte agent id. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `session` NULL or live; `peer32_out` NULL or valid for 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_peer_id(const dmp_session_t *session,
+                            uint8_t *peer32_out);
+
+/**
+ * Writes the `DMP_SESSION_ID_LEN`-byte session id carried by every envelope of the session.
+ * Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `session` NULL or live; `id16_out` NULL or valid for 16 writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_session_id(const dmp_session_t *session, uint8_t *id16_out);
+
+/**
+ * Sets the padding of outgoing messages (`DMP_PADDING_NONE` or `DMP_PADDING_BUCKETS`).
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`, `DMP_ERR_WRONG_STATE` (CLOSED).
+ *
+ * # Safety
+ * `session` NULL or live.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_session_set_padding(dmp_session_t *session, int32_t mode);
+
+/**
+ * Sets the out-of-order limits: the largest forward jump in one chain (1 to
+ * `DMP_MAX_FORWARD_JUMP_CEILING`) and the cap on stored skipped keys (1 to
+ * `DMP_MAX_SKIPPED_KEYS_CEILING`); lowering the cap evicts the oldest stored keys now.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`, `DMP_ERR_WRONG_STATE` (CLOSED).
+ *
+ * # Safety
+ * `session` NULL or live.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_set_limits(dmp_session_t *session,
+                               uint32_t max_forward_jump,
+                               uint32_t max_skipped_keys);
+
+/**
+ * Closes the session: every key is erased and every later call except `dmp_session_state`,
+ * `dmp_session_peer_id`, `dmp_session_id` and `dmp_session_free` is refused with
+ * `DMP_ERR_WRONG_STATE`. Closing a CLOSED session is `DMP_ERR_WRONG_STATE`.
+ * Errors besides: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `session` NULL or live.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_session_close(dmp_session_t *session);
+
+/**
+ * Serializes the session encrypted with the 32-byte storage key. Errors:
+ * `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (CLOSED), `DMP_ERR_BUFFER_TOO_SMALL`
+ * (`*out_len` = size needed).
+ *
+ * # Safety
+ * `session` NULL or live; `storage_key32` NULL or 32 reads; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_serialize(const dmp_session_t *session,
+                              const uint8_t *storage_key32,
+                              uint8_t *out,
+                              size_t out_cap,
+                              size_t *out_len);
+
+/**
+ * Restores a session from `dmp_session_serialize` output; `*out` receives the handle (NULL on
+ * failure). Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STORAGE_KEY`, `DMP_ERR_BAD_STATE`,
+ * `DMP_ERR_UNSUPPORTED_VERSION`.
+ *
+ * # Safety
+ * `record` NULL or valid for `record_len` reads; `storage_key32` 32 reads; `out` pointer write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_deserialize(const uint8_t *record,
+                                size_t record_len,
+                                const uint8_t *storage_key32,
+                                dmp_session_t **out);
+
+/**
+ * Releases a session; its keys are zeroized. NULL is ignored.
+ *
+ * # Safety
+ * `session` must be NULL or a live handle not used afterwards.
+ */
+void dmp_session_free(dmp_session_t *session);
+
+/**
+ * The value of `DMP_KEY_LEN`: bytes of a symmetric key (storage key, AEAD key).
+ */
+size_t dmp_key_len(void);
+
+/**
+ * The value of `DMP_PUBLIC_KEY_LEN`: bytes of an X25519 or Ed25519 public key, and of an agent id.
+ */
+size_t dmp_public_key_len(void);
+
+/**
+ * The value of `DMP_SECRET_KEY_LEN`: bytes of an X25519 secret key or an Ed25519 seed.
+ */
+size_t dmp_secret_key_len(void);
+
+/**
+ * The value of `DMP_SIGNATURE_LEN`: bytes of an Ed25519 signature.
+ */
+size_t dmp_signature_len(void);
+
+/**
+ * The value of `DMP_SHARED_SECRET_LEN`: bytes of an X25519 shared secret.
+ */
+size_t dmp_shared_secret_len(void);
+
+/**
+ * The value of `DMP_NONCE_LEN`: bytes of the XChaCha20-Poly1305 nonce at the front of a sealed message.
+ */
+size_t dmp_nonce_len(void);
+
+/**
+ * The value of `DMP_TAG_LEN`: bytes of the Poly1305 tag at the end of a sealed message.
+ */
+size_t dmp_tag_len(void);
+
+/**
+ * The value of `DMP_AEAD_OVERHEAD`: bytes `dmp_aead_seal` adds to a plaintext (nonce + tag).
+ */
+size_t dmp_aead_overhead(void);
+
+/**
+ * The value of `DMP_SESSION_ID_LEN`: bytes of a session id.
+ */
+size_t dmp_session_id_len(void);
+
+/**
+ * The value of `DMP_FINGERPRINT_LEN`: bytes of a fingerprint text (ASCII, not NUL-terminated), e.g. "1a2b 3c4d ... 7e8f".
+ */
+size_t dmp_fingerprint_len(void);
+
+/**
+ * The value of `DMP_MAX_PLAINTEXT_LEN`: largest plaintext a session message may carry (1 MiB).
+ */
+size_t dmp_max_plaintext_len(void);
+
+/**
+ * The value of `DMP_MAX_ENVELOPE_LEN`: largest envelope a session accepts.
+ */
+size_t dmp_max_envelope_len(void);
+
+/**
+ * The value of `DMP_BUNDLE_LEN`: bytes of a prekey bundle without a one-time prekey.
+ */
+size_t dmp_bundle_len(void);
+
+/**
+ * The value of `DMP_BUNDLE_MAX_LEN`: bytes of a prekey bundle with a one-time prekey (the largest bundle).
+ */
+size_t dmp_bundle_max_len(void);
+
+/**
+ * The value of `DMP_MESSAGE_HEADER_LEN`: header bytes of a session message before its sealed part.
+ */
+size_t dmp_message_header_len(void);
+
+/**
+ * The value of `DMP_PREKEY_MESSAGE_HEADER_LEN`: header bytes of a first (prekey) message before its sealed part.
+ */
+size_t dmp_prekey_message_header_len(void);
+
+/**
+ * The value of `DMP_HKDF_MAX_LEN`: largest HKDF-SHA256 output (255 * 32).
+ */
+size_t dmp_hkdf_max_len(void);
+
+/**
+ * The value of `DMP_DEFAULT_MAX_FORWARD_JUMP`: default forward-jump limit of a session.
+ */
+uint32_t dmp_default_max_forward_jump(void);
+
+/**
+ * The value of `DMP_DEFAULT_MAX_SKIPPED_KEYS`: default cap on stored skipped message keys.
+ */
+uint32_t dmp_default_max_skipped_keys(void);
+
+/**
+ * The value of `DMP_MAX_FORWARD_JUMP_CEILING`: largest forward-jump limit `dmp_session_set_limits` accepts.
+ */
+uint32_t dmp_max_forward_jump_ceiling(void);
+
+/**
+ * The value of `DMP_MAX_SKIPPED_KEYS_CEILING`: largest skipped-key cap `dmp_session_set_limits` accepts.
+ */
+uint32_t dmp_max_skipped_keys_ceiling(void);
+
+/**
+ * The value of `DMP_MAX_ONE_TIME_PREKEYS`: most one-time prekeys an identity holds.
+ */
+size_t dmp_max_one_time_prekeys(void);
+
+/**
+ * A static, NUL-terminated description of any status code (including 0 and unknown codes).
+ * Never NULL; the string must not be freed.
+ */
+const char *dmp_strerror(int32_t status);
+
+/**
+ * The detail of the last failure on the calling thread ("" if none yet), e.g.
+ * "dmp_session_decrypt: output buffer too small (DMP_ERR_BUFFER_TOO_SMALL): need 12 bytes, out_cap is 4".
+ * Never NULL. Valid until the next failing DMP call on this thread; do not free it.
+ */
+const char *dmp_last_error_message(void);
+
+/**
+ * The library version as a static NUL-terminated string, e.g. "0.1.0". Never NULL.
+ */
+const char *dmp_version(void);
+
+/**
+ * The ABI version of the linked library; compare with `DMP_ABI_VERSION` from the header.
+ */
+uint32_t dmp_abi_version(void);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
 
 #endif  /* DMP_H */

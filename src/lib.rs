@@ -8,6 +8,7 @@
 
 pub mod crypto;
 pub mod error;
+pub mod ffi;
 pub mod handshake;
 pub mod identity;
 pub mod limits;

@@ -121,7 +121,11 @@ impl Session {
     /// Errors: `BadEnvelope`, `UnsupportedVersion`, `WrongMessageType` (not a first message),
     /// `UnknownPrekey` (unknown signed prekey, or a one-time prekey already used), `WeakKey`,
     /// `InvalidArgument` (from oneself), `AuthFailed`, `TooFarAhead`.
-    pub fn accept(identity: &mut Identity, envelope: &[u8], config: SessionConfig) -> Result<(Self, Vec<u8>)> {
+    pub fn accept(
+        identity: &mut Identity,
+        envelope: &[u8],
+        config: SessionConfig,
+    ) -> Result<(Self, Vec<u8>)> {
         let mut plaintext = Vec::new();
         let session = Self::accept_with(identity, envelope, config, |pt| {
             plaintext = pt.to_vec();
@@ -197,9 +201,13 @@ impl Session {
         self.padding
     }
 
-    /// Changes the padding mode for outgoing messages.
-    pub fn set_padding(&mut self, padding: Padding) {
+    /// Changes the padding mode for outgoing messages (`WrongState` once CLOSED).
+    pub fn set_padding(&mut self, padding: Padding) -> Result<()> {
+        if self.state == SessionState::Closed {
+            return Err(Error::WrongState);
+        }
         self.padding = padding;
+        Ok(())
     }
 
     fn ratchet(&self) -> Result<&DoubleRatchet> {

@@ -197,7 +197,7 @@ fn padding_hides_length_within_a_bucket() {
 #[test]
 fn padded_and_unpadded_peers_interoperate() {
     let mut p = established_with(SessionConfig { padding: Padding::None, ..Default::default() });
-    p.bob.set_padding(Padding::Buckets);
+    p.bob.set_padding(Padding::Buckets).unwrap();
     let m = p.bob.encrypt(b"padded").unwrap();
     assert_eq!(p.alice.decrypt(&m).unwrap(), b"padded");
     assert_eq!(p.bob.decrypt(&p.alice.encrypt(b"plain").unwrap()).unwrap(), b"plain");
@@ -440,9 +440,11 @@ fn failing_sink_leaves_session_unchanged_and_message_readable() {
 fn failing_sink_in_accept_consumes_nothing() {
     let alice_id = Identity::generate().unwrap();
     let mut bob_id = Identity::generate().unwrap();
-    let mut alice = Session::initiate(alice_id.keys(), &bob_id.bundle(true).unwrap(), SessionConfig::default()).unwrap();
+    let mut alice =
+        Session::initiate(alice_id.keys(), &bob_id.bundle(true).unwrap(), SessionConfig::default()).unwrap();
     let first = alice.encrypt(b"x").unwrap();
-    let r = Session::accept_with(&mut bob_id, &first, SessionConfig::default(), |_| Err(Error::BufferTooSmall));
+    let r =
+        Session::accept_with(&mut bob_id, &first, SessionConfig::default(), |_| Err(Error::BufferTooSmall));
     assert_eq!(r.unwrap_err(), Error::BufferTooSmall);
     assert_eq!(bob_id.one_time_prekey_count(), 1);
     assert!(Session::accept(&mut bob_id, &first, SessionConfig::default()).is_ok());

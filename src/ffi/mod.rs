@@ -1,0 +1,330 @@
+//! The C ABI, and nothing else: this module checks pointers and lengths, calls the core, and maps
+//! errors. Conventions (DESIGN.md, "The C ABI"):
+//!
+//! * every fallible function returns `int32_t` (`DMP_OK` or a negative `DMP_ERR_*`) and runs its
+//!   body inside [`guard`], which catches panics (`DMP_ERR_INTERNAL`) and records the detail of a
+//!   failure for `dmp_last_error_message`;
+//! * every pointer is checked before any side effect ([`input`], [`array_in`], [`array_out`],
+//!   [`out_ref`], [`OutBuf`]); inputs may be NULL only with length 0;
+//! * handles are `Box`ed, `Mutex`-guarded values whose ownership is written once ([`Handle`]);
+//! * outputs go into caller buffers; a too-small buffer reports the size needed and changes nothing.
+
+pub mod identity;
+pub mod raw;
+pub mod session;
+pub mod sizes;
+pub mod status;
+
+use std::cell::RefCell;
+use std::ffi::CString;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Mutex, MutexGuard};
+
+use crate::error::Error;
+
+/// A failure at the boundary: the error, and what to tell `dmp_last_error_message`.
+#[derive(Debug)]
+pub struct FfiError {
+    /// The status to return.
+    pub error: Error,
+    /// Extra detail (which argument, which size).
+    pub detail: Option<String>,
+}
+
+impl From<Error> for FfiError {
+    fn from(error: Error) -> Self {
+        FfiError { error, detail: None }
+    }
+}
+
+impl FfiError {
+    /// An error with a detail message.
+    pub fn new(error: Error, detail: impl Into<String>) -> Self {
+        FfiError { error, detail: Some(detail.into()) }
+    }
+}
+
+/// The result type of a guarded body.
+pub type FfiResult<T = ()> = Result<T, FfiError>;
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+pub(crate) fn set_last_error(function: &str, err: &FfiError) {
+    let text = match &err.detail {
+        Some(d) => format!("{function}: {} ({}): {d}", err.error.message(), err.error.name()),
+        None => format!("{function}: {} ({})", err.error.message(), err.error.name()),
+    };
+    // Interior NULs cannot occur in our messages; fall back to an empty string if one did.
+    let c = CString::new(text).unwrap_or_default();
+    LAST_ERROR.with(|slot| *slot.borrow_mut() = c);
+}
+
+pub(crate) fn last_error_ptr() -> *const std::ffi::c_char {
+    // The CString lives in this thread's slot until the next failure on this thread.
+    LAST_ERROR.with(|slot| slot.borrow().as_ptr())
+}
+
+/// Runs an exported function's body: catches any panic, maps errors to status codes and records
+/// the detail of a failure for this thread.
+pub fn guard(function: &'static str, body: impl FnOnce() -> FfiResult) -> i32 {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => status::DMP_OK,
+        Ok(Err(err)) => {
+            set_last_error(function, &err);
+            err.error.code()
+        }
+        Err(_) => {
+            set_last_error(function, &FfiError::new(Error::Internal, "panic caught at the C boundary"));
+            Error::Internal.code()
+        }
+    }
+}
+
+/// Runs a body that returns no status (the `free` functions): a panic is caught and dropped.
+pub fn guard_void(body: impl FnOnce()) {
+    let _ = catch_unwind(AssertUnwindSafe(body));
+}
+
+/// Runs a body returning a value (no status); a panic returns `fallback`.
+pub fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
+}
+
+fn null(what: &str) -> FfiError {
+    FfiError::new(Error::NullPointer, format!("`{what}` is NULL"))
+}
+
+/// The input `(ptr, len)` as a slice. NULL is allowed only with `len == 0`.
+///
+/// # Safety
+/// If non-NULL, `ptr` must point to `len` readable bytes that stay valid for `'a`.
+pub unsafe fn input<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<&'a [u8]> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(null(what));
+    }
+    if len > isize::MAX as usize {
+        return Err(FfiError::new(Error::InvalidArgument, format!("`{what}` length {len} overflows")));
+    }
+    // SAFETY: non-NULL, length bounded by isize::MAX, validity promised by the caller.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// A fixed-size input such as a key.
+///
+/// # Safety
+/// If non-NULL, `ptr` must point to `N` readable bytes valid for `'a`.
+pub unsafe fn array_in<'a, const N: usize>(ptr: *const u8, what: &str) -> FfiResult<&'a [u8; N]> {
+    if ptr.is_null() {
+        return Err(null(what));
+    }
+    // SAFETY: non-NULL; [u8; N] has alignment 1; validity promised by the caller.
+    Ok(unsafe { &*(ptr as *const [u8; N]) })
+}
+
+/// A fixed-size output such as a public key.
+///
+/// # Safety
+/// If non-NULL, `ptr` must point to `N` writable bytes valid for `'a`.
+pub unsafe fn array_out<'a, const N: usize>(ptr: *mut u8, what: &str) -> FfiResult<&'a mut [u8; N]> {
+    if ptr.is_null() {
+        return Err(null(what));
+    }
+    // SAFETY: as for array_in, writable.
+    Ok(unsafe { &mut *(ptr as *mut [u8; N]) })
+}
+
+/// A scalar out-parameter.
+///
+/// # Safety
+/// If non-NULL, `ptr` must be valid for writes of a `T`, properly aligned.
+pub unsafe fn out_ref<'a, T>(ptr: *mut T, what: &str) -> FfiResult<&'a mut T> {
+    if ptr.is_null() {
+        return Err(null(what));
+    }
+    // SAFETY: non-NULL; alignment and validity promised by the caller.
+    Ok(unsafe { &mut *ptr })
+}
+
+/// A caller's output buffer `(out, cap, out_len)`.
+pub struct OutBuf<'a> {
+    out: *mut u8,
+    cap: usize,
+    out_len: &'a mut usize,
+}
+
+impl<'a> OutBuf<'a> {
+    /// Checks `out_len` (required) and `out` (may be NULL only when `cap == 0`).
+    ///
+    /// # Safety
+    /// If non-NULL, `out` must point to `cap` writable bytes and `out_len` to a writable `size_t`.
+    pub unsafe fn new(out: *mut u8, cap: usize, out_len: *mut usize) -> FfiResult<Self> {
+        // SAFETY: forwarded caller promise.
+        let out_len = unsafe { out_ref(out_len, "out_len") }?;
+        if out.is_null() && cap != 0 {
+            return Err(null("out"));
+        }
+        if cap > isize::MAX as usize {
+            return Err(FfiError::new(Error::InvalidArgument, format!("`out_cap` {cap} overflows")));
+        }
+        Ok(OutBuf { out, cap, out_len })
+    }
+
+    /// Reserves exactly `needed` bytes: records the size, and fails with `BufferTooSmall` when
+    /// the caller's buffer is smaller. Nothing is written on failure.
+    pub fn reserve(&mut self, needed: usize) -> FfiResult<&mut [u8]> {
+        *self.out_len = needed;
+        if needed > self.cap {
+            return Err(FfiError::new(
+                Error::BufferTooSmall,
+                format!("need {needed} bytes, out_cap is {}", self.cap),
+            ));
+        }
+        if needed == 0 {
+            return Ok(&mut []);
+        }
+        // SAFETY: out is non-NULL (cap >= needed > 0) and points to cap writable bytes.
+        Ok(unsafe { std::slice::from_raw_parts_mut(self.out, needed) })
+    }
+
+    /// Copies `bytes` out, or fails with `BufferTooSmall`.
+    pub fn write(&mut self, bytes: &[u8]) -> FfiResult {
+        self.reserve(bytes.len())?.copy_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// Ownership of one kind of opaque handle, written once: a `Box` holding a tag (to catch a handle
+/// of another kind) and a `Mutex` (concurrent calls on one handle are serialized).
+pub trait Handle: Sized + 'static {
+    /// The wrapped core type.
+    type Inner;
+    /// A tag unique to this handle type.
+    const TAG: u64;
+    /// The C name, for messages.
+    const NAME: &'static str;
+    /// Wraps a value.
+    fn wrap(inner: Self::Inner) -> Self;
+    /// The tag stored in this handle.
+    fn tag(&self) -> u64;
+    /// The guarded value.
+    fn mutex(&self) -> &Mutex<Self::Inner>;
+
+    /// Moves a value to the heap and hands out the pointer.
+    fn into_raw(inner: Self::Inner) -> *mut Self {
+        Box::into_raw(Box::new(Self::wrap(inner)))
+    }
+
+    /// Locks the handle behind `ptr`. NULL is `NullPointer`; a handle of another kind is
+    /// `InvalidArgument`; a handle poisoned by an earlier internal failure is `Internal`.
+    ///
+    /// # Safety
+    /// `ptr` must be NULL or a live handle from `into_raw` (of any handle type).
+    unsafe fn lock<'a>(ptr: *const Self) -> FfiResult<MutexGuard<'a, Self::Inner>> {
+        if ptr.is_null() {
+            return Err(null(Self::NAME));
+        }
+        // SAFETY: non-NULL and live, promised by the caller.
+        let handle = unsafe { &*ptr };
+        if handle.tag() != Self::TAG {
+            return Err(FfiError::new(Error::InvalidArgument, format!("not a {}", Self::NAME)));
+        }
+        handle.mutex().lock().map_err(|_| {
+            FfiError::new(Error::Internal, format!("{} poisoned by an earlier failure", Self::NAME))
+        })
+    }
+
+    /// Stores a new handle in `*out`.
+    ///
+    /// # Safety
+    /// `out` must be valid for a pointer write (checked for NULL).
+    unsafe fn store(out: *mut *mut Self, inner: Self::Inner) -> FfiResult {
+        // SAFETY: forwarded caller promise.
+        let out = unsafe { out_ref(out, "out") }?;
+        *out = Self::into_raw(inner);
+        Ok(())
+    }
+
+    /// Releases a handle; NULL is ignored. Its secrets are zeroized as the value drops.
+    ///
+    /// # Safety
+    /// `ptr` must be NULL or a live handle from `into_raw` of this type, not used afterwards.
+    unsafe fn free(ptr: *mut Self) {
+        if ptr.is_null() {
+            return;
+        }
+        // SAFETY: promised by the caller.
+        let handle = unsafe { &*ptr };
+        if handle.tag() != Self::TAG {
+            return; // not ours: freeing it as this type would be worse than leaking it
+        }
+        // SAFETY: created by Box::into_raw in into_raw, promised live and not used again.
+        drop(unsafe { Box::from_raw(ptr) });
+    }
+}
+
+/// Clears an out-pointer for a handle, so that a failed creation leaves NULL behind.
+///
+/// # Safety
+/// `out` must be NULL or valid for a pointer write.
+pub unsafe fn clear_handle_out<T>(out: *mut *mut T) {
+    if !out.is_null() {
+        // SAFETY: non-NULL, valid for writes (caller promise).
+        unsafe { *out = std::ptr::null_mut() };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_body_returns_internal() {
+        let code = guard("dmp_test", || panic!("boom"));
+        assert_eq!(code, Error::Internal.code());
+        // SAFETY: last_error_ptr is a valid C string for this thread.
+        let msg = unsafe { std::ffi::CStr::from_ptr(last_error_ptr()) }.to_str().unwrap();
+        assert!(msg.contains("dmp_test") && msg.contains("panic"), "{msg}");
+    }
+
+    #[test]
+    fn errors_map_to_their_codes_and_detail() {
+        let code = guard("dmp_test", || Err(FfiError::new(Error::TooLarge, "detail here")));
+        assert_eq!(code, Error::TooLarge.code());
+        // SAFETY: as above.
+        let msg = unsafe { std::ffi::CStr::from_ptr(last_error_ptr()) }.to_str().unwrap();
+        assert!(msg.contains("DMP_ERR_TOO_LARGE") && msg.contains("detail here"), "{msg}");
+        assert_eq!(guard("dmp_test", || Ok(())), 0);
+    }
+
+    #[test]
+    fn guard_value_and_void_survive_panics() {
+        assert_eq!(guard_value(7u32, || panic!("x")), 7);
+        guard_void(|| panic!("x"));
+    }
+
+    #[test]
+    fn out_buf_reports_size_needed() {
+        let mut len = 0usize;
+        let mut buf = [0u8; 4];
+        // SAFETY: valid buffer and length pointer.
+        let mut out = unsafe { OutBuf::new(buf.as_mut_ptr(), 4, &mut len) }.unwrap();
+        assert_eq!(out.write(&[1; 5]).unwrap_err().error, Error::BufferTooSmall);
+        assert_eq!(len, 5);
+        // SAFETY: as above.
+        let mut out = unsafe { OutBuf::new(buf.as_mut_ptr(), 4, &mut len) }.unwrap();
+        out.write(&[1; 3]).unwrap();
+        assert_eq!((len, buf), (3, [1, 1, 1, 0]));
+        // SAFETY: NULL out with cap 0 is a size query.
+        assert!(unsafe { OutBuf::new(std::ptr::null_mut(), 0, &mut len) }.is_ok());
+        // SAFETY: NULL out with cap > 0 is refused before any write.
+        assert_eq!(
+            unsafe { OutBuf::new(std::ptr::null_mut(), 1, &mut len) }.err().unwrap().error,
+            Error::NullPointer
+        );
+    }
+}

@@ -1,0 +1,403 @@
+//! `dmp_session_t`: a pairwise session (initiate, accept, encrypt, decrypt, state, close,
+//! serialize).
+
+use std::sync::Mutex;
+
+use super::identity::{DmpIdentity, storage_key_in};
+use super::{
+    FfiError, FfiResult, Handle, OutBuf, array_out, clear_handle_out, guard, guard_void, input, out_ref,
+};
+use crate::error::Error;
+use crate::prekey::PrekeyBundle;
+use crate::ratchet::Limits;
+use crate::session::{Session, SessionConfig, SessionState};
+use crate::wire::Padding;
+
+/// Created from a bundle; nothing sent yet.
+pub const DMP_SESSION_DORMANT: i32 = 0;
+/// Sent at least one message; no reply decrypted yet.
+pub const DMP_SESSION_INITIATING: i32 = 1;
+/// A message from the peer has been decrypted.
+pub const DMP_SESSION_ACTIVE: i32 = 2;
+/// Keys erased; every call is refused with `DMP_ERR_WRONG_STATE`.
+pub const DMP_SESSION_CLOSED: i32 = 3;
+
+/// Outgoing plaintexts carry only a one-byte end marker.
+pub const DMP_PADDING_NONE: i32 = 0;
+/// Outgoing plaintexts are padded to size buckets (powers of two from 64 bytes).
+pub const DMP_PADDING_BUCKETS: i32 = 1;
+
+/// A pairwise session. Opaque.
+pub struct DmpSession {
+    tag: u64,
+    inner: Mutex<Session>,
+}
+
+impl Handle for DmpSession {
+    type Inner = Session;
+    const TAG: u64 = 0x444d_5053_4553_534e; // "DMPSESSN"
+    const NAME: &'static str = "dmp_session_t";
+    fn wrap(inner: Session) -> Self {
+        DmpSession { tag: Self::TAG, inner: Mutex::new(inner) }
+    }
+    fn tag(&self) -> u64 {
+        self.tag
+    }
+    fn mutex(&self) -> &Mutex<Session> {
+        &self.inner
+    }
+}
+
+fn padding_in(mode: i32) -> FfiResult<Padding> {
+    u8::try_from(mode).ok().and_then(Padding::from_u8).ok_or_else(|| {
+        FfiError::new(Error::InvalidArgument, format!("padding mode {mode} is not DMP_PADDING_*"))
+    })
+}
+
+/// Starts a session (DORMANT) from a peer's prekey bundle, which is verified first; nothing is
+/// sent until `dmp_session_encrypt`. `*out` receives the handle (NULL on failure).
+/// Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify`,
+/// `DMP_ERR_INVALID_ARGUMENT` (the bundle is the identity's own), `DMP_ERR_RANDOM_FAILURE`.
+///
+/// # Safety
+/// `identity` NULL or live; `bundle` NULL or valid for `bundle_len` reads; `out` pointer write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_session_initiate(
+    identity: *const DmpIdentity,
+    bundle: *const u8,
+    bundle_len: usize,
+    out: *mut *mut DmpSession,
+) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { clear_handle_out(out) };
+    guard("dmp_session_initiate", || {
+        // SAFETY: caller contract.
+        let (id, bytes) = unsafe { (DmpIdentity::lock(identity)?, input(bundle, bundle_len, "bundle")?) };
+        if out.is_null() {
+            return Err(FfiError::new(Error::NullPointer, "`out` is NULL"));
+        }
+        let bundle = PrekeyBundle::from_bytes(bytes)?;
+        let session = Session::initiate(id.keys(), &bundle, SessionConfig::default())?;
+        // SAFETY: caller contract.
+        unsafe { DmpSession::store(out, session) }
+    })
+}
+
+/// Creates the responder's session (ACTIVE) from a peer's first message and writes its
+/// plaintext. The one-time prekey it used is deleted from `identity`. If `pt_cap` is too small,
+/// `DMP_ERR_BUFFER_TOO_SMALL` with `*pt_len` = size needed, and nothing is created or consumed:
+/// call again with a larger buffer. `*session_out` is NULL on failure.
+/// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_UNSUPPORTED_VERSION`,
+/// `DMP_ERR_WRONG_MESSAGE_TYPE` (not a first message), `DMP_ERR_UNKNOWN_PREKEY` (unknown signed
+/// prekey, or one-time prekey already used), `DMP_ERR_WEAK_KEY`, `DMP_ERR_AUTH_FAILED`,
+/// `DMP_ERR_TOO_FAR_AHEAD`, `DMP_ERR_INVALID_ARGUMENT` (from oneself).
+///
+/// # Safety
+/// `identity` NULL or live; `envelope` NULL or valid for `envelope_len` reads; `session_out` a
+/// pointer write; `pt_out` NULL (if `pt_cap` is 0) or `pt_cap` writes; `pt_len` a write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_session_accept(
+    identity: *mut DmpIdentity,
+    envelope: *const u8,
+    envelope_len: usize,
+    session_out: *mut *mut DmpSession,
+    pt_out: *mut u8,
+    pt_cap: usize,
+    pt_len: *mut usize,
+) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { clear_handle_out(session_out) };
+    guard("dmp_session_accept", || {
+        // SAFETY: caller contract.
+        let (mut id, env, mut out) = unsafe {
+            (
+                DmpIdentity::lock(identity)?,
+                input(envelope, envelope_len, "envelope")?,
+                OutBuf::new(pt_out, pt_cap, pt_len)?,
+            )
+        };
+        if session_out.is_null() {
+            return Err(FfiError::new(Error::NullPointer, "`session_out` is NULL"));
+        }
+        let mut sink_error = None;
+        let result = Session::accept_with(&mut id, env, SessionConfig::default(), |pt| {
+            out.write(pt).map_err(|e| {
+                let code = e.error;
+                sink_error = Some(e);
+                code
+            })
+        });
+        let session = result.map_err(|e| sink_error.take().unwrap_or(FfiError::from(e)))?;
+        // SAFETY: caller contract.
+        unsafe { DmpSession::store(session_out, session) }
+    })
+}
+
+/// Writes the exact envelope size `dmp_session_encrypt` produces for a `pt_len`-byte plaintext
+/// in the session's current state. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE`
+/// (CLOSED), `DMP_ERR_TOO_LARGE` (over `DMP_MAX_PLAINTEXT_LEN`).
+///
+/// # Safety
+/// `session` NULL or live; `len_out` NULL or valid for a write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_session_encrypted_len(
+    session: *const DmpSession,
+    pt_len: usize,
+    len_out: *mut usize,
+) -> i32 {
+    guard("dmp_session_encrypted_len", || {
+        // SAFETY: caller contract.
+        let (s, out) = unsafe { (DmpSession::lock(session)?, out_ref(len_out, "len_out")?) };
+        *out = s.encrypted_len(pt_len)?;
+        Ok(())
+    })
+}
+
+/// Encrypts `pt` into an envelope for the peer. DORMANT becomes INITIATING. If `out_cap` is too
+/// small, `DMP_ERR_BUFFER_TOO_SMALL` with `*out_len` = size needed and the session unchanged.
+/// Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (CLOSED), `DMP_ERR_TOO_LARGE`,
+/// `DMP_ERR_RANDOM_FAILURE`.
+///
+/// # Safety
+/// `session` NULL or live; `pt` NULL (if `pt_len` is 0) or valid; `out`, `out_len` as usual.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_session_encrypt(
+    session: *mut DmpSession,
+    pt: *const u8,
+    pt_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard("dmp_session_encrypt", || {
+        // SAFETY: caller contract.
+        let (mut s, pt, mut out) = unsafe {
+            (DmpSession::lock(session)?, input(pt, pt_len, "pt")?, OutBuf::new(out, out_cap, out_len)?)
+        };
+        let needed = s.encrypted_len(pt.len())?;
+        s.encrypt_into(pt, out.reserve(needed)?)?;
+        Ok(())
+    })
+}
+
+/// Decrypts an envelope from the peer and writes the plaintext. INITIATING becomes ACTIVE. On
+/// any error the session is unchanged; with `DMP_ERR_BUFFER_TOO_SMALL` `*out_len` holds the size
+/// needed and the same envelope can be decrypted again. A plaintext is never larger than
+/// `envelope_len - DMP_MESSAGE_HEADER_LEN - DMP_AEAD_OVERHEAD - 1`.
+/// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (DORMANT or CLOSED),
+/// `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`,
+/// `DMP_ERR_WRONG_SESSION`, `DMP_ERR_AUTH_FAILED`, `DMP_ERR_DUPLICATE`, `DMP_ERR_TOO_FAR_AHEAD`,
+/// `DMP_ERR_WEAK_KEY`, `DMP_ERR_TOO_LARGE`.
+///
+/// # Safety
+/// `session` NULL or live; `envelope` NULL or valid for `envelope_len`; `out`, `out_len` as usual.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_session_decrypt(
+    session: *mut DmpSession,
+    envelope: *const u8,
+    envelope_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard("dmp_session_decrypt", || {
+        // SAFETY: caller contract.
+        let (mut s, env, mut out) = unsafe {
+            (
+                DmpSession::lock(session)?,
+                input(envelope, envelope_len, "envelope")?,
+                OutBuf::new(out, out_cap, out_len)?,
+            )
+        };
+        let mut sink_error = None;
+        s.decrypt_with(env, |pt| {
+            out.write(pt).map_err(|e| {
+                let code = e.error;
+                sink_error = Some(e);
+                code
+            })
+        })
+        .map_err(|e| sink_error.take().unwrap_or(FfiError::from(e)))
+    })
+}
+
+/// Writes the lifecycle state as a `DMP_SESSION_*` value. Works in every state, CLOSED included.
+/// Errors: `DMP_ERR_NULL_POINTER`.
+///
+/// # Safety
+/// `session` NULL or live; `state_out` NULL or valid for a write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_session_state(session: *const DmpSession, state_out: *mut i32) -> i32 {
+    guard("dmp_session_state", || {
+        // SAFETY: caller contract.
+        let (s, out) = unsafe { (DmpSession::lock(session)?, out_ref(state_out, "state_out")?) };
+        *out = s.state() as i32;
+        Ok(())
+    })
+}
+
+/// Writes the peer's 32-byte agent id. Errors: `DMP_ERR_NULL_POINTER`.
+///
+/// # Safety
+/// `session` NULL or live; `peer32_out` NULL or valid for 32 writes.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_session_peer_id(session: *const DmpSession, peer32_out: *mut u8) -> i32 {
+    guard("dmp_session_peer_id", || {
+        // SAFETY: caller contract.
+        let (s, out) = unsafe { (DmpSession::lock(session)?, array_out::<32>(peer32_out, "peer32_out")?) };
+        *out = s.peer_id().to_bytes();
+        Ok(())
+    })
+}
+
+/// Writes the `DMP_SESSION_ID_LEN`-byte session id carried by every envelope of the session.
+/// Errors: `DMP_ERR_NULL_POINTER`.
+///
+/// # Safety
+/// `session` NULL or live; `id16_out` NULL or valid for 16 writes.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_session_id(session: *const DmpSession, id16_out: *mut u8) -> i32 {
+    guard("dmp_session_id", || {
+        // SAFETY: caller contract.
+        let (s, out) = unsafe { (DmpSession::lock(session)?, array_out::<16>(id16_out, "id16_out")?) };
+        *out = s.session_id();
+        Ok(())
+    })
+}
+
+/// Sets the padding of outgoing messages (`DMP_PADDING_NONE` or `DMP_PADDING_BUCKETS`).
+/// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`, `DMP_ERR_WRONG_STATE` (CLOSED).
+///
+/// # Safety
+/// `session` NULL or live.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_session_set_padding(session: *mut DmpSession, mode: i32) -> i32 {
+    guard("dmp_session_set_padding", || {
+        let padding = padding_in(mode)?;
+        // SAFETY: caller contract.
+        let mut s = unsafe { DmpSession::lock(session) }?;
+        s.set_padding(padding)?;
+        Ok(())
+    })
+}
+
+/// Sets the out-of-order limits: the largest forward jump in one chain (1 to
+/// `DMP_MAX_FORWARD_JUMP_CEILING`) and the cap on stored skipped keys (1 to
+/// `DMP_MAX_SKIPPED_KEYS_CEILING`); lowering the cap evicts the oldest stored keys now.
+/// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`, `DMP_ERR_WRONG_STATE` (CLOSED).
+///
+/// # Safety
+/// `session` NULL or live.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_session_set_limits(
+    session: *mut DmpSession,
+    max_forward_jump: u32,
+    max_skipped_keys: u32,
+) -> i32 {
+    guard("dmp_session_set_limits", || {
+        let limits = Limits::new(max_forward_jump, max_skipped_keys).map_err(|e| {
+            FfiError::new(e, format!("limits ({max_forward_jump}, {max_skipped_keys}) out of range"))
+        })?;
+        // SAFETY: caller contract.
+        let mut s = unsafe { DmpSession::lock(session) }?;
+        s.set_limits(limits)?;
+        Ok(())
+    })
+}
+
+/// Closes the session: every key is erased and every later call except `dmp_session_state`,
+/// `dmp_session_peer_id`, `dmp_session_id` and `dmp_session_free` is refused with
+/// `DMP_ERR_WRONG_STATE`. Closing a CLOSED session is `DMP_ERR_WRONG_STATE`.
+/// Errors besides: `DMP_ERR_NULL_POINTER`.
+///
+/// # Safety
+/// `session` NULL or live.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_session_close(session: *mut DmpSession) -> i32 {
+    guard("dmp_session_close", || {
+        // SAFETY: caller contract.
+        let mut s = unsafe { DmpSession::lock(session) }?;
+        s.close()?;
+        Ok(())
+    })
+}
+
+/// Serializes the session encrypted with the 32-byte storage key. Errors:
+/// `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (CLOSED), `DMP_ERR_BUFFER_TOO_SMALL`
+/// (`*out_len` = size needed).
+///
+/// # Safety
+/// `session` NULL or live; `storage_key32` NULL or 32 reads; `out`, `out_len` as usual.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_session_serialize(
+    session: *const DmpSession,
+    storage_key32: *const u8,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard("dmp_session_serialize", || {
+        let key = storage_key_in(storage_key32)?;
+        // SAFETY: caller contract.
+        let (s, mut out) = unsafe { (DmpSession::lock(session)?, OutBuf::new(out, out_cap, out_len)?) };
+        out.write(&s.to_sealed(&key)?)
+    })
+}
+
+/// Restores a session from `dmp_session_serialize` output; `*out` receives the handle (NULL on
+/// failure). Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STORAGE_KEY`, `DMP_ERR_BAD_STATE`,
+/// `DMP_ERR_UNSUPPORTED_VERSION`.
+///
+/// # Safety
+/// `record` NULL or valid for `record_len` reads; `storage_key32` 32 reads; `out` pointer write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_session_deserialize(
+    record: *const u8,
+    record_len: usize,
+    storage_key32: *const u8,
+    out: *mut *mut DmpSession,
+) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { clear_handle_out(out) };
+    guard("dmp_session_deserialize", || {
+        let key = storage_key_in(storage_key32)?;
+        // SAFETY: caller contract.
+        let record = unsafe { input(record, record_len, "record") }?;
+        if out.is_null() {
+            return Err(FfiError::new(Error::NullPointer, "`out` is NULL"));
+        }
+        let session = Session::from_sealed(record, &key)?;
+        // SAFETY: caller contract.
+        unsafe { DmpSession::store(out, session) }
+    })
+}
+
+/// Releases a session; its keys are zeroized. NULL is ignored.
+///
+/// # Safety
+/// `session` must be NULL or a live handle not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dmp_session_free(session: *mut DmpSession) {
+    // SAFETY: caller contract.
+    guard_void(|| unsafe { DmpSession::free(session) });
+}
+
+const _: () = {
+    assert!(DMP_SESSION_DORMANT == SessionState::Dormant as i32);
+    assert!(DMP_SESSION_INITIATING == SessionState::Initiating as i32);
+    assert!(DMP_SESSION_ACTIVE == SessionState::Active as i32);
+    assert!(DMP_SESSION_CLOSED == SessionState::Closed as i32);
+};

@@ -1,0 +1,276 @@
+//! Every size as a macro (`DMP_*`) and as a function (`dmp_*()`, for ctypes and Janus, which
+//! cannot read macros). The values are literals so that cbindgen can write them into the header;
+//! a test here checks them against the core's constants, and tests/c checks macro == function.
+
+/// Bytes of a symmetric key (storage key, AEAD key).
+pub const DMP_KEY_LEN: usize = 32;
+
+/// Bytes of an X25519 or Ed25519 public key, and of an agent id.
+pub const DMP_PUBLIC_KEY_LEN: usize = 32;
+
+/// Bytes of an X25519 secret key or an Ed25519 seed.
+pub const DMP_SECRET_KEY_LEN: usize = 32;
+
+/// Bytes of an Ed25519 signature.
+pub const DMP_SIGNATURE_LEN: usize = 64;
+
+/// Bytes of an X25519 shared secret.
+pub const DMP_SHARED_SECRET_LEN: usize = 32;
+
+/// Bytes of the XChaCha20-Poly1305 nonce at the front of a sealed message.
+pub const DMP_NONCE_LEN: usize = 24;
+
+/// Bytes of the Poly1305 tag at the end of a sealed message.
+pub const DMP_TAG_LEN: usize = 16;
+
+/// Bytes `dmp_aead_seal` adds to a plaintext (nonce + tag).
+pub const DMP_AEAD_OVERHEAD: usize = 40;
+
+/// Bytes of a session id.
+pub const DMP_SESSION_ID_LEN: usize = 16;
+
+/// Bytes of a fingerprint text (ASCII, not NUL-terminated), e.g. "1a2b 3c4d ... 7e8f".
+pub const DMP_FINGERPRINT_LEN: usize = 39;
+
+/// Largest plaintext a session message may carry (1 MiB).
+pub const DMP_MAX_PLAINTEXT_LEN: usize = 1048576;
+
+/// Largest envelope a session accepts.
+pub const DMP_MAX_ENVELOPE_LEN: usize = 1114112;
+
+/// Bytes of a prekey bundle without a one-time prekey.
+pub const DMP_BUNDLE_LEN: usize = 135;
+
+/// Bytes of a prekey bundle with a one-time prekey (the largest bundle).
+pub const DMP_BUNDLE_MAX_LEN: usize = 171;
+
+/// Header bytes of a session message before its sealed part.
+pub const DMP_MESSAGE_HEADER_LEN: usize = 58;
+
+/// Header bytes of a first (prekey) message before its sealed part.
+pub const DMP_PREKEY_MESSAGE_HEADER_LEN: usize = 131;
+
+/// Largest HKDF-SHA256 output (255 * 32).
+pub const DMP_HKDF_MAX_LEN: usize = 8160;
+
+/// Default forward-jump limit of a session.
+pub const DMP_DEFAULT_MAX_FORWARD_JUMP: u32 = 1000;
+
+/// Default cap on stored skipped message keys.
+pub const DMP_DEFAULT_MAX_SKIPPED_KEYS: u32 = 2000;
+
+/// Largest forward-jump limit `dmp_session_set_limits` accepts.
+pub const DMP_MAX_FORWARD_JUMP_CEILING: u32 = 25000;
+
+/// Largest skipped-key cap `dmp_session_set_limits` accepts.
+pub const DMP_MAX_SKIPPED_KEYS_CEILING: u32 = 50000;
+
+/// Most one-time prekeys an identity holds.
+pub const DMP_MAX_ONE_TIME_PREKEYS: usize = 10000;
+
+/// The value of `DMP_KEY_LEN`: bytes of a symmetric key (storage key, AEAD key).
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_key_len() -> usize {
+    DMP_KEY_LEN
+}
+
+/// The value of `DMP_PUBLIC_KEY_LEN`: bytes of an X25519 or Ed25519 public key, and of an agent id.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_public_key_len() -> usize {
+    DMP_PUBLIC_KEY_LEN
+}
+
+/// The value of `DMP_SECRET_KEY_LEN`: bytes of an X25519 secret key or an Ed25519 seed.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_secret_key_len() -> usize {
+    DMP_SECRET_KEY_LEN
+}
+
+/// The value of `DMP_SIGNATURE_LEN`: bytes of an Ed25519 signature.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_signature_len() -> usize {
+    DMP_SIGNATURE_LEN
+}
+
+/// The value of `DMP_SHARED_SECRET_LEN`: bytes of an X25519 shared secret.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_shared_secret_len() -> usize {
+    DMP_SHARED_SECRET_LEN
+}
+
+/// The value of `DMP_NONCE_LEN`: bytes of the XChaCha20-Poly1305 nonce at the front of a sealed message.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_nonce_len() -> usize {
+    DMP_NONCE_LEN
+}
+
+/// The value of `DMP_TAG_LEN`: bytes of the Poly1305 tag at the end of a sealed message.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_tag_len() -> usize {
+    DMP_TAG_LEN
+}
+
+/// The value of `DMP_AEAD_OVERHEAD`: bytes `dmp_aead_seal` adds to a plaintext (nonce + tag).
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_aead_overhead() -> usize {
+    DMP_AEAD_OVERHEAD
+}
+
+/// The value of `DMP_SESSION_ID_LEN`: bytes of a session id.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_session_id_len() -> usize {
+    DMP_SESSION_ID_LEN
+}
+
+/// The value of `DMP_FINGERPRINT_LEN`: bytes of a fingerprint text (ASCII, not NUL-terminated), e.g. "1a2b 3c4d ... 7e8f".
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_fingerprint_len() -> usize {
+    DMP_FINGERPRINT_LEN
+}
+
+/// The value of `DMP_MAX_PLAINTEXT_LEN`: largest plaintext a session message may carry (1 MiB).
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_max_plaintext_len() -> usize {
+    DMP_MAX_PLAINTEXT_LEN
+}
+
+/// The value of `DMP_MAX_ENVELOPE_LEN`: largest envelope a session accepts.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_max_envelope_len() -> usize {
+    DMP_MAX_ENVELOPE_LEN
+}
+
+/// The value of `DMP_BUNDLE_LEN`: bytes of a prekey bundle without a one-time prekey.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_bundle_len() -> usize {
+    DMP_BUNDLE_LEN
+}
+
+/// The value of `DMP_BUNDLE_MAX_LEN`: bytes of a prekey bundle with a one-time prekey (the largest bundle).
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_bundle_max_len() -> usize {
+    DMP_BUNDLE_MAX_LEN
+}
+
+/// The value of `DMP_MESSAGE_HEADER_LEN`: header bytes of a session message before its sealed part.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_message_header_len() -> usize {
+    DMP_MESSAGE_HEADER_LEN
+}
+
+/// The value of `DMP_PREKEY_MESSAGE_HEADER_LEN`: header bytes of a first (prekey) message before its sealed part.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_prekey_message_header_len() -> usize {
+    DMP_PREKEY_MESSAGE_HEADER_LEN
+}
+
+/// The value of `DMP_HKDF_MAX_LEN`: largest HKDF-SHA256 output (255 * 32).
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_hkdf_max_len() -> usize {
+    DMP_HKDF_MAX_LEN
+}
+
+/// The value of `DMP_DEFAULT_MAX_FORWARD_JUMP`: default forward-jump limit of a session.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_default_max_forward_jump() -> u32 {
+    DMP_DEFAULT_MAX_FORWARD_JUMP
+}
+
+/// The value of `DMP_DEFAULT_MAX_SKIPPED_KEYS`: default cap on stored skipped message keys.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_default_max_skipped_keys() -> u32 {
+    DMP_DEFAULT_MAX_SKIPPED_KEYS
+}
+
+/// The value of `DMP_MAX_FORWARD_JUMP_CEILING`: largest forward-jump limit `dmp_session_set_limits` accepts.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_max_forward_jump_ceiling() -> u32 {
+    DMP_MAX_FORWARD_JUMP_CEILING
+}
+
+/// The value of `DMP_MAX_SKIPPED_KEYS_CEILING`: largest skipped-key cap `dmp_session_set_limits` accepts.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_max_skipped_keys_ceiling() -> u32 {
+    DMP_MAX_SKIPPED_KEYS_CEILING
+}
+
+/// The value of `DMP_MAX_ONE_TIME_PREKEYS`: most one-time prekeys an identity holds.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_max_one_time_prekeys() -> usize {
+    DMP_MAX_ONE_TIME_PREKEYS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits;
+
+    #[test]
+    fn literals_match_the_core_constants() {
+        assert_eq!(DMP_KEY_LEN, limits::KEY_LEN);
+        assert_eq!(dmp_key_len(), DMP_KEY_LEN);
+
+        assert_eq!(DMP_PUBLIC_KEY_LEN, limits::PUBLIC_KEY_LEN);
+        assert_eq!(dmp_public_key_len(), DMP_PUBLIC_KEY_LEN);
+
+        assert_eq!(DMP_SECRET_KEY_LEN, limits::SECRET_KEY_LEN);
+        assert_eq!(dmp_secret_key_len(), DMP_SECRET_KEY_LEN);
+
+        assert_eq!(DMP_SIGNATURE_LEN, limits::SIGNATURE_LEN);
+        assert_eq!(dmp_signature_len(), DMP_SIGNATURE_LEN);
+
+        assert_eq!(DMP_SHARED_SECRET_LEN, 32);
+        assert_eq!(dmp_shared_secret_len(), DMP_SHARED_SECRET_LEN);
+
+        assert_eq!(DMP_NONCE_LEN, limits::NONCE_LEN);
+        assert_eq!(dmp_nonce_len(), DMP_NONCE_LEN);
+
+        assert_eq!(DMP_TAG_LEN, limits::TAG_LEN);
+        assert_eq!(dmp_tag_len(), DMP_TAG_LEN);
+
+        assert_eq!(DMP_AEAD_OVERHEAD, limits::AEAD_OVERHEAD);
+        assert_eq!(dmp_aead_overhead(), DMP_AEAD_OVERHEAD);
+
+        assert_eq!(DMP_SESSION_ID_LEN, limits::SESSION_ID_LEN);
+        assert_eq!(dmp_session_id_len(), DMP_SESSION_ID_LEN);
+
+        assert_eq!(DMP_FINGERPRINT_LEN, limits::FINGERPRINT_LEN);
+        assert_eq!(dmp_fingerprint_len(), DMP_FINGERPRINT_LEN);
+
+        assert_eq!(DMP_MAX_PLAINTEXT_LEN, limits::MAX_PLAINTEXT_LEN);
+        assert_eq!(dmp_max_plaintext_len(), DMP_MAX_PLAINTEXT_LEN);
+
+        assert_eq!(DMP_MAX_ENVELOPE_LEN, limits::MAX_ENVELOPE_LEN);
+        assert_eq!(dmp_max_envelope_len(), DMP_MAX_ENVELOPE_LEN);
+
+        assert_eq!(DMP_BUNDLE_LEN, crate::wire::bundle::BUNDLE_LEN);
+        assert_eq!(dmp_bundle_len(), DMP_BUNDLE_LEN);
+
+        assert_eq!(DMP_BUNDLE_MAX_LEN, crate::wire::bundle::BUNDLE_WITH_ONE_TIME_PREKEY_LEN);
+        assert_eq!(dmp_bundle_max_len(), DMP_BUNDLE_MAX_LEN);
+
+        assert_eq!(DMP_MESSAGE_HEADER_LEN, crate::wire::envelope::MESSAGE_HEADER_LEN);
+        assert_eq!(dmp_message_header_len(), DMP_MESSAGE_HEADER_LEN);
+
+        assert_eq!(DMP_PREKEY_MESSAGE_HEADER_LEN, crate::wire::envelope::PREKEY_MESSAGE_HEADER_LEN);
+        assert_eq!(dmp_prekey_message_header_len(), DMP_PREKEY_MESSAGE_HEADER_LEN);
+
+        assert_eq!(DMP_HKDF_MAX_LEN, crate::crypto::kdf::HKDF_MAX_OUTPUT);
+        assert_eq!(dmp_hkdf_max_len(), DMP_HKDF_MAX_LEN);
+
+        assert_eq!(DMP_DEFAULT_MAX_FORWARD_JUMP, limits::DEFAULT_MAX_FORWARD_JUMP);
+        assert_eq!(dmp_default_max_forward_jump(), DMP_DEFAULT_MAX_FORWARD_JUMP);
+
+        assert_eq!(DMP_DEFAULT_MAX_SKIPPED_KEYS, limits::DEFAULT_MAX_SKIPPED_KEYS);
+        assert_eq!(dmp_default_max_skipped_keys(), DMP_DEFAULT_MAX_SKIPPED_KEYS);
+
+        assert_eq!(DMP_MAX_FORWARD_JUMP_CEILING, limits::MAX_FORWARD_JUMP_CEILING);
+        assert_eq!(dmp_max_forward_jump_ceiling(), DMP_MAX_FORWARD_JUMP_CEILING);
+
+        assert_eq!(DMP_MAX_SKIPPED_KEYS_CEILING, limits::MAX_SKIPPED_KEYS_CEILING);
+        assert_eq!(dmp_max_skipped_keys_ceiling(), DMP_MAX_SKIPPED_KEYS_CEILING);
+
+        assert_eq!(DMP_MAX_ONE_TIME_PREKEYS, limits::MAX_ONE_TIME_PREKEYS);
+        assert_eq!(dmp_max_one_time_prekeys(), DMP_MAX_ONE_TIME_PREKEYS);
+    }
+}
