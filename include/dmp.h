@@ -114,7 +114,7 @@
 /**
  * Largest envelope a session accepts.
  */
-#define DMP_MAX_ENVELOPE_LEN 1114112
+#define DMP_MAX_ENVELOPE_LEN 1179648
 
 /**
  * Bytes of a prekey bundle without a one-time prekey.

@@ -360,7 +360,9 @@ impl Identity {
             }
         }
         r.finish()?;
-        if signed_prekey.id >= next_signed_prekey_id {
+        if signed_prekey.id >= next_signed_prekey_id
+            || previous_signed_prekey.as_ref().is_some_and(|p| p.id >= signed_prekey.id)
+        {
             return Err(Error::BadState);
         }
         Ok(Identity {

@@ -24,8 +24,9 @@ pub const FINGERPRINT_LEN: usize = 39;
 
 /// Largest plaintext a pairwise message may carry (1 MiB). Bounds every allocation a peer can cause.
 pub const MAX_PLAINTEXT_LEN: usize = 1 << 20;
-/// Largest envelope `parse` accepts: the largest padded plaintext plus headers, with room to spare.
-pub const MAX_ENVELOPE_LEN: usize = MAX_PLAINTEXT_LEN + 64 * 1024;
+/// Largest envelope `parse` accepts: room for the largest plaintext padded to its bucket
+/// (`MAX_PLAINTEXT_LEN + 1` rounds up to 17 * 64 KiB) plus the largest header and AEAD overhead.
+pub const MAX_ENVELOPE_LEN: usize = MAX_PLAINTEXT_LEN + 2 * PADDING_MAX_BUCKET;
 
 /// Default for the largest forward jump within one receiving chain.
 ///
@@ -37,8 +38,10 @@ pub const MAX_ENVELOPE_LEN: usize = MAX_PLAINTEXT_LEN + 64 * 1024;
 pub const DEFAULT_MAX_FORWARD_JUMP: u32 = 1_000;
 /// Default cap on stored skipped message keys, over all chains (as libsignal's `MAX_MESSAGE_KEYS`).
 ///
-/// Twice the forward jump, so that one full jump never evicts keys from the jump before it.
-/// At about 70 bytes a key this bounds a session's skipped-key memory to ~140 KB.
+/// Twice the forward jump: a message that starts a new chain may store up to two jumps' worth
+/// (the tail of the old chain and the head of the new one), so a cap below that would evict keys
+/// of the very step being taken. At about 70 bytes a key this bounds a session's skipped-key
+/// memory to ~140 KB.
 pub const DEFAULT_MAX_SKIPPED_KEYS: u32 = 2_000;
 /// Hard ceiling for a configured forward jump (libsignal's value).
 pub const MAX_FORWARD_JUMP_CEILING: u32 = 25_000;

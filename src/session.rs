@@ -302,6 +302,9 @@ impl Session {
         ratchet.decrypt(&env.ratchet, |key| {
             let mut plaintext = Zeroizing::new(aead::open(&key.aead_key(), &ad, env.sealed)?);
             unpad(&mut plaintext)?;
+            if plaintext.len() > MAX_PLAINTEXT_LEN {
+                return Err(Error::TooLarge);
+            }
             sink(&plaintext)
         })
     }
@@ -385,6 +388,9 @@ impl Session {
         let session_id = r.array()?;
         let local = AgentId::from_bytes(&r.array()?).map_err(|_| Error::BadState)?;
         let peer = AgentId::from_bytes(&r.array()?).map_err(|_| Error::BadState)?;
+        if local == peer {
+            return Err(Error::BadState);
+        }
         let padding = Padding::from_u8(r.u8()?).ok_or(Error::BadState)?;
         let prekey_header = if r.bool()? {
             let initiator = r.array()?;
@@ -392,6 +398,9 @@ impl Session {
             let signed_prekey_id = r.u32()?;
             let has_otk = r.bool()?;
             let otk = r.u32()?;
+            if (!has_otk && otk != 0) || initiator != local.to_bytes() {
+                return Err(Error::BadState);
+            }
             Some(PrekeyHeader {
                 initiator,
                 ephemeral_key,

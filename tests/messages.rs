@@ -464,3 +464,27 @@ fn lowering_the_skipped_cap_evicts_now() {
     let back = Session::from_sealed(&p.bob.to_sealed(&key).unwrap(), &key).unwrap();
     assert_eq!(back.limits().unwrap(), Limits::new(100, 5).unwrap());
 }
+
+#[test]
+fn maximum_plaintext_with_bucket_padding_round_trips() {
+    let mut p = established_with(SessionConfig { padding: Padding::Buckets, ..Default::default() });
+    let big = vec![0x5Au8; MAX_PLAINTEXT_LEN];
+    let first = p.alice.encrypt(&big).unwrap();
+    assert!(first.len() <= dmp::limits::MAX_ENVELOPE_LEN);
+    assert_eq!(p.bob.decrypt(&first).unwrap(), big);
+    let reply = p.bob.encrypt(&big).unwrap();
+    assert_eq!(p.alice.decrypt(&reply).unwrap(), big);
+}
+
+#[test]
+fn short_bundle_given_to_decrypt_is_wrong_type() {
+    let mut p = active();
+    assert_eq!(p.bob.decrypt(&[1, 3, 0]).unwrap_err(), Error::WrongMessageType);
+}
+
+#[test]
+fn set_padding_on_a_closed_session_is_refused() {
+    let mut p = active();
+    p.alice.close().unwrap();
+    assert_eq!(p.alice.set_padding(Padding::Buckets).unwrap_err(), Error::WrongState);
+}

@@ -36,7 +36,7 @@ pub const DMP_FINGERPRINT_LEN: usize = 39;
 pub const DMP_MAX_PLAINTEXT_LEN: usize = 1048576;
 
 /// Largest envelope a session accepts.
-pub const DMP_MAX_ENVELOPE_LEN: usize = 1114112;
+pub const DMP_MAX_ENVELOPE_LEN: usize = 1179648;
 
 /// Bytes of a prekey bundle without a one-time prekey.
 pub const DMP_BUNDLE_LEN: usize = 135;

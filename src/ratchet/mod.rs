@@ -23,8 +23,9 @@ use keys::{ChainKey, MessageKey, RootKey};
 use skipped::{SkippedKey, SkippedKeys};
 
 /// How many of the peer's past ratchet keys are remembered, so that a replayed message from a
-/// finished chain is reported as `Duplicate` rather than `AuthFailed`. Older replays still fail
-/// (as `AuthFailed`), and change nothing either way.
+/// finished chain is reported as `Duplicate`. Older replays are taken for a new chain and still
+/// fail (`AuthFailed`, or `TooFarAhead` when their counters exceed the jump limit), changing
+/// nothing either way.
 pub const MAX_OLD_RATCHET_KEYS: usize = 128;
 /// Bytes of each past ratchet key remembered: a prefix, since a match only chooses which error
 /// to report (a chance collision with a genuine new key has probability 2^-64 per entry).
@@ -230,7 +231,9 @@ impl DoubleRatchet {
         } else if header.message_number < next.recv_n {
             return Err(Error::Duplicate);
         }
-        let chain = next.receiving.as_mut().ok_or(Error::WrongState)?;
+        // No receiving chain under the current remote key: only the initiator's initial remote key
+        // (the responder's signed prekey) has none, and no genuine message uses it.
+        let chain = next.receiving.as_mut().ok_or(Error::AuthFailed)?;
         skip_until(chain, &mut next.recv_n, header.message_number, header.ratchet_key, jump, &mut fresh)?;
         let key = chain.step();
         next.recv_n = header.message_number.checked_add(1).ok_or(Error::TooLarge)?;

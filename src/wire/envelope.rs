@@ -76,29 +76,31 @@ pub struct MessageEnvelope<'a> {
 impl<'a> MessageEnvelope<'a> {
     /// Parses a `MESSAGE` or `PREKEY_MESSAGE`. Any other type is `WrongMessageType`.
     pub fn parse(bytes: &'a [u8]) -> Result<Self> {
-        let ty = peek_type(bytes)?;
+        let is_prekey_message = match peek_type(bytes)? {
+            MessageType::Message => false,
+            MessageType::PrekeyMessage => true,
+            MessageType::PrekeyBundle => return Err(Error::WrongMessageType),
+        };
         if bytes.len() > MAX_ENVELOPE_LEN {
             return Err(Error::TooLarge);
         }
         let mut r = Reader::new(bytes);
         r.take(2)?;
         let session_id = r.array()?;
-        let prekey = match ty {
-            MessageType::Message => None,
-            MessageType::PrekeyMessage => {
-                let initiator = r.array()?;
-                let ephemeral_key = X25519PublicKey(r.array()?);
-                let signed_prekey_id = r.u32()?;
-                let flags = r.u8()?;
-                let otk_id = r.u32()?;
-                let one_time_prekey_id = match flags {
-                    0 if otk_id == 0 => None,
-                    FLAG_ONE_TIME_PREKEY => Some(otk_id),
-                    _ => return Err(Error::BadEnvelope),
-                };
-                Some(PrekeyHeader { initiator, ephemeral_key, signed_prekey_id, one_time_prekey_id })
-            }
-            MessageType::PrekeyBundle => return Err(Error::WrongMessageType),
+        let prekey = if is_prekey_message {
+            let initiator = r.array()?;
+            let ephemeral_key = X25519PublicKey(r.array()?);
+            let signed_prekey_id = r.u32()?;
+            let flags = r.u8()?;
+            let otk_id = r.u32()?;
+            let one_time_prekey_id = match flags {
+                0 if otk_id == 0 => None,
+                FLAG_ONE_TIME_PREKEY => Some(otk_id),
+                _ => return Err(Error::BadEnvelope),
+            };
+            Some(PrekeyHeader { initiator, ephemeral_key, signed_prekey_id, one_time_prekey_id })
+        } else {
+            None
         };
         let ratchet = RatchetHeader {
             ratchet_key: X25519PublicKey(r.array()?),
