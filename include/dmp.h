@@ -167,6 +167,31 @@
 #define DMP_MAX_ONE_TIME_PREKEYS 10000
 
 /**
+ * Bytes of a group id.
+ */
+#define DMP_GROUP_ID_LEN 32
+
+/**
+ * Bytes of a sender-key distribution.
+ */
+#define DMP_DISTRIBUTION_LEN 138
+
+/**
+ * Header bytes of a group message before its sealed part (a 64-byte signature follows it).
+ */
+#define DMP_GROUP_MESSAGE_HEADER_LEN 74
+
+/**
+ * Most members a group holds besides oneself.
+ */
+#define DMP_MAX_GROUP_MEMBERS 10000
+
+/**
+ * Messages under a sender's newer key after which its replaced key is refused.
+ */
+#define DMP_GROUP_KEY_GRACE_MESSAGES 100
+
+/**
  * Success.
  */
 #define DMP_OK 0
@@ -267,9 +292,34 @@
 #define DMP_ERR_BAD_STATE -19
 
 /**
+ * A group message or distribution from an agent that is not a member of the group.
+ */
+#define DMP_ERR_UNKNOWN_SENDER -20
+
+/**
+ * A group message under a sender key id no distribution was received for.
+ */
+#define DMP_ERR_UNKNOWN_KEY_ID -21
+
+/**
+ * A group message or distribution from a member that was removed.
+ */
+#define DMP_ERR_MEMBER_REMOVED -22
+
+/**
+ * A group message under a replaced sender key whose grace window has passed.
+ */
+#define DMP_ERR_SUPERSEDED_KEY -23
+
+/**
  * The ABI version: bumped on any incompatible change to this header.
  */
 #define DMP_ABI_VERSION 1
+
+/**
+ * A group as one member sees it. Opaque.
+ */
+typedef struct dmp_group_t dmp_group_t;
 
 /**
  * An identity (Ed25519 identity key, signed prekeys, one-time prekeys). Opaque.
@@ -284,6 +334,228 @@ typedef struct dmp_session_t dmp_session_t;
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Creates our view of a group with id `group_id32` (any 32 bytes the members agree on, e.g.
+ * from `dmp_random_bytes`), no other member yet and a fresh sender key (key id 1). `*out`
+ * receives the handle (NULL on failure). Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * `identity` NULL or live; `group_id32` NULL or 32 reads; `out` a pointer write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_new(const dmp_identity_t *identity,
+                      const uint8_t *group_id32,
+                      dmp_group_t **out);
+
+/**
+ * Releases a group; its keys are zeroized. NULL is ignored.
+ *
+ * # Safety
+ * `group` must be NULL or a live handle not used afterwards.
+ */
+void dmp_group_free(dmp_group_t *group);
+
+/**
+ * Writes the 32-byte group id. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `group` NULL or live; `group_id32_out` NULL or 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_group_id(const dmp_group_t *group, uint8_t *group_id32_out);
+
+/**
+ * Adds a member (its 32-byte agent id). Then send it `dmp_group_distribution` over the
+ * pairwise session: it reads our messages from now on, never earlier ones.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE`/`DMP_ERR_WEAK_KEY` (not a valid agent
+ * id), `DMP_ERR_INVALID_ARGUMENT` (ourselves, or already a member), `DMP_ERR_TOO_LARGE` (full).
+ *
+ * # Safety
+ * `group` NULL or live; `member32` NULL or 32 reads.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_group_add_member(dmp_group_t *group, const uint8_t *member32);
+
+/**
+ * Removes a member: its keys are erased, its messages refused with `DMP_ERR_MEMBER_REMOVED`,
+ * and our sender key rotates; send the new `dmp_group_distribution` to every remaining member.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_UNKNOWN_SENDER` (not a member), agent id errors.
+ *
+ * # Safety
+ * `group` NULL or live; `member32` NULL or 32 reads.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_group_remove_member(dmp_group_t *group, const uint8_t *member32);
+
+/**
+ * Writes how many other members the group has. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `group` NULL or live; `count_out` NULL or valid for a write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_member_count(const dmp_group_t *group,
+                               uint32_t *count_out);
+
+/**
+ * Writes the other members' agent ids, 32 bytes each, in id order (`32 * count` bytes).
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `group` NULL or live; `out` NULL (if `out_cap` is 0) or `out_cap` writes; `out_len` a write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_members(const dmp_group_t *group,
+                          uint8_t *out,
+                          size_t out_cap,
+                          size_t *out_len);
+
+/**
+ * Writes our current sender key id (1 at creation, +1 per rotation). Errors:
+ * `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `group` NULL or live; `key_id_out` NULL or valid for a write.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_group_key_id(const dmp_group_t *group, uint32_t *key_id_out);
+
+/**
+ * Replaces our sender key (new key id, chain and signing key); send the new
+ * `dmp_group_distribution` to every member. Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * `group` NULL or live.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_group_rotate(dmp_group_t *group);
+
+/**
+ * Writes our sender-key distribution at the current iteration (`DMP_DISTRIBUTION_LEN` bytes).
+ * It is secret: send it to each member only inside their pairwise session.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `group` NULL or live; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_distribution(const dmp_group_t *group,
+                               uint8_t *out,
+                               size_t out_cap,
+                               size_t *out_len);
+
+/**
+ * Takes in a distribution that `sender32` sent us; `sender32` must be the peer of the
+ * pairwise session that carried it (that session authenticated it).
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_WRONG_MESSAGE_TYPE`,
+ * `DMP_ERR_WRONG_SESSION` (another group), `DMP_ERR_UNKNOWN_SENDER` (not a member, or not its own
+ * key), `DMP_ERR_MEMBER_REMOVED`, `DMP_ERR_DUPLICATE` (key id already held),
+ * `DMP_ERR_SUPERSEDED_KEY` (older key id), `DMP_ERR_WEAK_KEY`. Nothing changes on error.
+ *
+ * # Safety
+ * `group` NULL or live; `sender32` NULL or 32 reads; `distribution` NULL or valid for its length.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_process_distribution(dmp_group_t *group,
+                                       const uint8_t *sender32,
+                                       const uint8_t *distribution,
+                                       size_t distribution_len);
+
+/**
+ * Writes the exact size `dmp_group_encrypt` produces for a `pt_len`-byte plaintext (the same
+ * for any group size). Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_TOO_LARGE`.
+ *
+ * # Safety
+ * `group` NULL or live; `len_out` NULL or valid for a write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_encrypted_len(const dmp_group_t *group,
+                                size_t pt_len,
+                                size_t *len_out);
+
+/**
+ * Encrypts `pt` once for the whole group and signs it. If `out_cap` is too small,
+ * `DMP_ERR_BUFFER_TOO_SMALL` with `*out_len` = size needed, nothing changed.
+ * Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_TOO_LARGE`, `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * `group` NULL or live; `pt` NULL (if `pt_len` is 0) or valid; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_encrypt(dmp_group_t *group,
+                          const uint8_t *pt,
+                          size_t pt_len,
+                          uint8_t *out,
+                          size_t out_cap,
+                          size_t *out_len);
+
+/**
+ * Decrypts a group message: writes the sender's agent id and the plaintext. Checks, in order:
+ * format, group (`DMP_ERR_WRONG_SESSION`), sender (`DMP_ERR_MEMBER_REMOVED`,
+ * `DMP_ERR_UNKNOWN_SENDER`), key id (`DMP_ERR_UNKNOWN_KEY_ID`, `DMP_ERR_SUPERSEDED_KEY`),
+ * signature (`DMP_ERR_BAD_SIGNATURE`), chain (`DMP_ERR_DUPLICATE`, `DMP_ERR_TOO_FAR_AHEAD`),
+ * AEAD (`DMP_ERR_AUTH_FAILED`). On any error, `DMP_ERR_BUFFER_TOO_SMALL` included (with
+ * `*out_len` = size needed), nothing changes and nothing is written to `sender32_out`.
+ *
+ * # Safety
+ * `group` NULL or live; `in_` NULL or valid for `in_len`; `sender32_out` 32 writes; `out`,
+ * `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_decrypt(dmp_group_t *group,
+                          const uint8_t *in_,
+                          size_t in_len,
+                          uint8_t *sender32_out,
+                          uint8_t *out,
+                          size_t out_cap,
+                          size_t *out_len);
+
+/**
+ * Sets the padding of our outgoing group messages (`DMP_PADDING_*`).
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `group` NULL or live.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_group_set_padding(dmp_group_t *group, int32_t mode);
+
+/**
+ * Sets the out-of-order limits applied to every sender (ranges as `dmp_session_set_limits`).
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `group` NULL or live.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_set_limits(dmp_group_t *group,
+                             uint32_t max_forward_jump,
+                             uint32_t max_skipped_keys);
+
+/**
+ * Serializes the group (members, every sender key) encrypted with the 32-byte storage key.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `group` NULL or live; `storage_key32` 32 reads; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_serialize(const dmp_group_t *group,
+                            const uint8_t *storage_key32,
+                            uint8_t *out,
+                            size_t out_cap,
+                            size_t *out_len);
+
+/**
+ * Restores a group from `dmp_group_serialize` output; `*out` receives the handle (NULL on
+ * failure). Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STORAGE_KEY`, `DMP_ERR_BAD_STATE`,
+ * `DMP_ERR_UNSUPPORTED_VERSION`.
+ *
+ * # Safety
+ * `record` NULL or valid for `record_len`; `storage_key32` 32 reads; `out` a pointer write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_deserialize(const uint8_t *record,
+                              size_t record_len,
+                              const uint8_t *storage_key32,
+                              dmp_group_t **out);
 
 /**
  * Creates a fresh random identity with a first signed prekey; `*out` receives the handle
@@ -469,6 +741,228 @@ int32_t dmp_identity_deserialize(const uint8_t *record,
                                  size_t record_len,
                                  const uint8_t *storage_key32,
                                  dmp_identity_t **out);
+
+/**
+ * Creates our view of a group with id `group_id32` (any 32 bytes the members agree on, e.g.
+ * from `dmp_random_bytes`), no other member yet and a fresh sender key (key id 1). `*out`
+ * receives the handle (NULL on failure). Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * `identity` NULL or live; `group_id32` NULL or 32 reads; `out` a pointer write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_new(const dmp_identity_t *identity,
+                      const uint8_t *group_id32,
+                      dmp_group_t **out);
+
+/**
+ * Releases a group; its keys are zeroized. NULL is ignored.
+ *
+ * # Safety
+ * `group` must be NULL or a live handle not used afterwards.
+ */
+void dmp_group_free(dmp_group_t *group);
+
+/**
+ * Writes the 32-byte group id. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `group` NULL or live; `group_id32_out` NULL or 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_group_id(const dmp_group_t *group, uint8_t *group_id32_out);
+
+/**
+ * Adds a member (its 32-byte agent id). Then send it `dmp_group_distribution` over the
+ * pairwise session: it reads our messages from now on, never earlier ones.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE`/`DMP_ERR_WEAK_KEY` (not a valid agent
+ * id), `DMP_ERR_INVALID_ARGUMENT` (ourselves, or already a member), `DMP_ERR_TOO_LARGE` (full).
+ *
+ * # Safety
+ * `group` NULL or live; `member32` NULL or 32 reads.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_group_add_member(dmp_group_t *group, const uint8_t *member32);
+
+/**
+ * Removes a member: its keys are erased, its messages refused with `DMP_ERR_MEMBER_REMOVED`,
+ * and our sender key rotates; send the new `dmp_group_distribution` to every remaining member.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_UNKNOWN_SENDER` (not a member), agent id errors.
+ *
+ * # Safety
+ * `group` NULL or live; `member32` NULL or 32 reads.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_group_remove_member(dmp_group_t *group, const uint8_t *member32);
+
+/**
+ * Writes how many other members the group has. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `group` NULL or live; `count_out` NULL or valid for a write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_member_count(const dmp_group_t *group,
+                               uint32_t *count_out);
+
+/**
+ * Writes the other members' agent ids, 32 bytes each, in id order (`32 * count` bytes).
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `group` NULL or live; `out` NULL (if `out_cap` is 0) or `out_cap` writes; `out_len` a write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_members(const dmp_group_t *group,
+                          uint8_t *out,
+                          size_t out_cap,
+                          size_t *out_len);
+
+/**
+ * Writes our current sender key id (1 at creation, +1 per rotation). Errors:
+ * `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `group` NULL or live; `key_id_out` NULL or valid for a write.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_group_key_id(const dmp_group_t *group, uint32_t *key_id_out);
+
+/**
+ * Replaces our sender key (new key id, chain and signing key); send the new
+ * `dmp_group_distribution` to every member. Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * `group` NULL or live.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_group_rotate(dmp_group_t *group);
+
+/**
+ * Writes our sender-key distribution at the current iteration (`DMP_DISTRIBUTION_LEN` bytes).
+ * It is secret: send it to each member only inside their pairwise session.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `group` NULL or live; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_distribution(const dmp_group_t *group,
+                               uint8_t *out,
+                               size_t out_cap,
+                               size_t *out_len);
+
+/**
+ * Takes in a distribution that `sender32` sent us; `sender32` must be the peer of the
+ * pairwise session that carried it (that session authenticated it).
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_WRONG_MESSAGE_TYPE`,
+ * `DMP_ERR_WRONG_SESSION` (another group), `DMP_ERR_UNKNOWN_SENDER` (not a member, or not its own
+ * key), `DMP_ERR_MEMBER_REMOVED`, `DMP_ERR_DUPLICATE` (key id already held),
+ * `DMP_ERR_SUPERSEDED_KEY` (older key id), `DMP_ERR_WEAK_KEY`. Nothing changes on error.
+ *
+ * # Safety
+ * `group` NULL or live; `sender32` NULL or 32 reads; `distribution` NULL or valid for its length.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_process_distribution(dmp_group_t *group,
+                                       const uint8_t *sender32,
+                                       const uint8_t *distribution,
+                                       size_t distribution_len);
+
+/**
+ * Writes the exact size `dmp_group_encrypt` produces for a `pt_len`-byte plaintext (the same
+ * for any group size). Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_TOO_LARGE`.
+ *
+ * # Safety
+ * `group` NULL or live; `len_out` NULL or valid for a write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_encrypted_len(const dmp_group_t *group,
+                                size_t pt_len,
+                                size_t *len_out);
+
+/**
+ * Encrypts `pt` once for the whole group and signs it. If `out_cap` is too small,
+ * `DMP_ERR_BUFFER_TOO_SMALL` with `*out_len` = size needed, nothing changed.
+ * Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_TOO_LARGE`, `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * `group` NULL or live; `pt` NULL (if `pt_len` is 0) or valid; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_encrypt(dmp_group_t *group,
+                          const uint8_t *pt,
+                          size_t pt_len,
+                          uint8_t *out,
+                          size_t out_cap,
+                          size_t *out_len);
+
+/**
+ * Decrypts a group message: writes the sender's agent id and the plaintext. Checks, in order:
+ * format, group (`DMP_ERR_WRONG_SESSION`), sender (`DMP_ERR_MEMBER_REMOVED`,
+ * `DMP_ERR_UNKNOWN_SENDER`), key id (`DMP_ERR_UNKNOWN_KEY_ID`, `DMP_ERR_SUPERSEDED_KEY`),
+ * signature (`DMP_ERR_BAD_SIGNATURE`), chain (`DMP_ERR_DUPLICATE`, `DMP_ERR_TOO_FAR_AHEAD`),
+ * AEAD (`DMP_ERR_AUTH_FAILED`). On any error, `DMP_ERR_BUFFER_TOO_SMALL` included (with
+ * `*out_len` = size needed), nothing changes and nothing is written to `sender32_out`.
+ *
+ * # Safety
+ * `group` NULL or live; `in_` NULL or valid for `in_len`; `sender32_out` 32 writes; `out`,
+ * `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_decrypt(dmp_group_t *group,
+                          const uint8_t *in_,
+                          size_t in_len,
+                          uint8_t *sender32_out,
+                          uint8_t *out,
+                          size_t out_cap,
+                          size_t *out_len);
+
+/**
+ * Sets the padding of our outgoing group messages (`DMP_PADDING_*`).
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `group` NULL or live.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_group_set_padding(dmp_group_t *group, int32_t mode);
+
+/**
+ * Sets the out-of-order limits applied to every sender (ranges as `dmp_session_set_limits`).
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `group` NULL or live.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_set_limits(dmp_group_t *group,
+                             uint32_t max_forward_jump,
+                             uint32_t max_skipped_keys);
+
+/**
+ * Serializes the group (members, every sender key) encrypted with the 32-byte storage key.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `group` NULL or live; `storage_key32` 32 reads; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_serialize(const dmp_group_t *group,
+                            const uint8_t *storage_key32,
+                            uint8_t *out,
+                            size_t out_cap,
+                            size_t *out_len);
+
+/**
+ * Restores a group from `dmp_group_serialize` output; `*out` receives the handle (NULL on
+ * failure). Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STORAGE_KEY`, `DMP_ERR_BAD_STATE`,
+ * `DMP_ERR_UNSUPPORTED_VERSION`.
+ *
+ * # Safety
+ * `record` NULL or valid for `record_len`; `storage_key32` 32 reads; `out` a pointer write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_group_deserialize(const uint8_t *record,
+                              size_t record_len,
+                              const uint8_t *storage_key32,
+                              dmp_group_t **out);
 
 /**
  * Creates a fresh random identity with a first signed prekey; `*out` receives the handle
@@ -1106,6 +1600,31 @@ uint32_t dmp_max_skipped_keys_ceiling(void);
  * The value of `DMP_MAX_ONE_TIME_PREKEYS`: most one-time prekeys an identity holds.
  */
 size_t dmp_max_one_time_prekeys(void);
+
+/**
+ * The value of `DMP_GROUP_ID_LEN`: bytes of a group id.
+ */
+size_t dmp_group_id_len(void);
+
+/**
+ * The value of `DMP_DISTRIBUTION_LEN`: bytes of a sender-key distribution.
+ */
+size_t dmp_distribution_len(void);
+
+/**
+ * The value of `DMP_GROUP_MESSAGE_HEADER_LEN`: header bytes of a group message before its sealed part (a 64-byte signature follows it).
+ */
+size_t dmp_group_message_header_len(void);
+
+/**
+ * The value of `DMP_MAX_GROUP_MEMBERS`: most members a group holds besides oneself.
+ */
+size_t dmp_max_group_members(void);
+
+/**
+ * The value of `DMP_GROUP_KEY_GRACE_MESSAGES`: messages under a sender's newer key after which its replaced key is refused.
+ */
+uint32_t dmp_group_key_grace_messages(void);
 
 /**
  * A static, NUL-terminated description of any status code (including 0 and unknown codes).
@@ -1581,6 +2100,31 @@ uint32_t dmp_max_skipped_keys_ceiling(void);
  * The value of `DMP_MAX_ONE_TIME_PREKEYS`: most one-time prekeys an identity holds.
  */
 size_t dmp_max_one_time_prekeys(void);
+
+/**
+ * The value of `DMP_GROUP_ID_LEN`: bytes of a group id.
+ */
+size_t dmp_group_id_len(void);
+
+/**
+ * The value of `DMP_DISTRIBUTION_LEN`: bytes of a sender-key distribution.
+ */
+size_t dmp_distribution_len(void);
+
+/**
+ * The value of `DMP_GROUP_MESSAGE_HEADER_LEN`: header bytes of a group message before its sealed part (a 64-byte signature follows it).
+ */
+size_t dmp_group_message_header_len(void);
+
+/**
+ * The value of `DMP_MAX_GROUP_MEMBERS`: most members a group holds besides oneself.
+ */
+size_t dmp_max_group_members(void);
+
+/**
+ * The value of `DMP_GROUP_KEY_GRACE_MESSAGES`: messages under a sender's newer key after which its replaced key is refused.
+ */
+uint32_t dmp_group_key_grace_messages(void);
 
 /**
  * A static, NUL-terminated description of any status code (including 0 and unknown codes).

@@ -47,11 +47,19 @@ pub enum Error {
     TooLarge,
     /// A decrypted state record is malformed or of an unknown kind.
     BadState,
+    /// A group message or sender-key distribution from an agent that is not a member of the group.
+    UnknownSender,
+    /// A group message under a sender key id this member never received a distribution for.
+    UnknownKeyId,
+    /// A group message or distribution from a member that was removed from the group.
+    MemberRemoved,
+    /// A group message under a sender key that was replaced and whose grace window has passed.
+    SupersededKey,
 }
 
 impl Error {
     /// Every variant, in code order (used by tests and by `dmp_strerror`).
-    pub const ALL: [Error; 19] = [
+    pub const ALL: [Error; 23] = [
         Error::Internal,
         Error::InvalidArgument,
         Error::NullPointer,
@@ -71,6 +79,10 @@ impl Error {
         Error::RandomFailure,
         Error::TooLarge,
         Error::BadState,
+        Error::UnknownSender,
+        Error::UnknownKeyId,
+        Error::MemberRemoved,
+        Error::SupersededKey,
     ];
 
     /// The stable status code (negative; `0` is success and is not an error).
@@ -95,6 +107,10 @@ impl Error {
             Error::RandomFailure => -17,
             Error::TooLarge => -18,
             Error::BadState => -19,
+            Error::UnknownSender => -20,
+            Error::UnknownKeyId => -21,
+            Error::MemberRemoved => -22,
+            Error::SupersededKey => -23,
         }
     }
 
@@ -125,6 +141,10 @@ impl Error {
             Error::RandomFailure => "DMP_ERR_RANDOM_FAILURE",
             Error::TooLarge => "DMP_ERR_TOO_LARGE",
             Error::BadState => "DMP_ERR_BAD_STATE",
+            Error::UnknownSender => "DMP_ERR_UNKNOWN_SENDER",
+            Error::UnknownKeyId => "DMP_ERR_UNKNOWN_KEY_ID",
+            Error::MemberRemoved => "DMP_ERR_MEMBER_REMOVED",
+            Error::SupersededKey => "DMP_ERR_SUPERSEDED_KEY",
         }
     }
 
@@ -150,6 +170,10 @@ impl Error {
             Error::RandomFailure => "operating system random number generator failed",
             Error::TooLarge => "input exceeds a size limit",
             Error::BadState => "malformed or unknown state record",
+            Error::UnknownSender => "sender is not a member of the group",
+            Error::UnknownKeyId => "unknown sender key id (no distribution received for it)",
+            Error::MemberRemoved => "sender was removed from the group",
+            Error::SupersededKey => "sender key was replaced and its grace window has passed",
         }
     }
 }

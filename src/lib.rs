@@ -9,6 +9,7 @@
 pub mod crypto;
 pub mod error;
 pub mod ffi;
+pub mod group;
 pub mod handshake;
 pub mod identity;
 pub mod limits;
@@ -20,6 +21,7 @@ pub mod wire;
 
 pub use error::{Error, Result};
 
+pub use group::Group;
 pub use identity::{AgentId, Identity, IdentityKeyPair};
 pub use prekey::PrekeyBundle;
 pub use ratchet::Limits;

@@ -22,6 +22,14 @@ pub const SESSION_ID_LEN: usize = 16;
 /// 16 bytes of hash as 8 groups of 4 hex digits separated by spaces.
 pub const FINGERPRINT_LEN: usize = 39;
 
+/// Length of a group id.
+pub const GROUP_ID_LEN: usize = 32;
+/// Most members a group holds (besides oneself).
+pub const MAX_GROUP_MEMBERS: usize = 10_000;
+/// Messages under a sender's newer key after which its replaced key is no longer accepted
+/// (the grace window for group messages still in flight when the sender rotated).
+pub const GROUP_KEY_GRACE_MESSAGES: u32 = 100;
+
 /// Largest plaintext a pairwise message may carry (1 MiB). Bounds every allocation a peer can cause.
 pub const MAX_PLAINTEXT_LEN: usize = 1 << 20;
 /// Largest envelope `parse` accepts: room for the largest plaintext padded to its bucket

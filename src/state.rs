@@ -25,6 +25,8 @@ pub enum RecordKind {
     Session = 1,
     /// An identity with its prekeys.
     Identity = 2,
+    /// A group: members and sender keys.
+    Group = 3,
 }
 
 /// The caller's 32-byte key for state at rest.

@@ -68,6 +68,21 @@ pub const DMP_MAX_SKIPPED_KEYS_CEILING: u32 = 50000;
 /// Most one-time prekeys an identity holds.
 pub const DMP_MAX_ONE_TIME_PREKEYS: usize = 10000;
 
+/// Bytes of a group id.
+pub const DMP_GROUP_ID_LEN: usize = 32;
+
+/// Bytes of a sender-key distribution.
+pub const DMP_DISTRIBUTION_LEN: usize = 138;
+
+/// Header bytes of a group message before its sealed part (a 64-byte signature follows it).
+pub const DMP_GROUP_MESSAGE_HEADER_LEN: usize = 74;
+
+/// Most members a group holds besides oneself.
+pub const DMP_MAX_GROUP_MEMBERS: usize = 10000;
+
+/// Messages under a sender's newer key after which its replaced key is refused.
+pub const DMP_GROUP_KEY_GRACE_MESSAGES: u32 = 100;
+
 /// The value of `DMP_KEY_LEN`: bytes of a symmetric key (storage key, AEAD key).
 #[unsafe(no_mangle)]
 pub extern "C" fn dmp_key_len() -> usize {
@@ -200,6 +215,36 @@ pub extern "C" fn dmp_max_one_time_prekeys() -> usize {
     DMP_MAX_ONE_TIME_PREKEYS
 }
 
+/// The value of `DMP_GROUP_ID_LEN`: bytes of a group id.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_group_id_len() -> usize {
+    DMP_GROUP_ID_LEN
+}
+
+/// The value of `DMP_DISTRIBUTION_LEN`: bytes of a sender-key distribution.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_distribution_len() -> usize {
+    DMP_DISTRIBUTION_LEN
+}
+
+/// The value of `DMP_GROUP_MESSAGE_HEADER_LEN`: header bytes of a group message before its sealed part (a 64-byte signature follows it).
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_group_message_header_len() -> usize {
+    DMP_GROUP_MESSAGE_HEADER_LEN
+}
+
+/// The value of `DMP_MAX_GROUP_MEMBERS`: most members a group holds besides oneself.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_max_group_members() -> usize {
+    DMP_MAX_GROUP_MEMBERS
+}
+
+/// The value of `DMP_GROUP_KEY_GRACE_MESSAGES`: messages under a sender's newer key after which its replaced key is refused.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_group_key_grace_messages() -> u32 {
+    DMP_GROUP_KEY_GRACE_MESSAGES
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +252,16 @@ mod tests {
 
     #[test]
     fn literals_match_the_core_constants() {
+        assert_eq!(DMP_GROUP_ID_LEN, limits::GROUP_ID_LEN);
+        assert_eq!(dmp_group_id_len(), DMP_GROUP_ID_LEN);
+        assert_eq!(DMP_DISTRIBUTION_LEN, crate::wire::group::DISTRIBUTION_LEN);
+        assert_eq!(dmp_distribution_len(), DMP_DISTRIBUTION_LEN);
+        assert_eq!(DMP_GROUP_MESSAGE_HEADER_LEN, crate::wire::group::GROUP_MESSAGE_HEADER_LEN);
+        assert_eq!(dmp_group_message_header_len(), DMP_GROUP_MESSAGE_HEADER_LEN);
+        assert_eq!(DMP_MAX_GROUP_MEMBERS, limits::MAX_GROUP_MEMBERS);
+        assert_eq!(dmp_max_group_members(), DMP_MAX_GROUP_MEMBERS);
+        assert_eq!(DMP_GROUP_KEY_GRACE_MESSAGES, limits::GROUP_KEY_GRACE_MESSAGES);
+        assert_eq!(dmp_group_key_grace_messages(), DMP_GROUP_KEY_GRACE_MESSAGES);
         assert_eq!(DMP_KEY_LEN, limits::KEY_LEN);
         assert_eq!(dmp_key_len(), DMP_KEY_LEN);
 

@@ -47,6 +47,15 @@ pub const DMP_ERR_TOO_LARGE: i32 = -18;
 /// A decrypted state record is malformed or of another kind.
 pub const DMP_ERR_BAD_STATE: i32 = -19;
 
+/// A group message or distribution from an agent that is not a member of the group.
+pub const DMP_ERR_UNKNOWN_SENDER: i32 = -20;
+/// A group message under a sender key id no distribution was received for.
+pub const DMP_ERR_UNKNOWN_KEY_ID: i32 = -21;
+/// A group message or distribution from a member that was removed.
+pub const DMP_ERR_MEMBER_REMOVED: i32 = -22;
+/// A group message under a replaced sender key whose grace window has passed.
+pub const DMP_ERR_SUPERSEDED_KEY: i32 = -23;
+
 /// The ABI version: bumped on any incompatible change to this header.
 pub const DMP_ABI_VERSION: u32 = 1;
 
@@ -117,6 +126,10 @@ mod tests {
             DMP_ERR_RANDOM_FAILURE,
             DMP_ERR_TOO_LARGE,
             DMP_ERR_BAD_STATE,
+            DMP_ERR_UNKNOWN_SENDER,
+            DMP_ERR_UNKNOWN_KEY_ID,
+            DMP_ERR_MEMBER_REMOVED,
+            DMP_ERR_SUPERSEDED_KEY,
         ];
         assert_eq!(constants.len(), Error::ALL.len(), "a new Error variant needs its DMP_ERR_ constant");
         for (c, e) in constants.iter().zip(Error::ALL) {

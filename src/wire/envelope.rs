@@ -79,7 +79,9 @@ impl<'a> MessageEnvelope<'a> {
         let is_prekey_message = match peek_type(bytes)? {
             MessageType::Message => false,
             MessageType::PrekeyMessage => true,
-            MessageType::PrekeyBundle => return Err(Error::WrongMessageType),
+            MessageType::PrekeyBundle | MessageType::GroupMessage | MessageType::SenderKeyDistribution => {
+                return Err(Error::WrongMessageType);
+            }
         };
         if bytes.len() > MAX_ENVELOPE_LEN {
             return Err(Error::TooLarge);

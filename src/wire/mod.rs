@@ -5,6 +5,7 @@
 
 pub mod bundle;
 pub mod envelope;
+pub mod group;
 pub mod padding;
 pub mod reader;
 
@@ -27,6 +28,10 @@ pub enum MessageType {
     Message = 2,
     /// A prekey bundle, published so that others can start sessions.
     PrekeyBundle = 3,
+    /// A group message, encrypted once under the sender's key and signed.
+    GroupMessage = 4,
+    /// A sender-key distribution, carried inside a pairwise session.
+    SenderKeyDistribution = 5,
 }
 
 impl MessageType {
@@ -36,6 +41,8 @@ impl MessageType {
             1 => Some(MessageType::PrekeyMessage),
             2 => Some(MessageType::Message),
             3 => Some(MessageType::PrekeyBundle),
+            4 => Some(MessageType::GroupMessage),
+            5 => Some(MessageType::SenderKeyDistribution),
             _ => None,
         }
     }
@@ -65,7 +72,9 @@ mod tests {
         assert_eq!(peek_type(&[2, 1]), Err(Error::UnsupportedVersion));
         assert_eq!(peek_type(&[0, 1]), Err(Error::UnsupportedVersion));
         assert_eq!(peek_type(&[1, 0]), Err(Error::BadEnvelope));
-        assert_eq!(peek_type(&[1, 4]), Err(Error::BadEnvelope));
+        assert_eq!(peek_type(&[1, 6]), Err(Error::BadEnvelope));
+        assert_eq!(peek_type(&[1, 4]), Ok(MessageType::GroupMessage));
+        assert_eq!(peek_type(&[1, 5]), Ok(MessageType::SenderKeyDistribution));
         assert_eq!(peek_type(&[1, 1]), Ok(MessageType::PrekeyMessage));
         assert_eq!(peek_type(&[1, 2]), Ok(MessageType::Message));
         assert_eq!(peek_type(&[1, 3]), Ok(MessageType::PrekeyBundle));

@@ -1,0 +1,373 @@
+//! Sender Keys groups (Signal's Sender Keys, with XChaCha20-Poly1305 and Ed25519 signatures).
+//!
+//! Each member has, per group, its own sender key ([`sender_key::OwnSenderKey`]) and sends its
+//! distribution to every other member over their pairwise sessions. A group message is encrypted
+//! once, whatever the group's size, and signed; receivers verify the signature before anything
+//! else. Removing a member rotates our sender key, so the removed member cannot read what we send
+//! after; every remaining member does the same on its side.
+//!
+//! A replaced sender key of a peer stays readable for [`GROUP_KEY_GRACE_MESSAGES`] messages under
+//! its newer key (messages still in flight when it rotated), then `SupersededKey`.
+
+pub mod sender_key;
+
+use std::collections::{BTreeMap, VecDeque};
+
+use zeroize::Zeroizing;
+
+use crate::crypto::aead;
+use crate::error::{Error, Result};
+use crate::identity::AgentId;
+use crate::limits::{
+    GROUP_ID_LEN, GROUP_KEY_GRACE_MESSAGES, MAX_GROUP_MEMBERS, MAX_PLAINTEXT_LEN, SIGNATURE_LEN,
+};
+use crate::ratchet::Limits;
+use crate::state::{RecordKind, StorageKey, open_record, seal_record};
+use crate::wire::Padding;
+use crate::wire::group::{Distribution, GROUP_MESSAGE_HEADER_LEN, GroupEnvelope, GroupHeader};
+use crate::wire::padding::{framed_len, pad};
+use crate::wire::reader::{Reader, Writer};
+use sender_key::{OwnSenderKey, SenderKeyState};
+
+/// What we hold of one other member.
+#[derive(Clone, Default)]
+struct Member {
+    /// Its newest sender key, once a distribution arrived.
+    current: Option<SenderKeyState>,
+    /// The key it replaced, readable for a grace window of messages under the newer one.
+    previous: Option<(SenderKeyState, u32)>,
+}
+
+/// One agent's view of a group.
+pub struct Group {
+    group_id: [u8; GROUP_ID_LEN],
+    own: AgentId,
+    own_key: OwnSenderKey,
+    members: BTreeMap<[u8; 32], Member>,
+    /// Removed members, oldest first (bounded), so their messages are named `MemberRemoved`.
+    removed: VecDeque<[u8; 32]>,
+    limits: Limits,
+    padding: Padding,
+}
+
+impl core::fmt::Debug for Group {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Group")
+            .field("own", &self.own)
+            .field("key_id", &self.own_key.key_id)
+            .field("members", &self.members.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Group {
+    /// A group with no other member yet, and a fresh sender key (key id 1).
+    pub fn new(own: AgentId, group_id: [u8; GROUP_ID_LEN]) -> Result<Self> {
+        Ok(Group {
+            group_id,
+            own,
+            own_key: OwnSenderKey::generate(1)?,
+            members: BTreeMap::new(),
+            removed: VecDeque::new(),
+            limits: Limits::default(),
+            padding: Padding::None,
+        })
+    }
+
+    /// The group id.
+    pub fn group_id(&self) -> [u8; GROUP_ID_LEN] {
+        self.group_id
+    }
+
+    /// Our own agent id.
+    pub fn own_id(&self) -> AgentId {
+        self.own
+    }
+
+    /// Our current sender key id.
+    pub fn key_id(&self) -> u32 {
+        self.own_key.key_id
+    }
+
+    /// The other members, in id order.
+    pub fn members(&self) -> Vec<[u8; 32]> {
+        self.members.keys().copied().collect()
+    }
+
+    /// Whether `id` is a member.
+    pub fn is_member(&self, id: &AgentId) -> bool {
+        self.members.contains_key(&id.to_bytes())
+    }
+
+    /// Sets the out-of-order limits for every sender; lowering the cap evicts now.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+        for m in self.members.values_mut() {
+            for s in m.current.iter_mut().chain(m.previous.iter_mut().map(|(s, _)| s)) {
+                s.trim(limits.max_skipped_keys as usize);
+            }
+        }
+    }
+
+    /// Sets the padding of our outgoing messages.
+    pub fn set_padding(&mut self, padding: Padding) {
+        self.padding = padding;
+    }
+
+    /// Adds a member. Send it our [`distribution`](Self::distribution) over the pairwise session:
+    /// it reads our messages from the current iteration on, never earlier ones.
+    /// Errors: `InvalidArgument` (ourselves, or already a member), `TooLarge` (group full).
+    pub fn add_member(&mut self, id: &AgentId) -> Result<()> {
+        let key = id.to_bytes();
+        if *id == self.own || self.members.contains_key(&key) {
+            return Err(Error::InvalidArgument);
+        }
+        if self.members.len() >= MAX_GROUP_MEMBERS {
+            return Err(Error::TooLarge);
+        }
+        self.removed.retain(|r| *r != key);
+        self.members.insert(key, Member::default());
+        Ok(())
+    }
+
+    /// Removes a member: its keys are erased, its later messages refused (`MemberRemoved`), and
+    /// our sender key rotates. Send the new [`distribution`](Self::distribution) to every
+    /// remaining member. Errors: `UnknownSender` (not a member), `RandomFailure`.
+    pub fn remove_member(&mut self, id: &AgentId) -> Result<()> {
+        let key = id.to_bytes();
+        if !self.members.contains_key(&key) {
+            return Err(Error::UnknownSender);
+        }
+        let fresh = OwnSenderKey::generate(self.next_key_id()?)?;
+        self.members.remove(&key);
+        self.removed.push_back(key);
+        if self.removed.len() > MAX_GROUP_MEMBERS {
+            self.removed.pop_front();
+        }
+        self.own_key = fresh;
+        Ok(())
+    }
+
+    /// Replaces our sender key (new key id, chain and signing key). Send the new distribution
+    /// to every member.
+    pub fn rotate(&mut self) -> Result<()> {
+        self.own_key = OwnSenderKey::generate(self.next_key_id()?)?;
+        Ok(())
+    }
+
+    fn next_key_id(&self) -> Result<u32> {
+        self.own_key.key_id.checked_add(1).ok_or(Error::TooLarge)
+    }
+
+    /// Our sender-key distribution at the current iteration (secret: send it only inside a
+    /// pairwise session).
+    pub fn distribution(&self) -> Zeroizing<Vec<u8>> {
+        self.own_key.distribution(self.group_id, self.own.to_bytes()).to_bytes()
+    }
+
+    /// Takes in a distribution that `from` (the authenticated peer of the pairwise session that
+    /// carried it) sent. Errors: `WrongMessageType`, `BadEnvelope`, `WrongSession` (another
+    /// group), `UnknownSender` (not a member, or a distribution of someone else's key),
+    /// `MemberRemoved`, `Duplicate` (that key id is already held), `SupersededKey` (older than the
+    /// held key), `WeakKey`. Nothing changes on error.
+    pub fn process_distribution(&mut self, from: &AgentId, bytes: &[u8]) -> Result<()> {
+        let d = Distribution::parse(bytes)?;
+        if d.group_id != self.group_id {
+            return Err(Error::WrongSession);
+        }
+        let sender = from.to_bytes();
+        if d.sender != sender || *from == self.own {
+            return Err(Error::UnknownSender);
+        }
+        if self.removed.contains(&sender) {
+            return Err(Error::MemberRemoved);
+        }
+        let state = SenderKeyState::from_distribution(&d)?;
+        let member = self.members.get_mut(&sender).ok_or(Error::UnknownSender)?;
+        match member.current.take() {
+            None => member.current = Some(state),
+            Some(cur) if d.key_id == cur.key_id => {
+                member.current = Some(cur);
+                return Err(Error::Duplicate);
+            }
+            Some(cur) if d.key_id < cur.key_id => {
+                member.current = Some(cur);
+                return Err(Error::SupersededKey);
+            }
+            Some(cur) => {
+                member.previous = Some((cur, GROUP_KEY_GRACE_MESSAGES));
+                member.current = Some(state);
+            }
+        }
+        Ok(())
+    }
+
+    /// The exact length of the group message for a `len`-byte plaintext.
+    pub fn encrypted_len(&self, len: usize) -> Result<usize> {
+        if len > MAX_PLAINTEXT_LEN {
+            return Err(Error::TooLarge);
+        }
+        Ok(GROUP_MESSAGE_HEADER_LEN + aead::sealed_len(framed_len(len, self.padding)) + SIGNATURE_LEN)
+    }
+
+    /// Encrypts `plaintext` once for the whole group and signs it.
+    pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<Vec<u8>> {
+        let mut out = vec![0u8; self.encrypted_len(plaintext.len())?];
+        self.encrypt_into(plaintext, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`encrypt`](Self::encrypt) into `out` of exactly [`encrypted_len`](Self::encrypted_len)
+    /// bytes (else `BufferTooSmall`, nothing changed).
+    pub fn encrypt_into(&mut self, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
+        if out.len() != self.encrypted_len(plaintext.len())? {
+            return Err(Error::BufferTooSmall);
+        }
+        let (iteration, key) = self.own_key.next_message_key()?;
+        let header = GroupHeader {
+            group_id: self.group_id,
+            sender: self.own.to_bytes(),
+            key_id: self.own_key.key_id,
+            iteration,
+        };
+        let mut w = Writer::with_capacity(GROUP_MESSAGE_HEADER_LEN);
+        header.encode(&mut w);
+        let framed = Zeroizing::new(pad(plaintext, self.padding));
+        let signed_len = out.len() - SIGNATURE_LEN;
+        out[..GROUP_MESSAGE_HEADER_LEN].copy_from_slice(&w.buf);
+        aead::seal_into(&key.aead_key(), &w.buf, &framed, &mut out[GROUP_MESSAGE_HEADER_LEN..signed_len])?;
+        let signature = self.own_key.sign(&out[..signed_len]);
+        out[signed_len..].copy_from_slice(&signature.0);
+        Ok(())
+    }
+
+    /// Decrypts a group message; returns the sender and the plaintext.
+    pub fn decrypt(&mut self, bytes: &[u8]) -> Result<(AgentId, Vec<u8>)> {
+        let mut plaintext = Vec::new();
+        let sender = self.decrypt_with(bytes, |pt| {
+            plaintext = pt.to_vec();
+            Ok(())
+        })?;
+        Ok((sender, plaintext))
+    }
+
+    /// Decrypts a group message, handing the plaintext to `sink` before anything is committed;
+    /// returns the sender. Checks, in order: format, group (`WrongSession`), sender
+    /// (`MemberRemoved`, `UnknownSender`, including our own messages), key id (`UnknownKeyId`,
+    /// `SupersededKey`), signature (`BadSignature`), chain (`Duplicate`, `TooFarAhead`), AEAD
+    /// (`AuthFailed`). Nothing changes on any error, `sink`'s included.
+    pub fn decrypt_with(&mut self, bytes: &[u8], sink: impl FnOnce(&[u8]) -> Result<()>) -> Result<AgentId> {
+        let env = GroupEnvelope::parse(bytes)?;
+        if env.header.group_id != self.group_id {
+            return Err(Error::WrongSession);
+        }
+        let sender = env.header.sender;
+        if self.removed.contains(&sender) {
+            return Err(Error::MemberRemoved);
+        }
+        let member = self.members.get_mut(&sender).ok_or(Error::UnknownSender)?;
+        let sender_id = AgentId::from_bytes(&sender).map_err(|_| Error::UnknownSender)?;
+        let key_id = env.header.key_id;
+        let limits = self.limits;
+        let current = member.current.as_mut().ok_or(Error::UnknownKeyId)?;
+        if key_id == current.key_id {
+            current.decrypt(&env, limits, sink)?;
+            if let Some((_, grace)) = member.previous.as_mut() {
+                *grace -= 1;
+                if *grace == 0 {
+                    member.previous = None;
+                }
+            }
+            return Ok(sender_id);
+        }
+        if key_id > current.key_id {
+            return Err(Error::UnknownKeyId);
+        }
+        match member.previous.as_mut() {
+            Some((prev, _)) if prev.key_id == key_id => {
+                prev.decrypt(&env, limits, sink)?;
+                Ok(sender_id)
+            }
+            _ => Err(Error::SupersededKey),
+        }
+    }
+
+    /// Serializes the group and encrypts it with `key` (record kind 3).
+    pub fn to_sealed(&self, key: &StorageKey) -> Result<Vec<u8>> {
+        let mut w = Writer::with_capacity(256 + self.members.len() * 128);
+        w.bytes(&self.group_id)
+            .bytes(&self.own.to_bytes())
+            .u8(self.padding.to_u8())
+            .u32(self.limits.max_forward_jump)
+            .u32(self.limits.max_skipped_keys);
+        self.own_key.encode(&mut w);
+        w.u32(self.removed.len() as u32);
+        for r in &self.removed {
+            w.bytes(r);
+        }
+        w.u32(self.members.len() as u32);
+        for (id, m) in &self.members {
+            w.bytes(id);
+            w.bool(m.current.is_some());
+            if let Some(s) = &m.current {
+                s.encode(&mut w);
+            }
+            w.bool(m.previous.is_some());
+            if let Some((s, grace)) = &m.previous {
+                s.encode(&mut w);
+                w.u32(*grace);
+            }
+        }
+        let plain = Zeroizing::new(w.buf);
+        seal_record(RecordKind::Group, key, &plain)
+    }
+
+    /// Restores a group from [`to_sealed`](Self::to_sealed) output.
+    /// Errors: `WrongStorageKey`, `BadState`, `UnsupportedVersion`.
+    pub fn from_sealed(record: &[u8], key: &StorageKey) -> Result<Self> {
+        let plain = open_record(RecordKind::Group, key, record)?;
+        let mut r = Reader::for_state(&plain);
+        let group_id = r.array()?;
+        let own = AgentId::from_bytes(&r.array()?).map_err(|_| Error::BadState)?;
+        let padding = Padding::from_u8(r.u8()?).ok_or(Error::BadState)?;
+        let limits = Limits::new(r.u32()?, r.u32()?).map_err(|_| Error::BadState)?;
+        let own_key = OwnSenderKey::decode(&mut r)?;
+        let removed_count = r.u32()? as usize;
+        if removed_count > MAX_GROUP_MEMBERS {
+            return Err(Error::BadState);
+        }
+        let mut removed = VecDeque::with_capacity(removed_count);
+        for _ in 0..removed_count {
+            removed.push_back(r.array()?);
+        }
+        let member_count = r.u32()? as usize;
+        if member_count > MAX_GROUP_MEMBERS {
+            return Err(Error::BadState);
+        }
+        let mut members = BTreeMap::new();
+        for _ in 0..member_count {
+            let id: [u8; 32] = r.array()?;
+            let current = if r.bool()? { Some(SenderKeyState::decode(&mut r, limits)?) } else { None };
+            let previous = if r.bool()? {
+                let s = SenderKeyState::decode(&mut r, limits)?;
+                let grace = r.u32()?;
+                if grace == 0 || grace > GROUP_KEY_GRACE_MESSAGES {
+                    return Err(Error::BadState);
+                }
+                Some((s, grace))
+            } else {
+                None
+            };
+            if id == own.to_bytes() || members.insert(id, Member { current, previous }).is_some() {
+                return Err(Error::BadState);
+            }
+        }
+        r.finish()?;
+        Ok(Group { group_id, own, own_key, members, removed, limits, padding })
+    }
+
+    /// Stored skipped keys of a member's current sender key (for tests and diagnostics).
+    pub fn skipped_key_count(&self, member: &AgentId) -> Option<usize> {
+        self.members.get(&member.to_bytes())?.current.as_ref().map(|s| s.skipped_len())
+    }
+}
