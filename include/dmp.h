@@ -27,6 +27,16 @@
 #endif
 
 /**
+ * X25519 only (X3DH): for peers that cannot do ML-KEM.
+ */
+#define DMP_SUITE_CLASSICAL 1
+
+/**
+ * X25519 and ML-KEM-768 (PQXDH-style): the default.
+ */
+#define DMP_SUITE_HYBRID 2
+
+/**
  * Created from a bundle; nothing sent yet.
  */
 #define DMP_SESSION_DORMANT 0
@@ -55,6 +65,17 @@
  * Outgoing plaintexts are padded to size buckets (powers of two from 64 bytes).
  */
 #define DMP_PADDING_BUCKETS 1
+
+/**
+ * Require the post-quantum (ML-KEM) part: classical-only bundles and first messages are refused
+ * with `DMP_ERR_PQ_REQUIRED`. The default.
+ */
+#define DMP_PQ_REQUIRE_HYBRID 0
+
+/**
+ * Accept classical-only peers too (hybrid is still used whenever the peer offers it).
+ */
+#define DMP_PQ_ALLOW_CLASSICAL 1
 
 /**
  * Bytes of a symmetric key (storage key, AEAD key).
@@ -117,14 +138,14 @@
 #define DMP_MAX_ENVELOPE_LEN 1179648
 
 /**
- * Bytes of a prekey bundle without a one-time prekey.
+ * Bytes of a classical prekey bundle without a one-time prekey (the smallest bundle).
  */
 #define DMP_BUNDLE_LEN 135
 
 /**
- * Bytes of a prekey bundle with a one-time prekey (the largest bundle).
+ * Bytes of a hybrid prekey bundle with a one-time prekey (the largest bundle).
  */
-#define DMP_BUNDLE_MAX_LEN 171
+#define DMP_BUNDLE_MAX_LEN 1424
 
 /**
  * Header bytes of a session message before its sealed part.
@@ -132,7 +153,7 @@
 #define DMP_MESSAGE_HEADER_LEN 58
 
 /**
- * Header bytes of a first (prekey) message before its sealed part.
+ * Header bytes of a classical first (prekey) message before its sealed part.
  */
 #define DMP_PREKEY_MESSAGE_HEADER_LEN 131
 
@@ -190,6 +211,26 @@
  * Messages under a sender's newer key after which its replaced key is refused.
  */
 #define DMP_GROUP_KEY_GRACE_MESSAGES 100
+
+/**
+ * Bytes of a hybrid prekey bundle without a one-time prekey.
+ */
+#define DMP_HYBRID_BUNDLE_LEN 1388
+
+/**
+ * Header bytes of a hybrid first (prekey) message before its sealed part.
+ */
+#define DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN 1224
+
+/**
+ * Bytes of an ML-KEM-768 encapsulation key.
+ */
+#define DMP_KEM_PUBLIC_KEY_LEN 1184
+
+/**
+ * Bytes of an ML-KEM-768 ciphertext.
+ */
+#define DMP_KEM_CIPHERTEXT_LEN 1088
 
 /**
  * Success.
@@ -312,6 +353,16 @@
 #define DMP_ERR_SUPERSEDED_KEY -23
 
 /**
+ * The post-quantum part of a hybrid bundle or first message was removed.
+ */
+#define DMP_ERR_DOWNGRADE -24
+
+/**
+ * A classical-only set-up was refused by the caller's policy.
+ */
+#define DMP_ERR_PQ_REQUIRED -25
+
+/**
  * The ABI version: bumped on any incompatible change to this header.
  */
 #define DMP_ABI_VERSION 1
@@ -379,7 +430,8 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_group_add_member(dmp_group_t *group, const ui
 /**
  * Removes a member: its keys are erased, its messages refused with `DMP_ERR_MEMBER_REMOVED`,
  * and our sender key rotates; send the new `dmp_group_distribution` to every remaining member.
- * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_UNKNOWN_SENDER` (not a member), agent id errors.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_UNKNOWN_SENDER` (not a member), agent id errors,
+ * `DMP_ERR_RANDOM_FAILURE`, `DMP_ERR_TOO_LARGE` (key ids exhausted).
  *
  * # Safety
  * `group` NULL or live; `member32` NULL or 32 reads.
@@ -421,7 +473,7 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_group_key_id(const dmp_group_t *group, uint32
 /**
  * Replaces our sender key (new key id, chain and signing key); send the new
  * `dmp_group_distribution` to every member. Errors: `DMP_ERR_NULL_POINTER`,
- * `DMP_ERR_RANDOM_FAILURE`.
+ * `DMP_ERR_RANDOM_FAILURE`, `DMP_ERR_TOO_LARGE` (key ids exhausted).
  *
  * # Safety
  * `group` NULL or live.
@@ -531,7 +583,7 @@ int32_t dmp_group_set_limits(dmp_group_t *group,
 
 /**
  * Serializes the group (members, every sender key) encrypted with the 32-byte storage key.
- * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`, `DMP_ERR_RANDOM_FAILURE`.
  *
  * # Safety
  * `group` NULL or live; `storage_key32` 32 reads; `out`, `out_len` as usual.
@@ -558,7 +610,8 @@ int32_t dmp_group_deserialize(const uint8_t *record,
                               dmp_group_t **out);
 
 /**
- * Creates a fresh random identity with a first signed prekey; `*out` receives the handle
+ * Creates a fresh random hybrid (X25519 + ML-KEM-768) identity with a first signed prekey;
+ * `*out` receives the handle
  * (NULL on failure). Free it with `dmp_identity_free`.
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
  *
@@ -568,14 +621,50 @@ int32_t dmp_group_deserialize(const uint8_t *record,
 DMP_WARN_UNUSED_RESULT int32_t dmp_identity_generate(dmp_identity_t **out);
 
 /**
- * Creates the identity of a 32-byte seed: the same seed always gives the same agent id
- * (prekeys are fresh). `*out` receives the handle (NULL on failure).
+ * Creates the hybrid identity of a 32-byte seed: the same seed always gives the same agent id,
+ * first signed prekey and ML-KEM prekey (later prekeys are fresh). `*out` receives the handle (NULL on failure).
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
  *
  * # Safety
  * `seed32` must be NULL or valid for 32 reads; `out` NULL or valid for a pointer write.
  */
-DMP_WARN_UNUSED_RESULT int32_t dmp_identity_from_seed(const uint8_t *seed32, dmp_identity_t **out);
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_from_seed(const uint8_t *seed32,
+                               dmp_identity_t **out);
+
+/**
+ * Creates a fresh random identity of `suite` (`DMP_SUITE_HYBRID`, as `dmp_identity_generate`
+ * does, or `DMP_SUITE_CLASSICAL`). `*out` receives the handle (NULL on failure).
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`, `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * `out` must be NULL or valid for a pointer write.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_identity_generate_with(int32_t suite, dmp_identity_t **out);
+
+/**
+ * Creates the identity of `suite` for a 32-byte seed (as `dmp_identity_from_seed`, which is
+ * hybrid). The agent id, the first signed prekey and its ML-KEM prekey are deterministic.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `seed32` must be NULL or valid for 32 reads; `out` NULL or valid for a pointer write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_from_seed_with(const uint8_t *seed32,
+                                    int32_t suite,
+                                    dmp_identity_t **out);
+
+/**
+ * Writes the identity's suite (`DMP_SUITE_CLASSICAL` or `DMP_SUITE_HYBRID`).
+ * Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `identity` NULL or live; `suite_out` NULL or valid for a write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_suite(const dmp_identity_t *identity,
+                           int32_t *suite_out);
 
 /**
  * Releases an identity; its secrets are zeroized. NULL is ignored.
@@ -638,8 +727,9 @@ int32_t dmp_identity_sign(const dmp_identity_t *identity,
                           uint8_t *sig64_out);
 
 /**
- * Writes a prekey bundle for others to start sessions with: `DMP_BUNDLE_LEN` bytes, or
- * `DMP_BUNDLE_MAX_LEN` with `with_one_time_prekey` = 1, in which case the oldest one-time
+ * Writes a prekey bundle for others to start sessions with: for a hybrid identity
+ * `DMP_HYBRID_BUNDLE_LEN` bytes, or `DMP_BUNDLE_MAX_LEN` with `with_one_time_prekey` = 1; for a
+ * classical one `DMP_BUNDLE_LEN`, or `DMP_BUNDLE_LEN + 36`. With the flag, the oldest one-time
  * prekey not yet handed out is included (one is generated if none is left) and marked handed
  * out. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (flag not 0/1),
  * `DMP_ERR_BUFFER_TOO_SMALL` (checked first: no prekey is marked), `DMP_ERR_TOO_LARGE`
@@ -786,7 +876,8 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_group_add_member(dmp_group_t *group, const ui
 /**
  * Removes a member: its keys are erased, its messages refused with `DMP_ERR_MEMBER_REMOVED`,
  * and our sender key rotates; send the new `dmp_group_distribution` to every remaining member.
- * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_UNKNOWN_SENDER` (not a member), agent id errors.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_UNKNOWN_SENDER` (not a member), agent id errors,
+ * `DMP_ERR_RANDOM_FAILURE`, `DMP_ERR_TOO_LARGE` (key ids exhausted).
  *
  * # Safety
  * `group` NULL or live; `member32` NULL or 32 reads.
@@ -828,7 +919,7 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_group_key_id(const dmp_group_t *group, uint32
 /**
  * Replaces our sender key (new key id, chain and signing key); send the new
  * `dmp_group_distribution` to every member. Errors: `DMP_ERR_NULL_POINTER`,
- * `DMP_ERR_RANDOM_FAILURE`.
+ * `DMP_ERR_RANDOM_FAILURE`, `DMP_ERR_TOO_LARGE` (key ids exhausted).
  *
  * # Safety
  * `group` NULL or live.
@@ -938,7 +1029,7 @@ int32_t dmp_group_set_limits(dmp_group_t *group,
 
 /**
  * Serializes the group (members, every sender key) encrypted with the 32-byte storage key.
- * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`, `DMP_ERR_RANDOM_FAILURE`.
  *
  * # Safety
  * `group` NULL or live; `storage_key32` 32 reads; `out`, `out_len` as usual.
@@ -965,7 +1056,8 @@ int32_t dmp_group_deserialize(const uint8_t *record,
                               dmp_group_t **out);
 
 /**
- * Creates a fresh random identity with a first signed prekey; `*out` receives the handle
+ * Creates a fresh random hybrid (X25519 + ML-KEM-768) identity with a first signed prekey;
+ * `*out` receives the handle
  * (NULL on failure). Free it with `dmp_identity_free`.
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
  *
@@ -975,14 +1067,50 @@ int32_t dmp_group_deserialize(const uint8_t *record,
 DMP_WARN_UNUSED_RESULT int32_t dmp_identity_generate(dmp_identity_t **out);
 
 /**
- * Creates the identity of a 32-byte seed: the same seed always gives the same agent id
- * (prekeys are fresh). `*out` receives the handle (NULL on failure).
+ * Creates the hybrid identity of a 32-byte seed: the same seed always gives the same agent id,
+ * first signed prekey and ML-KEM prekey (later prekeys are fresh). `*out` receives the handle (NULL on failure).
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
  *
  * # Safety
  * `seed32` must be NULL or valid for 32 reads; `out` NULL or valid for a pointer write.
  */
-DMP_WARN_UNUSED_RESULT int32_t dmp_identity_from_seed(const uint8_t *seed32, dmp_identity_t **out);
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_from_seed(const uint8_t *seed32,
+                               dmp_identity_t **out);
+
+/**
+ * Creates a fresh random identity of `suite` (`DMP_SUITE_HYBRID`, as `dmp_identity_generate`
+ * does, or `DMP_SUITE_CLASSICAL`). `*out` receives the handle (NULL on failure).
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`, `DMP_ERR_RANDOM_FAILURE`.
+ *
+ * # Safety
+ * `out` must be NULL or valid for a pointer write.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_identity_generate_with(int32_t suite, dmp_identity_t **out);
+
+/**
+ * Creates the identity of `suite` for a 32-byte seed (as `dmp_identity_from_seed`, which is
+ * hybrid). The agent id, the first signed prekey and its ML-KEM prekey are deterministic.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `seed32` must be NULL or valid for 32 reads; `out` NULL or valid for a pointer write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_from_seed_with(const uint8_t *seed32,
+                                    int32_t suite,
+                                    dmp_identity_t **out);
+
+/**
+ * Writes the identity's suite (`DMP_SUITE_CLASSICAL` or `DMP_SUITE_HYBRID`).
+ * Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `identity` NULL or live; `suite_out` NULL or valid for a write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_identity_suite(const dmp_identity_t *identity,
+                           int32_t *suite_out);
 
 /**
  * Releases an identity; its secrets are zeroized. NULL is ignored.
@@ -1045,8 +1173,9 @@ int32_t dmp_identity_sign(const dmp_identity_t *identity,
                           uint8_t *sig64_out);
 
 /**
- * Writes a prekey bundle for others to start sessions with: `DMP_BUNDLE_LEN` bytes, or
- * `DMP_BUNDLE_MAX_LEN` with `with_one_time_prekey` = 1, in which case the oldest one-time
+ * Writes a prekey bundle for others to start sessions with: for a hybrid identity
+ * `DMP_HYBRID_BUNDLE_LEN` bytes, or `DMP_BUNDLE_MAX_LEN` with `with_one_time_prekey` = 1; for a
+ * classical one `DMP_BUNDLE_LEN`, or `DMP_BUNDLE_LEN + 36`. With the flag, the oldest one-time
  * prekey not yet handed out is included (one is generated if none is left) and marked handed
  * out. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (flag not 0/1),
  * `DMP_ERR_BUFFER_TOO_SMALL` (checked first: no prekey is marked), `DMP_ERR_TOO_LARGE`
@@ -1305,8 +1434,10 @@ int32_t dmp_hkdf_sha256(const uint8_t *salt,
 
 /**
  * Starts a session (DORMANT) from a peer's prekey bundle, which is verified first; nothing is
- * sent until `dmp_session_encrypt`. `*out` receives the handle (NULL on failure).
- * Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify`,
+ * sent until `dmp_session_encrypt`. Hybrid is required (`DMP_PQ_REQUIRE_HYBRID`); see
+ * `dmp_session_initiate_with`. `*out` receives the handle (NULL on failure).
+ * Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify` (`DMP_ERR_DOWNGRADE` for
+ * a hybrid bundle stripped of its ML-KEM part), `DMP_ERR_PQ_REQUIRED` (a classical bundle),
  * `DMP_ERR_INVALID_ARGUMENT` (the bundle is the identity's own), `DMP_ERR_RANDOM_FAILURE`.
  *
  * # Safety
@@ -1319,14 +1450,32 @@ int32_t dmp_session_initiate(const dmp_identity_t *identity,
                              dmp_session_t **out);
 
 /**
+ * `dmp_session_initiate` with a post-quantum policy: `DMP_PQ_REQUIRE_HYBRID` or
+ * `DMP_PQ_ALLOW_CLASSICAL` (accept a classical-only bundle). Any other value is
+ * `DMP_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * As `dmp_session_initiate`.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_initiate_with(const dmp_identity_t *identity,
+                                  const uint8_t *bundle,
+                                  size_t bundle_len,
+                                  int32_t pq_policy,
+                                  dmp_session_t **out);
+
+/**
  * Creates the responder's session (ACTIVE) from a peer's first message and writes its
- * plaintext. The one-time prekey it used is deleted from `identity`. If `pt_cap` is too small,
- * `DMP_ERR_BUFFER_TOO_SMALL` with `*pt_len` = size needed, and nothing is created or consumed:
- * call again with a larger buffer. `*session_out` is NULL on failure.
+ * plaintext. The one-time prekeys it used are deleted from `identity`. If `pt_cap` is too
+ * small, `DMP_ERR_BUFFER_TOO_SMALL` with `*pt_len` = size needed, and nothing is created or
+ * consumed: call again with a larger buffer. `*session_out` is NULL on failure. Hybrid is
+ * required (`DMP_PQ_REQUIRE_HYBRID`); see `dmp_session_accept_with`.
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_UNSUPPORTED_VERSION`,
  * `DMP_ERR_WRONG_MESSAGE_TYPE` (not a first message), `DMP_ERR_UNKNOWN_PREKEY` (unknown signed
- * prekey, or one-time prekey already used), `DMP_ERR_WEAK_KEY`, `DMP_ERR_AUTH_FAILED`,
- * `DMP_ERR_TOO_FAR_AHEAD`, `DMP_ERR_INVALID_ARGUMENT` (from oneself).
+ * or ML-KEM prekey, or a one-time prekey already used), `DMP_ERR_DOWNGRADE` (a classical message
+ * naming a hybrid signed prekey), `DMP_ERR_PQ_REQUIRED`, `DMP_ERR_WEAK_KEY`,
+ * `DMP_ERR_AUTH_FAILED` (including a tampered ML-KEM ciphertext), `DMP_ERR_TOO_FAR_AHEAD`,
+ * `DMP_ERR_INVALID_ARGUMENT` (from oneself).
  *
  * # Safety
  * `identity` NULL or live; `envelope` NULL or valid for `envelope_len` reads; `session_out` a
@@ -1340,6 +1489,25 @@ int32_t dmp_session_accept(dmp_identity_t *identity,
                            uint8_t *pt_out,
                            size_t pt_cap,
                            size_t *pt_len);
+
+/**
+ * `dmp_session_accept` with a post-quantum policy: `DMP_PQ_REQUIRE_HYBRID` or
+ * `DMP_PQ_ALLOW_CLASSICAL` (accept a classical first message to a classical signed prekey; a
+ * hybrid signed prekey is never accepted without its ML-KEM part). Any other value is
+ * `DMP_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * As `dmp_session_accept`.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_accept_with(dmp_identity_t *identity,
+                                const uint8_t *envelope,
+                                size_t envelope_len,
+                                int32_t pq_policy,
+                                dmp_session_t **session_out,
+                                uint8_t *pt_out,
+                                size_t pt_cap,
+                                size_t *pt_len);
 
 /**
  * Writes the exact envelope size `dmp_session_encrypt` produces for a `pt_len`-byte plaintext
@@ -1552,12 +1720,12 @@ size_t dmp_max_plaintext_len(void);
 size_t dmp_max_envelope_len(void);
 
 /**
- * The value of `DMP_BUNDLE_LEN`: bytes of a prekey bundle without a one-time prekey.
+ * The value of `DMP_BUNDLE_LEN`: bytes of a classical prekey bundle without a one-time prekey (the smallest bundle).
  */
 size_t dmp_bundle_len(void);
 
 /**
- * The value of `DMP_BUNDLE_MAX_LEN`: bytes of a prekey bundle with a one-time prekey (the largest bundle).
+ * The value of `DMP_BUNDLE_MAX_LEN`: bytes of a hybrid prekey bundle with a one-time prekey (the largest bundle).
  */
 size_t dmp_bundle_max_len(void);
 
@@ -1567,7 +1735,7 @@ size_t dmp_bundle_max_len(void);
 size_t dmp_message_header_len(void);
 
 /**
- * The value of `DMP_PREKEY_MESSAGE_HEADER_LEN`: header bytes of a first (prekey) message before its sealed part.
+ * The value of `DMP_PREKEY_MESSAGE_HEADER_LEN`: header bytes of a classical first (prekey) message before its sealed part.
  */
 size_t dmp_prekey_message_header_len(void);
 
@@ -1625,6 +1793,26 @@ size_t dmp_max_group_members(void);
  * The value of `DMP_GROUP_KEY_GRACE_MESSAGES`: messages under a sender's newer key after which its replaced key is refused.
  */
 uint32_t dmp_group_key_grace_messages(void);
+
+/**
+ * The value of `DMP_HYBRID_BUNDLE_LEN`: bytes of a hybrid prekey bundle without a one-time prekey.
+ */
+size_t dmp_hybrid_bundle_len(void);
+
+/**
+ * The value of `DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN`: header bytes of a hybrid first (prekey) message before its sealed part.
+ */
+size_t dmp_hybrid_prekey_message_header_len(void);
+
+/**
+ * The value of `DMP_KEM_PUBLIC_KEY_LEN`: bytes of an ML-KEM-768 encapsulation key.
+ */
+size_t dmp_kem_public_key_len(void);
+
+/**
+ * The value of `DMP_KEM_CIPHERTEXT_LEN`: bytes of an ML-KEM-768 ciphertext.
+ */
+size_t dmp_kem_ciphertext_len(void);
 
 /**
  * A static, NUL-terminated description of any status code (including 0 and unknown codes).
@@ -1805,8 +1993,10 @@ int32_t dmp_hkdf_sha256(const uint8_t *salt,
 
 /**
  * Starts a session (DORMANT) from a peer's prekey bundle, which is verified first; nothing is
- * sent until `dmp_session_encrypt`. `*out` receives the handle (NULL on failure).
- * Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify`,
+ * sent until `dmp_session_encrypt`. Hybrid is required (`DMP_PQ_REQUIRE_HYBRID`); see
+ * `dmp_session_initiate_with`. `*out` receives the handle (NULL on failure).
+ * Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify` (`DMP_ERR_DOWNGRADE` for
+ * a hybrid bundle stripped of its ML-KEM part), `DMP_ERR_PQ_REQUIRED` (a classical bundle),
  * `DMP_ERR_INVALID_ARGUMENT` (the bundle is the identity's own), `DMP_ERR_RANDOM_FAILURE`.
  *
  * # Safety
@@ -1819,14 +2009,32 @@ int32_t dmp_session_initiate(const dmp_identity_t *identity,
                              dmp_session_t **out);
 
 /**
+ * `dmp_session_initiate` with a post-quantum policy: `DMP_PQ_REQUIRE_HYBRID` or
+ * `DMP_PQ_ALLOW_CLASSICAL` (accept a classical-only bundle). Any other value is
+ * `DMP_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * As `dmp_session_initiate`.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_initiate_with(const dmp_identity_t *identity,
+                                  const uint8_t *bundle,
+                                  size_t bundle_len,
+                                  int32_t pq_policy,
+                                  dmp_session_t **out);
+
+/**
  * Creates the responder's session (ACTIVE) from a peer's first message and writes its
- * plaintext. The one-time prekey it used is deleted from `identity`. If `pt_cap` is too small,
- * `DMP_ERR_BUFFER_TOO_SMALL` with `*pt_len` = size needed, and nothing is created or consumed:
- * call again with a larger buffer. `*session_out` is NULL on failure.
+ * plaintext. The one-time prekeys it used are deleted from `identity`. If `pt_cap` is too
+ * small, `DMP_ERR_BUFFER_TOO_SMALL` with `*pt_len` = size needed, and nothing is created or
+ * consumed: call again with a larger buffer. `*session_out` is NULL on failure. Hybrid is
+ * required (`DMP_PQ_REQUIRE_HYBRID`); see `dmp_session_accept_with`.
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_UNSUPPORTED_VERSION`,
  * `DMP_ERR_WRONG_MESSAGE_TYPE` (not a first message), `DMP_ERR_UNKNOWN_PREKEY` (unknown signed
- * prekey, or one-time prekey already used), `DMP_ERR_WEAK_KEY`, `DMP_ERR_AUTH_FAILED`,
- * `DMP_ERR_TOO_FAR_AHEAD`, `DMP_ERR_INVALID_ARGUMENT` (from oneself).
+ * or ML-KEM prekey, or a one-time prekey already used), `DMP_ERR_DOWNGRADE` (a classical message
+ * naming a hybrid signed prekey), `DMP_ERR_PQ_REQUIRED`, `DMP_ERR_WEAK_KEY`,
+ * `DMP_ERR_AUTH_FAILED` (including a tampered ML-KEM ciphertext), `DMP_ERR_TOO_FAR_AHEAD`,
+ * `DMP_ERR_INVALID_ARGUMENT` (from oneself).
  *
  * # Safety
  * `identity` NULL or live; `envelope` NULL or valid for `envelope_len` reads; `session_out` a
@@ -1840,6 +2048,25 @@ int32_t dmp_session_accept(dmp_identity_t *identity,
                            uint8_t *pt_out,
                            size_t pt_cap,
                            size_t *pt_len);
+
+/**
+ * `dmp_session_accept` with a post-quantum policy: `DMP_PQ_REQUIRE_HYBRID` or
+ * `DMP_PQ_ALLOW_CLASSICAL` (accept a classical first message to a classical signed prekey; a
+ * hybrid signed prekey is never accepted without its ML-KEM part). Any other value is
+ * `DMP_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * As `dmp_session_accept`.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_session_accept_with(dmp_identity_t *identity,
+                                const uint8_t *envelope,
+                                size_t envelope_len,
+                                int32_t pq_policy,
+                                dmp_session_t **session_out,
+                                uint8_t *pt_out,
+                                size_t pt_cap,
+                                size_t *pt_len);
 
 /**
  * Writes the exact envelope size `dmp_session_encrypt` produces for a `pt_len`-byte plaintext
@@ -2052,12 +2279,12 @@ size_t dmp_max_plaintext_len(void);
 size_t dmp_max_envelope_len(void);
 
 /**
- * The value of `DMP_BUNDLE_LEN`: bytes of a prekey bundle without a one-time prekey.
+ * The value of `DMP_BUNDLE_LEN`: bytes of a classical prekey bundle without a one-time prekey (the smallest bundle).
  */
 size_t dmp_bundle_len(void);
 
 /**
- * The value of `DMP_BUNDLE_MAX_LEN`: bytes of a prekey bundle with a one-time prekey (the largest bundle).
+ * The value of `DMP_BUNDLE_MAX_LEN`: bytes of a hybrid prekey bundle with a one-time prekey (the largest bundle).
  */
 size_t dmp_bundle_max_len(void);
 
@@ -2067,7 +2294,7 @@ size_t dmp_bundle_max_len(void);
 size_t dmp_message_header_len(void);
 
 /**
- * The value of `DMP_PREKEY_MESSAGE_HEADER_LEN`: header bytes of a first (prekey) message before its sealed part.
+ * The value of `DMP_PREKEY_MESSAGE_HEADER_LEN`: header bytes of a classical first (prekey) message before its sealed part.
  */
 size_t dmp_prekey_message_header_len(void);
 
@@ -2125,6 +2352,26 @@ size_t dmp_max_group_members(void);
  * The value of `DMP_GROUP_KEY_GRACE_MESSAGES`: messages under a sender's newer key after which its replaced key is refused.
  */
 uint32_t dmp_group_key_grace_messages(void);
+
+/**
+ * The value of `DMP_HYBRID_BUNDLE_LEN`: bytes of a hybrid prekey bundle without a one-time prekey.
+ */
+size_t dmp_hybrid_bundle_len(void);
+
+/**
+ * The value of `DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN`: header bytes of a hybrid first (prekey) message before its sealed part.
+ */
+size_t dmp_hybrid_prekey_message_header_len(void);
+
+/**
+ * The value of `DMP_KEM_PUBLIC_KEY_LEN`: bytes of an ML-KEM-768 encapsulation key.
+ */
+size_t dmp_kem_public_key_len(void);
+
+/**
+ * The value of `DMP_KEM_CIPHERTEXT_LEN`: bytes of an ML-KEM-768 ciphertext.
+ */
+size_t dmp_kem_ciphertext_len(void);
 
 /**
  * A static, NUL-terminated description of any status code (including 0 and unknown codes).

@@ -55,11 +55,15 @@ pub enum Error {
     MemberRemoved,
     /// A group message under a sender key that was replaced and whose grace window has passed.
     SupersededKey,
+    /// The post-quantum part of a hybrid bundle or first message was removed.
+    Downgrade,
+    /// A classical-only (no ML-KEM) set-up was refused by the caller's policy.
+    PqRequired,
 }
 
 impl Error {
     /// Every variant, in code order (used by tests and by `dmp_strerror`).
-    pub const ALL: [Error; 23] = [
+    pub const ALL: [Error; 25] = [
         Error::Internal,
         Error::InvalidArgument,
         Error::NullPointer,
@@ -83,6 +87,8 @@ impl Error {
         Error::UnknownKeyId,
         Error::MemberRemoved,
         Error::SupersededKey,
+        Error::Downgrade,
+        Error::PqRequired,
     ];
 
     /// The stable status code (negative; `0` is success and is not an error).
@@ -111,6 +117,8 @@ impl Error {
             Error::UnknownKeyId => -21,
             Error::MemberRemoved => -22,
             Error::SupersededKey => -23,
+            Error::Downgrade => -24,
+            Error::PqRequired => -25,
         }
     }
 
@@ -145,6 +153,8 @@ impl Error {
             Error::UnknownKeyId => "DMP_ERR_UNKNOWN_KEY_ID",
             Error::MemberRemoved => "DMP_ERR_MEMBER_REMOVED",
             Error::SupersededKey => "DMP_ERR_SUPERSEDED_KEY",
+            Error::Downgrade => "DMP_ERR_DOWNGRADE",
+            Error::PqRequired => "DMP_ERR_PQ_REQUIRED",
         }
     }
 
@@ -174,6 +184,8 @@ impl Error {
             Error::UnknownKeyId => "unknown sender key id (no distribution received for it)",
             Error::MemberRemoved => "sender was removed from the group",
             Error::SupersededKey => "sender key was replaced and its grace window has passed",
+            Error::Downgrade => "post-quantum part of a hybrid set-up was removed (downgrade)",
+            Error::PqRequired => "classical-only set-up refused by policy (hybrid required)",
         }
     }
 }

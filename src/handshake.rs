@@ -6,21 +6,28 @@
 //! SK || session id = HKDF-SHA256(salt = 0x00 * 32, ikm = 0xFF * 32 || DH1 || DH2 || DH3 [|| DH4],
 //!                                info = "DMP1 X3DH", L = 48)
 //! ```
+//! Hybrid (PQXDH-style, the default): the initiator also encapsulates to the bundle's ML-KEM-768
+//! prekey, appends the KEM shared secret SS to the IKM (`... || DH4 || SS`) and uses the info
+//! "DMP1 PQXDH X25519 ML-KEM-768"; the first message carries the ciphertext.
 //! IK are the agents' Ed25519 keys in X25519 form. The initiator can send at once; the responder
 //! derives the same SK from the first message's prekey header.
 
 use zeroize::Zeroizing;
 
 use crate::crypto::kdf::hkdf_array;
-use crate::crypto::{X25519PublicKey, X25519SecretKey};
+use crate::crypto::kem::KemSharedSecret;
+use crate::crypto::{SharedSecret, X25519PublicKey, X25519SecretKey};
 use crate::error::{Error, Result};
 use crate::identity::{AgentId, Identity, IdentityKeyPair};
 use crate::limits::SESSION_ID_LEN;
-use crate::prekey::PrekeyBundle;
+use crate::prekey::{PqPolicy, PrekeyBundle, Suite};
 use crate::ratchet::keys::RootKey;
 use crate::wire::PrekeyHeader;
+use crate::wire::bundle::KemPrekeyKind;
+use crate::wire::envelope::KemHeader;
 
 const X3DH_INFO: &[u8] = b"DMP1 X3DH";
+const PQXDH_INFO: &[u8] = b"DMP1 PQXDH X25519 ML-KEM-768";
 /// X3DH's F: 32 0xFF bytes, so that the first 32 bytes of IKM are never a valid X25519 output.
 const X3DH_PREFIX: [u8; 32] = [0xFF; 32];
 
@@ -50,12 +57,20 @@ pub struct ResponderHandshake {
     pub peer: AgentId,
 }
 
-/// Runs the initiator's side against a verified bundle.
+/// Runs the initiator's side against a verified bundle. A hybrid bundle is always used with its
+/// ML-KEM prekey; a classical one only if `policy` allows it (`PqRequired` otherwise).
 /// Refuses a bundle of one's own identity (`InvalidArgument`).
-pub fn initiate(keys: &IdentityKeyPair, bundle: &PrekeyBundle) -> Result<InitiatorHandshake> {
+pub fn initiate(
+    keys: &IdentityKeyPair,
+    bundle: &PrekeyBundle,
+    policy: PqPolicy,
+) -> Result<InitiatorHandshake> {
     let peer = bundle.agent_id();
     if peer == keys.agent_id() {
         return Err(Error::InvalidArgument);
+    }
+    if bundle.suite() == Suite::Classical && policy == PqPolicy::RequireHybrid {
+        return Err(Error::PqRequired);
     }
     let fields = bundle.fields();
     let ephemeral = X25519SecretKey::generate()?;
@@ -67,7 +82,14 @@ pub fn initiate(keys: &IdentityKeyPair, bundle: &PrekeyBundle) -> Result<Initiat
     if let Some((_, otk)) = &fields.one_time_prekey {
         dhs.push(ephemeral.diffie_hellman(otk)?);
     }
-    let (session_id, root_key) = derive(&dhs);
+    let (kem, kem_secret) = match bundle.kem_prekey() {
+        None => (None, None),
+        Some((kind, id, key)) => {
+            let (ciphertext, ss) = key.encapsulate()?;
+            (Some(KemHeader { kind, id, ciphertext }), Some(ss))
+        }
+    };
+    let (session_id, root_key) = derive(&dhs, kem_secret.as_ref());
     Ok(InitiatorHandshake {
         session_id,
         root_key,
@@ -76,6 +98,7 @@ pub fn initiate(keys: &IdentityKeyPair, bundle: &PrekeyBundle) -> Result<Initiat
             ephemeral_key: ephemeral.public_key(),
             signed_prekey_id: fields.signed_prekey_id,
             one_time_prekey_id: fields.one_time_prekey.map(|(id, _)| id),
+            kem,
         },
         remote_ratchet: fields.signed_prekey,
         peer,
@@ -83,35 +106,61 @@ pub fn initiate(keys: &IdentityKeyPair, bundle: &PrekeyBundle) -> Result<Initiat
 }
 
 /// Runs the responder's side for a first message's prekey header. Changes nothing: the caller
-/// deletes the one-time prekey only after the first message decrypted.
-/// Errors: `UnknownPrekey`, `BadEnvelope`/`WeakKey` (bad initiator or ephemeral key),
-/// `InvalidArgument` (a session with oneself).
-pub fn respond(identity: &Identity, header: &PrekeyHeader) -> Result<ResponderHandshake> {
+/// deletes the one-time prekeys only after the first message decrypted.
+/// Errors: `UnknownPrekey`, `Downgrade` (a classical message naming a hybrid signed prekey),
+/// `PqRequired` (classical, refused by `policy`), `BadEnvelope`/`WeakKey` (bad initiator or
+/// ephemeral key), `InvalidArgument` (a session with oneself).
+pub fn respond(identity: &Identity, header: &PrekeyHeader, policy: PqPolicy) -> Result<ResponderHandshake> {
     let peer = AgentId::from_bytes(&header.initiator)?;
     if peer == identity.agent_id() {
         return Err(Error::InvalidArgument);
     }
-    let spk = identity.signed_prekey_secret(header.signed_prekey_id)?;
+    let spk = identity.signed_prekey(header.signed_prekey_id)?;
+    if header.kem.is_none() {
+        if spk.suite() == Suite::Hybrid {
+            return Err(Error::Downgrade);
+        }
+        if policy == PqPolicy::RequireHybrid {
+            return Err(Error::PqRequired);
+        }
+    }
     let otk = header.one_time_prekey_id.map(|id| identity.one_time_prekey_secret(id)).transpose()?;
+    let kem_secret = match &header.kem {
+        None => None,
+        Some(k) => Some(identity.kem_prekey_secret(k.kind, k.id)?.decapsulate(&k.ciphertext)),
+    };
     let mut dhs = vec![
-        spk.diffie_hellman(&peer.dh_public_key())?,
+        spk.secret.diffie_hellman(&peer.dh_public_key())?,
         identity.keys().dh_secret().diffie_hellman(&header.ephemeral_key)?,
-        spk.diffie_hellman(&header.ephemeral_key)?,
+        spk.secret.diffie_hellman(&header.ephemeral_key)?,
     ];
     if let Some(otk) = otk {
         dhs.push(otk.diffie_hellman(&header.ephemeral_key)?);
     }
-    let (session_id, root_key) = derive(&dhs);
-    Ok(ResponderHandshake { session_id, root_key, own_ratchet: spk.clone(), peer })
+    let (session_id, root_key) = derive(&dhs, kem_secret.as_ref());
+    Ok(ResponderHandshake { session_id, root_key, own_ratchet: spk.secret.clone(), peer })
 }
 
-fn derive(dhs: &[crate::crypto::SharedSecret]) -> ([u8; SESSION_ID_LEN], RootKey) {
-    let mut ikm = Zeroizing::new(Vec::with_capacity(32 * (dhs.len() + 1)));
+/// The one-time prekey ids a first message used (X25519 and ML-KEM halves share ids).
+pub fn one_time_prekeys_used(header: &PrekeyHeader) -> impl Iterator<Item = u32> {
+    let kem = header.kem.as_ref().filter(|k| k.kind == KemPrekeyKind::OneTime).map(|k| k.id);
+    header.one_time_prekey_id.into_iter().chain(kem)
+}
+
+fn derive(dhs: &[SharedSecret], kem: Option<&KemSharedSecret>) -> ([u8; SESSION_ID_LEN], RootKey) {
+    let mut ikm = Zeroizing::new(Vec::with_capacity(32 * (dhs.len() + 2)));
     ikm.extend_from_slice(&X3DH_PREFIX);
     for dh in dhs {
         ikm.extend_from_slice(dh.as_bytes());
     }
-    let okm = Zeroizing::new(hkdf_array::<48>(&[0u8; 32], &ikm, X3DH_INFO));
+    let info = match kem {
+        Some(ss) => {
+            ikm.extend_from_slice(ss.as_bytes());
+            PQXDH_INFO
+        }
+        None => X3DH_INFO,
+    };
+    let okm = Zeroizing::new(hkdf_array::<48>(&[0u8; 32], &ikm, info));
     let mut sk = [0u8; 32];
     sk.copy_from_slice(&okm[..32]);
     let mut session_id = [0u8; SESSION_ID_LEN];
@@ -129,8 +178,8 @@ mod tests {
             let alice = IdentityKeyPair::generate().unwrap();
             let mut bob = Identity::generate().unwrap();
             let bundle = bob.bundle(otk).unwrap();
-            let a = initiate(&alice, &bundle).unwrap();
-            let b = respond(&bob, &a.prekey_header).unwrap();
+            let a = initiate(&alice, &bundle, PqPolicy::RequireHybrid).unwrap();
+            let b = respond(&bob, &a.prekey_header, PqPolicy::RequireHybrid).unwrap();
             assert_eq!(a.session_id, b.session_id);
             assert_eq!(a.root_key, b.root_key);
             assert_eq!(a.peer, bob.agent_id());
@@ -144,8 +193,8 @@ mod tests {
         let alice = IdentityKeyPair::generate().unwrap();
         let mut bob = Identity::generate().unwrap();
         let bundle = bob.bundle(false).unwrap();
-        let a1 = initiate(&alice, &bundle).unwrap();
-        let a2 = initiate(&alice, &bundle).unwrap();
+        let a1 = initiate(&alice, &bundle, PqPolicy::RequireHybrid).unwrap();
+        let a2 = initiate(&alice, &bundle, PqPolicy::RequireHybrid).unwrap();
         assert_ne!(a1.session_id, a2.session_id);
         assert_ne!(a1.root_key, a2.root_key);
     }
@@ -154,23 +203,23 @@ mod tests {
     fn unknown_prekeys_are_refused() {
         let alice = IdentityKeyPair::generate().unwrap();
         let mut bob = Identity::generate().unwrap();
-        let a = initiate(&alice, &bob.bundle(true).unwrap()).unwrap();
-        let mut h = a.prekey_header;
+        let a = initiate(&alice, &bob.bundle(true).unwrap(), PqPolicy::RequireHybrid).unwrap();
+        let mut h = a.prekey_header.clone();
         h.signed_prekey_id = 99;
-        assert_eq!(respond(&bob, &h).err().unwrap(), Error::UnknownPrekey);
-        let mut h = a.prekey_header;
+        assert_eq!(respond(&bob, &h, PqPolicy::RequireHybrid).err().unwrap(), Error::UnknownPrekey);
+        let mut h = a.prekey_header.clone();
         h.one_time_prekey_id = Some(99);
-        assert_eq!(respond(&bob, &h).err().unwrap(), Error::UnknownPrekey);
+        assert_eq!(respond(&bob, &h, PqPolicy::RequireHybrid).err().unwrap(), Error::UnknownPrekey);
     }
 
     #[test]
     fn stripping_the_one_time_prekey_changes_the_secret() {
         let alice = IdentityKeyPair::generate().unwrap();
         let mut bob = Identity::generate().unwrap();
-        let a = initiate(&alice, &bob.bundle(true).unwrap()).unwrap();
-        let mut h = a.prekey_header;
+        let a = initiate(&alice, &bob.bundle(true).unwrap(), PqPolicy::RequireHybrid).unwrap();
+        let mut h = a.prekey_header.clone();
         h.one_time_prekey_id = None;
-        let b = respond(&bob, &h).unwrap();
+        let b = respond(&bob, &h, PqPolicy::RequireHybrid).unwrap();
         assert_ne!(a.root_key, b.root_key);
     }
 
@@ -178,19 +227,23 @@ mod tests {
     fn session_with_oneself_is_refused() {
         let mut me = Identity::generate().unwrap();
         let bundle = me.bundle(false).unwrap();
-        assert_eq!(initiate(me.keys(), &bundle).err().unwrap(), Error::InvalidArgument);
+        assert_eq!(
+            initiate(me.keys(), &bundle, PqPolicy::RequireHybrid).err().unwrap(),
+            Error::InvalidArgument
+        );
         let other = IdentityKeyPair::generate().unwrap();
-        let mut h = initiate(&other, &bundle).unwrap().prekey_header;
+        let mut h = initiate(&other, &bundle, PqPolicy::RequireHybrid).unwrap().prekey_header;
         h.initiator = me.agent_id().to_bytes();
-        assert_eq!(respond(&me, &h).err().unwrap(), Error::InvalidArgument);
+        assert_eq!(respond(&me, &h, PqPolicy::RequireHybrid).err().unwrap(), Error::InvalidArgument);
     }
 
     #[test]
     fn small_order_ephemeral_is_weak() {
         let alice = IdentityKeyPair::generate().unwrap();
         let mut bob = Identity::generate().unwrap();
-        let mut h = initiate(&alice, &bob.bundle(false).unwrap()).unwrap().prekey_header;
+        let mut h =
+            initiate(&alice, &bob.bundle(false).unwrap(), PqPolicy::RequireHybrid).unwrap().prekey_header;
         h.ephemeral_key = X25519PublicKey([0; 32]);
-        assert_eq!(respond(&bob, &h).err().unwrap(), Error::WeakKey);
+        assert_eq!(respond(&bob, &h, PqPolicy::RequireHybrid).err().unwrap(), Error::WeakKey);
     }
 }

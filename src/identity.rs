@@ -11,14 +11,17 @@ use std::collections::BTreeMap;
 
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::crypto::kdf::sha256;
+use crate::crypto::kdf::{hkdf_array, sha256};
+use crate::crypto::kem::{KemPublicKey, KemSecretKey};
 use crate::crypto::sign::hex;
 use crate::crypto::{Signature, SigningKey, VerifyingKey, X25519PublicKey, X25519SecretKey};
 use crate::error::{Error, Result};
 use crate::limits::{FINGERPRINT_LEN, MAX_ONE_TIME_PREKEYS, PUBLIC_KEY_LEN, SECRET_KEY_LEN};
-use crate::prekey::{OneTimePrekey, PrekeyBundle, SignedPrekey, signed_prekey_message};
+use crate::prekey::{
+    KemPrekey, OneTimePrekey, PrekeyBundle, SignedPrekey, Suite, bundle_fields, signed_prekey_message,
+};
 use crate::state::{RecordKind, StorageKey, open_record, seal_record};
-use crate::wire::BundleFields;
+use crate::wire::bundle::KemPrekeyKind;
 use crate::wire::reader::{Reader, Writer};
 
 const FINGERPRINT_LABEL: &[u8] = b"DMP1 fingerprint";
@@ -173,10 +176,12 @@ mod tests {
 
 /// An agent's own identity with its prekeys: what a responder needs to accept sessions.
 ///
-/// Signed prekey ids and one-time prekey ids count up from 1 and are never reused.
+/// Signed prekey ids and one-time prekey ids count up from 1 and are never reused. A hybrid
+/// identity (the default) pairs every prekey with an ML-KEM-768 prekey of the same id.
 #[derive(Clone)]
 pub struct Identity {
     keys: IdentityKeyPair,
+    suite: Suite,
     signed_prekey: SignedPrekey,
     previous_signed_prekey: Option<SignedPrekey>,
     one_time_prekeys: BTreeMap<u32, OneTimePrekey>,
@@ -188,34 +193,61 @@ impl core::fmt::Debug for Identity {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Identity")
             .field("agent_id", &self.keys.agent_id())
+            .field("suite", &self.suite)
             .field("signed_prekey_id", &self.signed_prekey.id)
             .field("one_time_prekeys", &self.one_time_prekeys.len())
             .finish()
     }
 }
 
+const SEED_SPK_INFO: &[u8] = b"DMP1 seed signed prekey 1";
+const SEED_KEM_INFO: &[u8] = b"DMP1 seed ML-KEM-768 prekey 1";
+
 impl Identity {
-    /// A fresh random identity with a first signed prekey and no one-time prekeys.
+    /// A fresh random hybrid identity with a first signed prekey and no one-time prekeys.
     pub fn generate() -> Result<Self> {
-        Self::with_keys(IdentityKeyPair::generate()?)
+        Self::generate_with(Suite::Hybrid)
     }
 
-    /// The identity for a 32-byte seed. The identity key (and so the agent id) is deterministic;
-    /// prekeys are always fresh randomness.
+    /// A fresh random identity of `suite`.
+    pub fn generate_with(suite: Suite) -> Result<Self> {
+        let keys = IdentityKeyPair::generate()?;
+        let first = SignedPrekey::generate(&keys, 1, suite)?;
+        Ok(Self::with_first_prekey(keys, suite, first))
+    }
+
+    /// The hybrid identity for a 32-byte seed.
     pub fn from_seed(seed: &[u8; SECRET_KEY_LEN]) -> Result<Self> {
-        Self::with_keys(IdentityKeyPair::from_seed(seed))
+        Self::from_seed_with(seed, Suite::Hybrid)
     }
 
-    fn with_keys(keys: IdentityKeyPair) -> Result<Self> {
-        let signed_prekey = SignedPrekey::generate(&keys, 1)?;
-        Ok(Identity {
+    /// The identity of `suite` for a 32-byte seed. Deterministic: the identity key (so the agent
+    /// id), the first signed prekey and, for a hybrid identity, its ML-KEM-768 prekey, are
+    /// derived from the seed (HKDF-SHA256, salt empty, infos "DMP1 seed signed prekey 1" and
+    /// "DMP1 seed ML-KEM-768 prekey 1"). Later prekeys are fresh randomness.
+    pub fn from_seed_with(seed: &[u8; SECRET_KEY_LEN], suite: Suite) -> Result<Self> {
+        let keys = IdentityKeyPair::from_seed(seed);
+        let spk = X25519SecretKey::from_bytes(*Zeroizing::new(hkdf_array::<32>(&[], seed, SEED_SPK_INFO)));
+        let kem = match suite {
+            Suite::Classical => None,
+            Suite::Hybrid => {
+                Some(KemSecretKey::from_seed(*Zeroizing::new(hkdf_array::<64>(&[], seed, SEED_KEM_INFO))))
+            }
+        };
+        let first = SignedPrekey::from_secrets(&keys, 1, spk, kem);
+        Ok(Self::with_first_prekey(keys, suite, first))
+    }
+
+    fn with_first_prekey(keys: IdentityKeyPair, suite: Suite, signed_prekey: SignedPrekey) -> Self {
+        Identity {
             keys,
+            suite,
             signed_prekey,
             previous_signed_prekey: None,
             one_time_prekeys: BTreeMap::new(),
             next_signed_prekey_id: 2,
             next_one_time_prekey_id: 1,
-        })
+        }
     }
 
     /// The identity key pair.
@@ -228,17 +260,28 @@ impl Identity {
         self.keys.agent_id()
     }
 
+    /// Classical or hybrid.
+    pub fn suite(&self) -> Suite {
+        self.suite
+    }
+
     /// The id of the current signed prekey.
     pub fn signed_prekey_id(&self) -> u32 {
         self.signed_prekey.id
     }
 
-    /// Replaces the signed prekey with a fresh one and returns its id. The replaced one stays
-    /// usable for sessions until the next rotation; the one before it is erased.
+    /// The public ML-KEM prekey paired with the current signed prekey (hybrid identities).
+    pub fn last_resort_kem_public_key(&self) -> Option<KemPublicKey> {
+        self.signed_prekey.kem.as_ref().map(|k| k.secret.public_key())
+    }
+
+    /// Replaces the signed prekey (and its last-resort KEM prekey) with fresh ones and returns
+    /// the new id. The replaced one stays usable for sessions until the next rotation; the one
+    /// before it is erased.
     pub fn rotate_signed_prekey(&mut self) -> Result<u32> {
         let id = self.next_signed_prekey_id;
         let next = id.checked_add(1).ok_or(Error::TooLarge)?;
-        let fresh = SignedPrekey::generate(&self.keys, id)?;
+        let fresh = SignedPrekey::generate(&self.keys, id, self.suite)?;
         self.previous_signed_prekey = Some(std::mem::replace(&mut self.signed_prekey, fresh));
         self.next_signed_prekey_id = next;
         Ok(id)
@@ -253,7 +296,7 @@ impl Identity {
         let mut fresh = Vec::with_capacity(count);
         let mut next = self.next_one_time_prekey_id;
         for _ in 0..count {
-            fresh.push(OneTimePrekey { id: next, secret: X25519SecretKey::generate()?, published: false });
+            fresh.push(OneTimePrekey::generate(&self.keys, next, self.suite)?);
             next = next.checked_add(1).ok_or(Error::TooLarge)?;
         }
         self.one_time_prekeys.extend(fresh.into_iter().map(|k| (k.id, k)));
@@ -271,36 +314,42 @@ impl Identity {
         self.one_time_prekeys.values().filter(|k| !k.published).count()
     }
 
+    /// The length of the bundle [`bundle`](Self::bundle) returns.
+    pub fn bundle_len(&self, with_one_time_prekey: bool) -> usize {
+        crate::wire::bundle::BUNDLE_LEN
+            + if with_one_time_prekey { crate::wire::bundle::BUNDLE_ONE_TIME_PREKEY_BLOCK_LEN } else { 0 }
+            + if self.suite == Suite::Hybrid { crate::wire::bundle::BUNDLE_KEM_BLOCK_LEN } else { 0 }
+    }
+
     /// A bundle for others to start sessions with. With `with_one_time_prekey`, it carries the
     /// oldest one-time prekey not yet handed out (generating one if none is left) and marks it
     /// handed out, so that two bundles never carry the same one.
     pub fn bundle(&mut self, with_one_time_prekey: bool) -> Result<PrekeyBundle> {
-        let one_time_prekey = if with_one_time_prekey {
-            if self.unpublished_one_time_prekey_count() == 0 {
-                self.generate_one_time_prekeys(1)?;
-            }
+        if with_one_time_prekey && self.unpublished_one_time_prekey_count() == 0 {
+            self.generate_one_time_prekeys(1)?;
+        }
+        let otk = if with_one_time_prekey {
             let key = self.one_time_prekeys.values_mut().find(|k| !k.published).ok_or(Error::Internal)?;
             key.published = true;
-            Some((key.id, key.secret.public_key()))
+            Some(&*key)
         } else {
             None
         };
-        PrekeyBundle::verify(BundleFields {
-            identity_key: self.agent_id().to_bytes(),
-            signed_prekey_id: self.signed_prekey.id,
-            signed_prekey: self.signed_prekey.secret.public_key(),
-            signed_prekey_signature: self.signed_prekey.signature,
-            one_time_prekey,
-        })
+        PrekeyBundle::verify(bundle_fields(&self.keys, &self.signed_prekey, otk))
     }
 
-    /// The secret of the signed prekey `id` (current or previous), or `UnknownPrekey`.
-    pub(crate) fn signed_prekey_secret(&self, id: u32) -> Result<&X25519SecretKey> {
+    /// The signed prekey `id` (current or previous), or `UnknownPrekey`.
+    pub(crate) fn signed_prekey(&self, id: u32) -> Result<&SignedPrekey> {
         std::iter::once(&self.signed_prekey)
             .chain(self.previous_signed_prekey.as_ref())
             .find(|k| k.id == id)
-            .map(|k| &k.secret)
             .ok_or(Error::UnknownPrekey)
+    }
+
+    /// The secret of the signed prekey `id` (current or previous), or `UnknownPrekey`.
+    #[cfg(test)]
+    pub(crate) fn signed_prekey_secret(&self, id: u32) -> Result<&X25519SecretKey> {
+        Ok(&self.signed_prekey(id)?.secret)
     }
 
     /// The secret of one-time prekey `id`, or `UnknownPrekey` (never existed, or already used).
@@ -308,17 +357,27 @@ impl Identity {
         self.one_time_prekeys.get(&id).map(|k| &k.secret).ok_or(Error::UnknownPrekey)
     }
 
-    /// Deletes a used one-time prekey (its secret is zeroized on drop).
+    /// The ML-KEM secret of `kind` and `id`, or `UnknownPrekey`.
+    pub(crate) fn kem_prekey_secret(&self, kind: KemPrekeyKind, id: u32) -> Result<&KemSecretKey> {
+        let kem = match kind {
+            KemPrekeyKind::LastResort => self.signed_prekey(id)?.kem.as_ref(),
+            KemPrekeyKind::OneTime => self.one_time_prekeys.get(&id).and_then(|k| k.kem.as_ref()),
+        };
+        kem.map(|k| &k.secret).ok_or(Error::UnknownPrekey)
+    }
+
+    /// Deletes a used one-time prekey (X25519 and ML-KEM halves; zeroized on drop).
     pub(crate) fn consume_one_time_prekey(&mut self, id: u32) {
         self.one_time_prekeys.remove(&id);
     }
 
     /// Serializes and encrypts the identity with `key` (record kind 2).
     pub fn to_sealed(&self, key: &StorageKey) -> Result<Vec<u8>> {
-        let mut w = Writer::with_capacity(256 + self.one_time_prekeys.len() * 37);
+        let mut w = Writer::with_capacity(512 + self.one_time_prekeys.len() * 170);
         let mut seed = Zeroizing::new(self.keys.seed());
         w.bytes(&seed[..]);
         seed.zeroize();
+        w.u8(self.suite as u8);
         write_signed_prekey(&mut w, &self.signed_prekey);
         w.bool(self.previous_signed_prekey.is_some());
         if let Some(p) = &self.previous_signed_prekey {
@@ -328,6 +387,7 @@ impl Identity {
         w.u32(self.one_time_prekeys.len() as u32);
         for k in self.one_time_prekeys.values() {
             w.u32(k.id).bytes(&Zeroizing::new(k.secret.to_bytes())[..]).bool(k.published);
+            write_kem(&mut w, k.kem.as_ref());
         }
         let plain = Zeroizing::new(w.buf);
         seal_record(RecordKind::Identity, key, &plain)
@@ -340,8 +400,10 @@ impl Identity {
         let mut r = Reader::for_state(&plain);
         let seed = Zeroizing::new(r.array::<SECRET_KEY_LEN>()?);
         let keys = IdentityKeyPair::from_seed(&seed);
-        let signed_prekey = read_signed_prekey(&mut r, &keys)?;
-        let previous_signed_prekey = if r.bool()? { Some(read_signed_prekey(&mut r, &keys)?) } else { None };
+        let suite = Suite::from_u8(r.u8()?).ok_or(Error::BadState)?;
+        let signed_prekey = read_signed_prekey(&mut r, &keys, suite)?;
+        let previous_signed_prekey =
+            if r.bool()? { Some(read_signed_prekey(&mut r, &keys, suite)?) } else { None };
         let next_signed_prekey_id = r.u32()?;
         let next_one_time_prekey_id = r.u32()?;
         let count = r.u32()? as usize;
@@ -353,8 +415,10 @@ impl Identity {
             let id = r.u32()?;
             let secret = X25519SecretKey::from_bytes(*Zeroizing::new(r.array()?));
             let published = r.bool()?;
-            if id >= next_one_time_prekey_id
-                || one_time_prekeys.insert(id, OneTimePrekey { id, secret, published }).is_some()
+            let kem = read_kem(&mut r)?;
+            if kem.is_some() != (suite == Suite::Hybrid)
+                || id >= next_one_time_prekey_id
+                || one_time_prekeys.insert(id, OneTimePrekey { id, secret, published, kem }).is_some()
             {
                 return Err(Error::BadState);
             }
@@ -367,6 +431,7 @@ impl Identity {
         }
         Ok(Identity {
             keys,
+            suite,
             signed_prekey,
             previous_signed_prekey,
             one_time_prekeys,
@@ -376,19 +441,39 @@ impl Identity {
     }
 }
 
-fn write_signed_prekey(w: &mut Writer, k: &SignedPrekey) {
-    w.u32(k.id).bytes(&Zeroizing::new(k.secret.to_bytes())[..]).bytes(&k.signature.0);
+fn write_kem(w: &mut Writer, kem: Option<&KemPrekey>) {
+    w.bool(kem.is_some());
+    if let Some(k) = kem {
+        w.bytes(&k.secret.seed()[..]).bytes(&k.signature.0);
+    }
 }
 
-fn read_signed_prekey(r: &mut Reader<'_>, keys: &IdentityKeyPair) -> Result<SignedPrekey> {
+fn read_kem(r: &mut Reader<'_>) -> Result<Option<KemPrekey>> {
+    if !r.bool()? {
+        return Ok(None);
+    }
+    let secret = KemSecretKey::from_seed(*Zeroizing::new(r.array()?));
+    Ok(Some(KemPrekey { secret, signature: Signature(r.array()?) }))
+}
+
+fn write_signed_prekey(w: &mut Writer, k: &SignedPrekey) {
+    w.u32(k.id).bytes(&Zeroizing::new(k.secret.to_bytes())[..]).bytes(&k.signature.0);
+    write_kem(w, k.kem.as_ref());
+}
+
+fn read_signed_prekey(r: &mut Reader<'_>, keys: &IdentityKeyPair, suite: Suite) -> Result<SignedPrekey> {
     let id = r.u32()?;
     let secret = X25519SecretKey::from_bytes(*Zeroizing::new(r.array()?));
     let signature = Signature(r.array()?);
+    let kem = read_kem(r)?;
+    if kem.is_some() != (suite == Suite::Hybrid) {
+        return Err(Error::BadState);
+    }
     keys.agent_id()
         .verifying_key()
-        .verify(&signed_prekey_message(id, &secret.public_key()), &signature)
+        .verify(&signed_prekey_message(id, &secret.public_key(), suite), &signature)
         .map_err(|_| Error::BadState)?;
-    Ok(SignedPrekey { id, secret, signature })
+    Ok(SignedPrekey { id, secret, signature, kem })
 }
 
 #[cfg(test)]
@@ -431,6 +516,30 @@ mod identity_tests {
     }
 
     #[test]
+    fn seed_gives_a_deterministic_first_bundle_including_the_kem_prekey() {
+        let mut a = Identity::from_seed(&[9; 32]).unwrap();
+        let mut b = Identity::from_seed(&[9; 32]).unwrap();
+        assert_eq!(a.bundle(false).unwrap(), b.bundle(false).unwrap());
+        assert!(a.last_resort_kem_public_key().is_some());
+        assert_eq!(a.last_resort_kem_public_key(), b.last_resort_kem_public_key());
+        let c = Identity::from_seed(&[8; 32]).unwrap();
+        assert_ne!(a.last_resort_kem_public_key(), c.last_resort_kem_public_key());
+        let classical = Identity::from_seed_with(&[9; 32], Suite::Classical).unwrap();
+        assert_eq!(classical.agent_id(), a.agent_id());
+        assert_eq!(classical.last_resort_kem_public_key(), None);
+    }
+
+    #[test]
+    fn bundle_len_matches_every_kind() {
+        for suite in [Suite::Classical, Suite::Hybrid] {
+            let mut id = Identity::generate_with(suite).unwrap();
+            for otk in [false, true] {
+                assert_eq!(id.bundle(otk).unwrap().to_bytes().len(), id.bundle_len(otk));
+            }
+        }
+    }
+
+    #[test]
     fn consumed_one_time_prekey_is_unknown() {
         let mut id = Identity::generate().unwrap();
         id.generate_one_time_prekeys(1).unwrap();
@@ -443,6 +552,7 @@ mod identity_tests {
     fn sealed_identity_round_trips_and_refuses_wrong_key() {
         let mut id = Identity::from_seed(&[5; 32]).unwrap();
         id.generate_one_time_prekeys(4).unwrap();
+        assert!(id.kem_prekey_secret(KemPrekeyKind::OneTime, 2).is_ok());
         id.bundle(true).unwrap();
         id.rotate_signed_prekey().unwrap();
         let key = StorageKey::from_bytes([9; 32]);
@@ -453,6 +563,9 @@ mod identity_tests {
         assert_eq!(back.unpublished_one_time_prekey_count(), 3);
         assert_eq!(back.signed_prekey_id(), 2);
         assert!(back.signed_prekey_secret(1).is_ok());
+        assert_eq!(back.suite(), Suite::Hybrid);
+        assert!(back.kem_prekey_secret(KemPrekeyKind::LastResort, 1).is_ok());
+        assert!(back.kem_prekey_secret(KemPrekeyKind::OneTime, 2).is_ok());
         assert_eq!(back.to_sealed(&key).unwrap().len(), rec.len());
         assert_eq!(
             Identity::from_sealed(&rec, &StorageKey::from_bytes([8; 32])).unwrap_err(),

@@ -23,7 +23,7 @@ pub use error::{Error, Result};
 
 pub use group::Group;
 pub use identity::{AgentId, Identity, IdentityKeyPair};
-pub use prekey::PrekeyBundle;
+pub use prekey::{PqPolicy, PrekeyBundle, Suite};
 pub use ratchet::Limits;
 pub use session::{Role, Session, SessionConfig, SessionState};
 pub use state::StorageKey;

@@ -13,14 +13,17 @@
 
 use zeroize::Zeroizing;
 
+use crate::crypto::kem::{KEM_CIPHERTEXT_LEN, KemCiphertext};
 use crate::crypto::{X25519PublicKey, aead};
 use crate::error::{Error, Result};
 use crate::handshake;
 use crate::identity::{AgentId, Identity, IdentityKeyPair};
 use crate::limits::{MAX_PLAINTEXT_LEN, SESSION_ID_LEN};
-use crate::prekey::PrekeyBundle;
+use crate::prekey::{PqPolicy, PrekeyBundle};
 use crate::ratchet::{DoubleRatchet, Limits};
 use crate::state::{RecordKind, StorageKey, open_record, seal_record};
+use crate::wire::bundle::KemPrekeyKind;
+use crate::wire::envelope::KemHeader;
 use crate::wire::envelope::{associated_data, encode_header};
 use crate::wire::padding::{pad, unpad};
 use crate::wire::reader::{Reader, Writer};
@@ -70,6 +73,8 @@ pub struct SessionConfig {
     pub limits: Limits,
     /// Whether outgoing plaintexts are padded to size buckets.
     pub padding: Padding,
+    /// Whether a classical-only (no ML-KEM) set-up is accepted. Default: hybrid required.
+    pub pq_policy: PqPolicy,
 }
 
 /// A pairwise DMP session.
@@ -100,7 +105,7 @@ impl core::fmt::Debug for Session {
 impl Session {
     /// Starts a session from a verified bundle (DORMANT). Nothing is sent until `encrypt`.
     pub fn initiate(keys: &IdentityKeyPair, bundle: &PrekeyBundle, config: SessionConfig) -> Result<Self> {
-        let hs = handshake::initiate(keys, bundle)?;
+        let hs = handshake::initiate(keys, bundle, config.pq_policy)?;
         let ratchet = DoubleRatchet::new_initiator(hs.root_key, hs.remote_ratchet, config.limits)?;
         Ok(Session {
             state: SessionState::Dormant,
@@ -144,8 +149,8 @@ impl Session {
         sink: impl FnOnce(&[u8]) -> Result<()>,
     ) -> Result<Self> {
         let env = MessageEnvelope::parse(envelope)?;
-        let prekey = env.prekey.ok_or(Error::WrongMessageType)?;
-        let hs = handshake::respond(identity, &prekey)?;
+        let prekey = env.prekey.as_ref().ok_or(Error::WrongMessageType)?;
+        let hs = handshake::respond(identity, prekey, config.pq_policy)?;
         if hs.session_id != env.session_id {
             return Err(Error::AuthFailed);
         }
@@ -160,7 +165,7 @@ impl Session {
             padding: config.padding,
         };
         session.open(&env, sink)?;
-        if let Some(id) = prekey.one_time_prekey_id {
+        for id in handshake::one_time_prekeys_used(prekey) {
             identity.consume_one_time_prekey(id);
         }
         Ok(session)
@@ -222,11 +227,7 @@ impl Session {
         if len > MAX_PLAINTEXT_LEN {
             return Err(Error::TooLarge);
         }
-        let header = if self.prekey_header.is_some() {
-            crate::wire::envelope::PREKEY_MESSAGE_HEADER_LEN
-        } else {
-            crate::wire::envelope::MESSAGE_HEADER_LEN
-        };
+        let header = crate::wire::envelope::header_len(self.prekey_header.as_ref());
         Ok(header + aead::sealed_len(crate::wire::padding::framed_len(len, self.padding)))
     }
 
@@ -369,6 +370,10 @@ impl Session {
                     .u32(p.signed_prekey_id)
                     .bool(p.one_time_prekey_id.is_some())
                     .u32(p.one_time_prekey_id.unwrap_or(0));
+                w.bool(p.kem.is_some());
+                if let Some(k) = &p.kem {
+                    w.u8(k.kind as u8).u32(k.id).bytes(&k.ciphertext.0[..]);
+                }
             }
         }
         ratchet.encode(&mut w);
@@ -401,11 +406,21 @@ impl Session {
             if (!has_otk && otk != 0) || initiator != local.to_bytes() {
                 return Err(Error::BadState);
             }
+            let kem = if r.bool()? {
+                let kind = KemPrekeyKind::from_u8(r.u8()?).ok_or(Error::BadState)?;
+                let id = r.u32()?;
+                let mut ct = Box::new([0u8; KEM_CIPHERTEXT_LEN]);
+                ct.copy_from_slice(r.take(KEM_CIPHERTEXT_LEN)?);
+                Some(KemHeader { kind, id, ciphertext: KemCiphertext(ct) })
+            } else {
+                None
+            };
             Some(PrekeyHeader {
                 initiator,
                 ephemeral_key,
                 signed_prekey_id,
                 one_time_prekey_id: has_otk.then_some(otk),
+                kem,
             })
         } else {
             None

@@ -358,3 +358,27 @@ fn distributions_travel_over_pairwise_sessions() {
     let m = ga.encrypt(b"to the group").unwrap();
     assert_eq!(gb.decrypt(&m).unwrap(), (alice_id.agent_id(), b"to the group".to_vec()));
 }
+
+#[test]
+fn a_re_added_member_must_use_a_newer_key() {
+    let mut s = Swarm::new(2);
+    let b = s.ids[1].agent_id();
+    let old_dist = s.groups[1].distribution();
+    let sent_while_removed = {
+        s.groups[0].remove_member(&b).unwrap();
+        s.groups[1].encrypt(b"sent while removed").unwrap()
+    };
+    s.groups[0].add_member(&b).unwrap();
+    // Its old key (still the same key id) is not accepted again...
+    assert_eq!(s.groups[0].process_distribution(&b, &old_dist).unwrap_err(), Error::SupersededKey);
+    assert_eq!(s.groups[0].decrypt(&sent_while_removed).unwrap_err(), Error::UnknownKeyId);
+    // ...a rotated one is.
+    s.groups[1].rotate().unwrap();
+    let d = s.groups[1].distribution();
+    s.groups[0].process_distribution(&b, &d).unwrap();
+    let m = s.groups[1].encrypt(b"welcome back").unwrap();
+    assert_eq!(s.groups[0].decrypt(&m).unwrap().1, b"welcome back");
+    let key = storage_key();
+    let restored = Group::from_sealed(&s.groups[0].to_sealed(&key).unwrap(), &key).unwrap();
+    assert_eq!(gsnap(&restored), gsnap(&s.groups[0]));
+}

@@ -6,6 +6,7 @@
 pub mod aead;
 pub mod dh;
 pub mod kdf;
+pub mod kem;
 pub mod random;
 pub mod sign;
 

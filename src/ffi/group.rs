@@ -116,7 +116,8 @@ pub unsafe extern "C" fn dmp_group_add_member(group: *mut DmpGroup, member32: *c
 
 /// Removes a member: its keys are erased, its messages refused with `DMP_ERR_MEMBER_REMOVED`,
 /// and our sender key rotates; send the new `dmp_group_distribution` to every remaining member.
-/// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_UNKNOWN_SENDER` (not a member), agent id errors.
+/// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_UNKNOWN_SENDER` (not a member), agent id errors,
+/// `DMP_ERR_RANDOM_FAILURE`, `DMP_ERR_TOO_LARGE` (key ids exhausted).
 ///
 /// # Safety
 /// `group` NULL or live; `member32` NULL or 32 reads.
@@ -185,7 +186,7 @@ pub unsafe extern "C" fn dmp_group_key_id(group: *const DmpGroup, key_id_out: *m
 
 /// Replaces our sender key (new key id, chain and signing key); send the new
 /// `dmp_group_distribution` to every member. Errors: `DMP_ERR_NULL_POINTER`,
-/// `DMP_ERR_RANDOM_FAILURE`.
+/// `DMP_ERR_RANDOM_FAILURE`, `DMP_ERR_TOO_LARGE` (key ids exhausted).
 ///
 /// # Safety
 /// `group` NULL or live.
@@ -382,7 +383,7 @@ pub unsafe extern "C" fn dmp_group_set_limits(
 }
 
 /// Serializes the group (members, every sender key) encrypted with the 32-byte storage key.
-/// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+/// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`, `DMP_ERR_RANDOM_FAILURE`.
 ///
 /// # Safety
 /// `group` NULL or live; `storage_key32` 32 reads; `out`, `out_len` as usual.

@@ -11,8 +11,8 @@ use super::{
 use crate::error::Error;
 use crate::identity::{AgentId, Identity};
 use crate::prekey::PrekeyBundle;
+use crate::prekey::Suite;
 use crate::state::StorageKey;
-use crate::wire::bundle::{BUNDLE_LEN, BUNDLE_WITH_ONE_TIME_PREKEY_LEN};
 
 /// An identity (Ed25519 identity key, signed prekeys, one-time prekeys). Opaque.
 pub struct DmpIdentity {
@@ -49,7 +49,8 @@ pub(crate) fn bool_in(v: i32, what: &str) -> FfiResult<bool> {
     }
 }
 
-/// Creates a fresh random identity with a first signed prekey; `*out` receives the handle
+/// Creates a fresh random hybrid (X25519 + ML-KEM-768) identity with a first signed prekey;
+/// `*out` receives the handle
 /// (NULL on failure). Free it with `dmp_identity_free`.
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
 ///
@@ -67,8 +68,8 @@ pub unsafe extern "C" fn dmp_identity_generate(out: *mut *mut DmpIdentity) -> i3
     })
 }
 
-/// Creates the identity of a 32-byte seed: the same seed always gives the same agent id
-/// (prekeys are fresh). `*out` receives the handle (NULL on failure).
+/// Creates the hybrid identity of a 32-byte seed: the same seed always gives the same agent id,
+/// first signed prekey and ML-KEM prekey (later prekeys are fresh). `*out` receives the handle (NULL on failure).
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
 ///
 /// # Safety
@@ -87,6 +88,84 @@ pub unsafe extern "C" fn dmp_identity_from_seed(seed32: *const u8, out: *mut *mu
         let id = Identity::from_seed(&seed)?;
         // SAFETY: caller contract.
         unsafe { DmpIdentity::store(out, id) }
+    })
+}
+
+/// X25519 only (X3DH): for peers that cannot do ML-KEM.
+pub const DMP_SUITE_CLASSICAL: i32 = 1;
+/// X25519 and ML-KEM-768 (PQXDH-style): the default.
+pub const DMP_SUITE_HYBRID: i32 = 2;
+
+fn suite_in(suite: i32) -> FfiResult<Suite> {
+    u8::try_from(suite)
+        .ok()
+        .and_then(Suite::from_u8)
+        .ok_or_else(|| FfiError::new(Error::InvalidArgument, format!("suite {suite} is not DMP_SUITE_*")))
+}
+
+/// Creates a fresh random identity of `suite` (`DMP_SUITE_HYBRID`, as `dmp_identity_generate`
+/// does, or `DMP_SUITE_CLASSICAL`). `*out` receives the handle (NULL on failure).
+/// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`, `DMP_ERR_RANDOM_FAILURE`.
+///
+/// # Safety
+/// `out` must be NULL or valid for a pointer write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_identity_generate_with(suite: i32, out: *mut *mut DmpIdentity) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { clear_handle_out(out) };
+    guard("dmp_identity_generate_with", || {
+        let suite = suite_in(suite)?;
+        if out.is_null() {
+            return Err(FfiError::new(Error::NullPointer, "`out` is NULL"));
+        }
+        let id = Identity::generate_with(suite)?;
+        // SAFETY: caller contract.
+        unsafe { DmpIdentity::store(out, id) }
+    })
+}
+
+/// Creates the identity of `suite` for a 32-byte seed (as `dmp_identity_from_seed`, which is
+/// hybrid). The agent id, the first signed prekey and its ML-KEM prekey are deterministic.
+/// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `seed32` must be NULL or valid for 32 reads; `out` NULL or valid for a pointer write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_identity_from_seed_with(
+    seed32: *const u8,
+    suite: i32,
+    out: *mut *mut DmpIdentity,
+) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { clear_handle_out(out) };
+    guard("dmp_identity_from_seed_with", || {
+        let suite = suite_in(suite)?;
+        // SAFETY: caller contract.
+        let seed = Zeroizing::new(*unsafe { array_in::<32>(seed32, "seed32") }?);
+        if out.is_null() {
+            return Err(FfiError::new(Error::NullPointer, "`out` is NULL"));
+        }
+        let id = Identity::from_seed_with(&seed, suite)?;
+        // SAFETY: caller contract.
+        unsafe { DmpIdentity::store(out, id) }
+    })
+}
+
+/// Writes the identity's suite (`DMP_SUITE_CLASSICAL` or `DMP_SUITE_HYBRID`).
+/// Errors: `DMP_ERR_NULL_POINTER`.
+///
+/// # Safety
+/// `identity` NULL or live; `suite_out` NULL or valid for a write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_identity_suite(identity: *const DmpIdentity, suite_out: *mut i32) -> i32 {
+    guard("dmp_identity_suite", || {
+        // SAFETY: caller contract.
+        let (id, out) = unsafe { (DmpIdentity::lock(identity)?, out_ref(suite_out, "suite_out")?) };
+        *out = id.suite() as i32;
+        Ok(())
     })
 }
 
@@ -187,8 +266,9 @@ pub unsafe extern "C" fn dmp_identity_sign(
     })
 }
 
-/// Writes a prekey bundle for others to start sessions with: `DMP_BUNDLE_LEN` bytes, or
-/// `DMP_BUNDLE_MAX_LEN` with `with_one_time_prekey` = 1, in which case the oldest one-time
+/// Writes a prekey bundle for others to start sessions with: for a hybrid identity
+/// `DMP_HYBRID_BUNDLE_LEN` bytes, or `DMP_BUNDLE_MAX_LEN` with `with_one_time_prekey` = 1; for a
+/// classical one `DMP_BUNDLE_LEN`, or `DMP_BUNDLE_LEN + 36`. With the flag, the oldest one-time
 /// prekey not yet handed out is included (one is generated if none is left) and marked handed
 /// out. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (flag not 0/1),
 /// `DMP_ERR_BUFFER_TOO_SMALL` (checked first: no prekey is marked), `DMP_ERR_TOO_LARGE`
@@ -210,7 +290,7 @@ pub unsafe extern "C" fn dmp_identity_bundle(
         // SAFETY: caller contract.
         let (mut id, mut out) =
             unsafe { (DmpIdentity::lock(identity)?, OutBuf::new(out, out_cap, out_len)?) };
-        let buf = out.reserve(if with { BUNDLE_WITH_ONE_TIME_PREKEY_LEN } else { BUNDLE_LEN })?;
+        let buf = out.reserve(id.bundle_len(with))?;
         buf.copy_from_slice(&id.bundle(with)?.to_bytes());
         Ok(())
     })

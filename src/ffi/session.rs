@@ -8,7 +8,7 @@ use super::{
     FfiError, FfiResult, Handle, OutBuf, array_out, clear_handle_out, guard, guard_void, input, out_ref,
 };
 use crate::error::Error;
-use crate::prekey::PrekeyBundle;
+use crate::prekey::{PqPolicy, PrekeyBundle};
 use crate::ratchet::Limits;
 use crate::session::{Session, SessionConfig, SessionState};
 use crate::wire::Padding;
@@ -54,9 +54,51 @@ fn padding_in(mode: i32) -> FfiResult<Padding> {
     })
 }
 
+/// Require the post-quantum (ML-KEM) part: classical-only bundles and first messages are refused
+/// with `DMP_ERR_PQ_REQUIRED`. The default.
+pub const DMP_PQ_REQUIRE_HYBRID: i32 = 0;
+/// Accept classical-only peers too (hybrid is still used whenever the peer offers it).
+pub const DMP_PQ_ALLOW_CLASSICAL: i32 = 1;
+
+fn config_for(pq_policy: i32) -> FfiResult<SessionConfig> {
+    let pq_policy = match pq_policy {
+        DMP_PQ_REQUIRE_HYBRID => PqPolicy::RequireHybrid,
+        DMP_PQ_ALLOW_CLASSICAL => PqPolicy::AllowClassical,
+        other => {
+            return Err(FfiError::new(Error::InvalidArgument, format!("pq_policy {other} is not DMP_PQ_*")));
+        }
+    };
+    Ok(SessionConfig { pq_policy, ..SessionConfig::default() })
+}
+
+/// Shared body of the two initiate functions.
+///
+/// # Safety
+/// As `dmp_session_initiate_with`.
+unsafe fn initiate(
+    identity: *const DmpIdentity,
+    bundle: *const u8,
+    bundle_len: usize,
+    pq_policy: i32,
+    out: *mut *mut DmpSession,
+) -> FfiResult {
+    let config = config_for(pq_policy)?;
+    // SAFETY: caller contract.
+    let (id, bytes) = unsafe { (DmpIdentity::lock(identity)?, input(bundle, bundle_len, "bundle")?) };
+    if out.is_null() {
+        return Err(FfiError::new(Error::NullPointer, "`out` is NULL"));
+    }
+    let bundle = PrekeyBundle::from_bytes(bytes)?;
+    let session = Session::initiate(id.keys(), &bundle, config)?;
+    // SAFETY: caller contract.
+    unsafe { DmpSession::store(out, session) }
+}
+
 /// Starts a session (DORMANT) from a peer's prekey bundle, which is verified first; nothing is
-/// sent until `dmp_session_encrypt`. `*out` receives the handle (NULL on failure).
-/// Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify`,
+/// sent until `dmp_session_encrypt`. Hybrid is required (`DMP_PQ_REQUIRE_HYBRID`); see
+/// `dmp_session_initiate_with`. `*out` receives the handle (NULL on failure).
+/// Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify` (`DMP_ERR_DOWNGRADE` for
+/// a hybrid bundle stripped of its ML-KEM part), `DMP_ERR_PQ_REQUIRED` (a classical bundle),
 /// `DMP_ERR_INVALID_ARGUMENT` (the bundle is the identity's own), `DMP_ERR_RANDOM_FAILURE`.
 ///
 /// # Safety
@@ -71,27 +113,84 @@ pub unsafe extern "C" fn dmp_session_initiate(
 ) -> i32 {
     // SAFETY: caller contract.
     unsafe { clear_handle_out(out) };
-    guard("dmp_session_initiate", || {
-        // SAFETY: caller contract.
-        let (id, bytes) = unsafe { (DmpIdentity::lock(identity)?, input(bundle, bundle_len, "bundle")?) };
-        if out.is_null() {
-            return Err(FfiError::new(Error::NullPointer, "`out` is NULL"));
-        }
-        let bundle = PrekeyBundle::from_bytes(bytes)?;
-        let session = Session::initiate(id.keys(), &bundle, SessionConfig::default())?;
-        // SAFETY: caller contract.
-        unsafe { DmpSession::store(out, session) }
+    // SAFETY: caller contract.
+    guard("dmp_session_initiate", || unsafe {
+        initiate(identity, bundle, bundle_len, DMP_PQ_REQUIRE_HYBRID, out)
     })
 }
 
+/// `dmp_session_initiate` with a post-quantum policy: `DMP_PQ_REQUIRE_HYBRID` or
+/// `DMP_PQ_ALLOW_CLASSICAL` (accept a classical-only bundle). Any other value is
+/// `DMP_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// As `dmp_session_initiate`.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_session_initiate_with(
+    identity: *const DmpIdentity,
+    bundle: *const u8,
+    bundle_len: usize,
+    pq_policy: i32,
+    out: *mut *mut DmpSession,
+) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { clear_handle_out(out) };
+    // SAFETY: caller contract.
+    guard("dmp_session_initiate_with", || unsafe { initiate(identity, bundle, bundle_len, pq_policy, out) })
+}
+
+/// Shared body of the two accept functions.
+///
+/// # Safety
+/// As `dmp_session_accept_with`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn accept(
+    identity: *mut DmpIdentity,
+    envelope: *const u8,
+    envelope_len: usize,
+    pq_policy: i32,
+    session_out: *mut *mut DmpSession,
+    pt_out: *mut u8,
+    pt_cap: usize,
+    pt_len: *mut usize,
+) -> FfiResult {
+    let config = config_for(pq_policy)?;
+    // SAFETY: caller contract.
+    let (mut id, env, mut out) = unsafe {
+        (
+            DmpIdentity::lock(identity)?,
+            input(envelope, envelope_len, "envelope")?,
+            OutBuf::new(pt_out, pt_cap, pt_len)?,
+        )
+    };
+    if session_out.is_null() {
+        return Err(FfiError::new(Error::NullPointer, "`session_out` is NULL"));
+    }
+    let mut sink_error = None;
+    let result = Session::accept_with(&mut id, env, config, |pt| {
+        out.write(pt).map_err(|e| {
+            let code = e.error;
+            sink_error = Some(e);
+            code
+        })
+    });
+    let session = result.map_err(|e| sink_error.take().unwrap_or(FfiError::from(e)))?;
+    // SAFETY: caller contract.
+    unsafe { DmpSession::store(session_out, session) }
+}
+
 /// Creates the responder's session (ACTIVE) from a peer's first message and writes its
-/// plaintext. The one-time prekey it used is deleted from `identity`. If `pt_cap` is too small,
-/// `DMP_ERR_BUFFER_TOO_SMALL` with `*pt_len` = size needed, and nothing is created or consumed:
-/// call again with a larger buffer. `*session_out` is NULL on failure.
+/// plaintext. The one-time prekeys it used are deleted from `identity`. If `pt_cap` is too
+/// small, `DMP_ERR_BUFFER_TOO_SMALL` with `*pt_len` = size needed, and nothing is created or
+/// consumed: call again with a larger buffer. `*session_out` is NULL on failure. Hybrid is
+/// required (`DMP_PQ_REQUIRE_HYBRID`); see `dmp_session_accept_with`.
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_UNSUPPORTED_VERSION`,
 /// `DMP_ERR_WRONG_MESSAGE_TYPE` (not a first message), `DMP_ERR_UNKNOWN_PREKEY` (unknown signed
-/// prekey, or one-time prekey already used), `DMP_ERR_WEAK_KEY`, `DMP_ERR_AUTH_FAILED`,
-/// `DMP_ERR_TOO_FAR_AHEAD`, `DMP_ERR_INVALID_ARGUMENT` (from oneself).
+/// or ML-KEM prekey, or a one-time prekey already used), `DMP_ERR_DOWNGRADE` (a classical message
+/// naming a hybrid signed prekey), `DMP_ERR_PQ_REQUIRED`, `DMP_ERR_WEAK_KEY`,
+/// `DMP_ERR_AUTH_FAILED` (including a tampered ML-KEM ciphertext), `DMP_ERR_TOO_FAR_AHEAD`,
+/// `DMP_ERR_INVALID_ARGUMENT` (from oneself).
 ///
 /// # Safety
 /// `identity` NULL or live; `envelope` NULL or valid for `envelope_len` reads; `session_out` a
@@ -111,27 +210,45 @@ pub unsafe extern "C" fn dmp_session_accept(
     unsafe { clear_handle_out(session_out) };
     guard("dmp_session_accept", || {
         // SAFETY: caller contract.
-        let (mut id, env, mut out) = unsafe {
-            (
-                DmpIdentity::lock(identity)?,
-                input(envelope, envelope_len, "envelope")?,
-                OutBuf::new(pt_out, pt_cap, pt_len)?,
+        unsafe {
+            accept(
+                identity,
+                envelope,
+                envelope_len,
+                DMP_PQ_REQUIRE_HYBRID,
+                session_out,
+                pt_out,
+                pt_cap,
+                pt_len,
             )
-        };
-        if session_out.is_null() {
-            return Err(FfiError::new(Error::NullPointer, "`session_out` is NULL"));
         }
-        let mut sink_error = None;
-        let result = Session::accept_with(&mut id, env, SessionConfig::default(), |pt| {
-            out.write(pt).map_err(|e| {
-                let code = e.error;
-                sink_error = Some(e);
-                code
-            })
-        });
-        let session = result.map_err(|e| sink_error.take().unwrap_or(FfiError::from(e)))?;
+    })
+}
+
+/// `dmp_session_accept` with a post-quantum policy: `DMP_PQ_REQUIRE_HYBRID` or
+/// `DMP_PQ_ALLOW_CLASSICAL` (accept a classical first message to a classical signed prekey; a
+/// hybrid signed prekey is never accepted without its ML-KEM part). Any other value is
+/// `DMP_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// As `dmp_session_accept`.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_session_accept_with(
+    identity: *mut DmpIdentity,
+    envelope: *const u8,
+    envelope_len: usize,
+    pq_policy: i32,
+    session_out: *mut *mut DmpSession,
+    pt_out: *mut u8,
+    pt_cap: usize,
+    pt_len: *mut usize,
+) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { clear_handle_out(session_out) };
+    guard("dmp_session_accept_with", || {
         // SAFETY: caller contract.
-        unsafe { DmpSession::store(session_out, session) }
+        unsafe { accept(identity, envelope, envelope_len, pq_policy, session_out, pt_out, pt_cap, pt_len) }
     })
 }
 

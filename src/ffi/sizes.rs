@@ -38,16 +38,16 @@ pub const DMP_MAX_PLAINTEXT_LEN: usize = 1048576;
 /// Largest envelope a session accepts.
 pub const DMP_MAX_ENVELOPE_LEN: usize = 1179648;
 
-/// Bytes of a prekey bundle without a one-time prekey.
+/// Bytes of a classical prekey bundle without a one-time prekey (the smallest bundle).
 pub const DMP_BUNDLE_LEN: usize = 135;
 
-/// Bytes of a prekey bundle with a one-time prekey (the largest bundle).
-pub const DMP_BUNDLE_MAX_LEN: usize = 171;
+/// Bytes of a hybrid prekey bundle with a one-time prekey (the largest bundle).
+pub const DMP_BUNDLE_MAX_LEN: usize = 1424;
 
 /// Header bytes of a session message before its sealed part.
 pub const DMP_MESSAGE_HEADER_LEN: usize = 58;
 
-/// Header bytes of a first (prekey) message before its sealed part.
+/// Header bytes of a classical first (prekey) message before its sealed part.
 pub const DMP_PREKEY_MESSAGE_HEADER_LEN: usize = 131;
 
 /// Largest HKDF-SHA256 output (255 * 32).
@@ -82,6 +82,18 @@ pub const DMP_MAX_GROUP_MEMBERS: usize = 10000;
 
 /// Messages under a sender's newer key after which its replaced key is refused.
 pub const DMP_GROUP_KEY_GRACE_MESSAGES: u32 = 100;
+
+/// Bytes of a hybrid prekey bundle without a one-time prekey.
+pub const DMP_HYBRID_BUNDLE_LEN: usize = 1388;
+
+/// Header bytes of a hybrid first (prekey) message before its sealed part.
+pub const DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN: usize = 1224;
+
+/// Bytes of an ML-KEM-768 encapsulation key.
+pub const DMP_KEM_PUBLIC_KEY_LEN: usize = 1184;
+
+/// Bytes of an ML-KEM-768 ciphertext.
+pub const DMP_KEM_CIPHERTEXT_LEN: usize = 1088;
 
 /// The value of `DMP_KEY_LEN`: bytes of a symmetric key (storage key, AEAD key).
 #[unsafe(no_mangle)]
@@ -155,13 +167,13 @@ pub extern "C" fn dmp_max_envelope_len() -> usize {
     DMP_MAX_ENVELOPE_LEN
 }
 
-/// The value of `DMP_BUNDLE_LEN`: bytes of a prekey bundle without a one-time prekey.
+/// The value of `DMP_BUNDLE_LEN`: bytes of a classical prekey bundle without a one-time prekey (the smallest bundle).
 #[unsafe(no_mangle)]
 pub extern "C" fn dmp_bundle_len() -> usize {
     DMP_BUNDLE_LEN
 }
 
-/// The value of `DMP_BUNDLE_MAX_LEN`: bytes of a prekey bundle with a one-time prekey (the largest bundle).
+/// The value of `DMP_BUNDLE_MAX_LEN`: bytes of a hybrid prekey bundle with a one-time prekey (the largest bundle).
 #[unsafe(no_mangle)]
 pub extern "C" fn dmp_bundle_max_len() -> usize {
     DMP_BUNDLE_MAX_LEN
@@ -173,7 +185,7 @@ pub extern "C" fn dmp_message_header_len() -> usize {
     DMP_MESSAGE_HEADER_LEN
 }
 
-/// The value of `DMP_PREKEY_MESSAGE_HEADER_LEN`: header bytes of a first (prekey) message before its sealed part.
+/// The value of `DMP_PREKEY_MESSAGE_HEADER_LEN`: header bytes of a classical first (prekey) message before its sealed part.
 #[unsafe(no_mangle)]
 pub extern "C" fn dmp_prekey_message_header_len() -> usize {
     DMP_PREKEY_MESSAGE_HEADER_LEN
@@ -245,6 +257,30 @@ pub extern "C" fn dmp_group_key_grace_messages() -> u32 {
     DMP_GROUP_KEY_GRACE_MESSAGES
 }
 
+/// The value of `DMP_HYBRID_BUNDLE_LEN`: bytes of a hybrid prekey bundle without a one-time prekey.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_hybrid_bundle_len() -> usize {
+    DMP_HYBRID_BUNDLE_LEN
+}
+
+/// The value of `DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN`: header bytes of a hybrid first (prekey) message before its sealed part.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_hybrid_prekey_message_header_len() -> usize {
+    DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN
+}
+
+/// The value of `DMP_KEM_PUBLIC_KEY_LEN`: bytes of an ML-KEM-768 encapsulation key.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_kem_public_key_len() -> usize {
+    DMP_KEM_PUBLIC_KEY_LEN
+}
+
+/// The value of `DMP_KEM_CIPHERTEXT_LEN`: bytes of an ML-KEM-768 ciphertext.
+#[unsafe(no_mangle)]
+pub extern "C" fn dmp_kem_ciphertext_len() -> usize {
+    DMP_KEM_CIPHERTEXT_LEN
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +288,17 @@ mod tests {
 
     #[test]
     fn literals_match_the_core_constants() {
+        assert_eq!(DMP_HYBRID_BUNDLE_LEN, crate::wire::bundle::HYBRID_BUNDLE_LEN);
+        assert_eq!(dmp_hybrid_bundle_len(), DMP_HYBRID_BUNDLE_LEN);
+        assert_eq!(
+            DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN,
+            crate::wire::envelope::HYBRID_PREKEY_MESSAGE_HEADER_LEN
+        );
+        assert_eq!(dmp_hybrid_prekey_message_header_len(), DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN);
+        assert_eq!(DMP_KEM_PUBLIC_KEY_LEN, crate::crypto::kem::KEM_PUBLIC_KEY_LEN);
+        assert_eq!(dmp_kem_public_key_len(), DMP_KEM_PUBLIC_KEY_LEN);
+        assert_eq!(DMP_KEM_CIPHERTEXT_LEN, crate::crypto::kem::KEM_CIPHERTEXT_LEN);
+        assert_eq!(dmp_kem_ciphertext_len(), DMP_KEM_CIPHERTEXT_LEN);
         assert_eq!(DMP_GROUP_ID_LEN, limits::GROUP_ID_LEN);
         assert_eq!(dmp_group_id_len(), DMP_GROUP_ID_LEN);
         assert_eq!(DMP_DISTRIBUTION_LEN, crate::wire::group::DISTRIBUTION_LEN);
@@ -301,7 +348,7 @@ mod tests {
         assert_eq!(DMP_BUNDLE_LEN, crate::wire::bundle::BUNDLE_LEN);
         assert_eq!(dmp_bundle_len(), DMP_BUNDLE_LEN);
 
-        assert_eq!(DMP_BUNDLE_MAX_LEN, crate::wire::bundle::BUNDLE_WITH_ONE_TIME_PREKEY_LEN);
+        assert_eq!(DMP_BUNDLE_MAX_LEN, crate::wire::bundle::BUNDLE_MAX_LEN);
         assert_eq!(dmp_bundle_max_len(), DMP_BUNDLE_MAX_LEN);
 
         assert_eq!(DMP_MESSAGE_HEADER_LEN, crate::wire::envelope::MESSAGE_HEADER_LEN);

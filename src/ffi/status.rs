@@ -56,6 +56,11 @@ pub const DMP_ERR_MEMBER_REMOVED: i32 = -22;
 /// A group message under a replaced sender key whose grace window has passed.
 pub const DMP_ERR_SUPERSEDED_KEY: i32 = -23;
 
+/// The post-quantum part of a hybrid bundle or first message was removed.
+pub const DMP_ERR_DOWNGRADE: i32 = -24;
+/// A classical-only set-up was refused by the caller's policy.
+pub const DMP_ERR_PQ_REQUIRED: i32 = -25;
+
 /// The ABI version: bumped on any incompatible change to this header.
 pub const DMP_ABI_VERSION: u32 = 1;
 
@@ -130,6 +135,8 @@ mod tests {
             DMP_ERR_UNKNOWN_KEY_ID,
             DMP_ERR_MEMBER_REMOVED,
             DMP_ERR_SUPERSEDED_KEY,
+            DMP_ERR_DOWNGRADE,
+            DMP_ERR_PQ_REQUIRED,
         ];
         assert_eq!(constants.len(), Error::ALL.len(), "a new Error variant needs its DMP_ERR_ constant");
         for (c, e) in constants.iter().zip(Error::ALL) {

@@ -32,6 +32,9 @@ use sender_key::{OwnSenderKey, SenderKeyState};
 /// What we hold of one other member.
 #[derive(Clone, Default)]
 struct Member {
+    /// Distributions must name a key id at least this (after a re-add: above every key id the
+    /// member had before its removal, so that keys from before or during its absence stay dead).
+    min_key_id: u32,
     /// Its newest sender key, once a distribution arrived.
     current: Option<SenderKeyState>,
     /// The key it replaced, readable for a grace window of messages under the newer one.
@@ -44,8 +47,9 @@ pub struct Group {
     own: AgentId,
     own_key: OwnSenderKey,
     members: BTreeMap<[u8; 32], Member>,
-    /// Removed members, oldest first (bounded), so their messages are named `MemberRemoved`.
-    removed: VecDeque<[u8; 32]>,
+    /// Removed members with the next key id they may use if re-added, oldest first (bounded),
+    /// so that their messages are named `MemberRemoved`.
+    removed: VecDeque<([u8; 32], u32)>,
     limits: Limits,
     padding: Padding,
 }
@@ -125,8 +129,11 @@ impl Group {
         if self.members.len() >= MAX_GROUP_MEMBERS {
             return Err(Error::TooLarge);
         }
-        self.removed.retain(|r| *r != key);
-        self.members.insert(key, Member::default());
+        let min_key_id = match self.removed.iter().position(|(r, _)| *r == key) {
+            Some(i) => self.removed.remove(i).map_or(0, |(_, next)| next),
+            None => 0,
+        };
+        self.members.insert(key, Member { min_key_id, ..Member::default() });
         Ok(())
     }
 
@@ -139,8 +146,13 @@ impl Group {
             return Err(Error::UnknownSender);
         }
         let fresh = OwnSenderKey::generate(self.next_key_id()?)?;
-        self.members.remove(&key);
-        self.removed.push_back(key);
+        let gone = self.members.remove(&key).unwrap_or_default();
+        let next_allowed = gone
+            .current
+            .as_ref()
+            .map_or(gone.min_key_id, |s| s.key_id.saturating_add(1))
+            .max(gone.min_key_id);
+        self.removed.push_back((key, next_allowed));
         if self.removed.len() > MAX_GROUP_MEMBERS {
             self.removed.pop_front();
         }
@@ -153,6 +165,10 @@ impl Group {
     pub fn rotate(&mut self) -> Result<()> {
         self.own_key = OwnSenderKey::generate(self.next_key_id()?)?;
         Ok(())
+    }
+
+    fn is_removed(&self, id: &[u8; 32]) -> bool {
+        self.removed.iter().any(|(r, _)| r == id)
     }
 
     fn next_key_id(&self) -> Result<u32> {
@@ -179,11 +195,14 @@ impl Group {
         if d.sender != sender || *from == self.own {
             return Err(Error::UnknownSender);
         }
-        if self.removed.contains(&sender) {
+        if self.is_removed(&sender) {
             return Err(Error::MemberRemoved);
         }
-        let state = SenderKeyState::from_distribution(&d)?;
         let member = self.members.get_mut(&sender).ok_or(Error::UnknownSender)?;
+        if d.key_id < member.min_key_id {
+            return Err(Error::SupersededKey);
+        }
+        let state = SenderKeyState::from_distribution(&d)?;
         match member.current.take() {
             None => member.current = Some(state),
             Some(cur) if d.key_id == cur.key_id => {
@@ -262,7 +281,7 @@ impl Group {
             return Err(Error::WrongSession);
         }
         let sender = env.header.sender;
-        if self.removed.contains(&sender) {
+        if self.is_removed(&sender) {
             return Err(Error::MemberRemoved);
         }
         let member = self.members.get_mut(&sender).ok_or(Error::UnknownSender)?;
@@ -302,12 +321,12 @@ impl Group {
             .u32(self.limits.max_skipped_keys);
         self.own_key.encode(&mut w);
         w.u32(self.removed.len() as u32);
-        for r in &self.removed {
-            w.bytes(r);
+        for (r, next) in &self.removed {
+            w.bytes(r).u32(*next);
         }
         w.u32(self.members.len() as u32);
         for (id, m) in &self.members {
-            w.bytes(id);
+            w.bytes(id).u32(m.min_key_id);
             w.bool(m.current.is_some());
             if let Some(s) = &m.current {
                 s.encode(&mut w);
@@ -332,13 +351,21 @@ impl Group {
         let padding = Padding::from_u8(r.u8()?).ok_or(Error::BadState)?;
         let limits = Limits::new(r.u32()?, r.u32()?).map_err(|_| Error::BadState)?;
         let own_key = OwnSenderKey::decode(&mut r)?;
+        if own_key.key_id == 0 {
+            return Err(Error::BadState);
+        }
         let removed_count = r.u32()? as usize;
         if removed_count > MAX_GROUP_MEMBERS {
             return Err(Error::BadState);
         }
         let mut removed = VecDeque::with_capacity(removed_count);
         for _ in 0..removed_count {
-            removed.push_back(r.array()?);
+            let id: [u8; 32] = r.array()?;
+            valid_peer(&id, &own)?;
+            if removed.iter().any(|(x, _)| *x == id) {
+                return Err(Error::BadState);
+            }
+            removed.push_back((id, r.u32()?));
         }
         let member_count = r.u32()? as usize;
         if member_count > MAX_GROUP_MEMBERS {
@@ -347,6 +374,8 @@ impl Group {
         let mut members = BTreeMap::new();
         for _ in 0..member_count {
             let id: [u8; 32] = r.array()?;
+            valid_peer(&id, &own)?;
+            let min_key_id = r.u32()?;
             let current = if r.bool()? { Some(SenderKeyState::decode(&mut r, limits)?) } else { None };
             let previous = if r.bool()? {
                 let s = SenderKeyState::decode(&mut r, limits)?;
@@ -358,7 +387,15 @@ impl Group {
             } else {
                 None
             };
-            if id == own.to_bytes() || members.insert(id, Member { current, previous }).is_some() {
+            let consistent = match (&current, &previous) {
+                (None, Some(_)) => false,
+                (Some(c), Some((p, _))) => p.key_id < c.key_id,
+                _ => true,
+            } && current.as_ref().is_none_or(|c| c.key_id >= min_key_id);
+            if !consistent
+                || removed.iter().any(|(x, _)| *x == id)
+                || members.insert(id, Member { min_key_id, current, previous }).is_some()
+            {
                 return Err(Error::BadState);
             }
         }
@@ -370,4 +407,12 @@ impl Group {
     pub fn skipped_key_count(&self, member: &AgentId) -> Option<usize> {
         self.members.get(&member.to_bytes())?.current.as_ref().map(|s| s.skipped_len())
     }
+}
+
+/// A member id in a record must be a valid agent id other than our own.
+fn valid_peer(id: &[u8; 32], own: &AgentId) -> Result<()> {
+    if AgentId::from_bytes(id).is_err() || *id == own.to_bytes() {
+        return Err(Error::BadState);
+    }
+    Ok(())
 }

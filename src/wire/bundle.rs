@@ -6,28 +6,73 @@
 //!   2  identity key (agent id) 32   Ed25519
 //!  34  signed prekey id         4   u32 BE
 //!  38  signed prekey           32   X25519
-//!  70  signed prekey signature 64   Ed25519 over "DMP1 signed prekey" || id (4) || key (32)
-//! 134  flags                    1   bit 0: a one-time prekey follows
-//! 135  one-time prekey id       4   (only when flag set)
-//! 139  one-time prekey         32   (only when flag set)
+//!  70  signed prekey signature 64   over "DMP1 signed prekey" || id || key || suite (1 byte)
+//! 134  flags                    1   bit 0: one-time prekey block; bit 1: ML-KEM prekey block
+//!      one-time prekey block   36   id (4) || X25519 key (32)
+//!      ML-KEM prekey block   1253   kind (1) || id (4) || encapsulation key (1184) || signature (64)
+//!                                   signature over "DMP1 kem prekey" || kind || id || key
 //! ```
-//! Total: 135 bytes, or 171 with a one-time prekey.
+//! Classical: 135 bytes, or 171 with a one-time prekey. Hybrid: 1,388, or 1,424.
 
 use super::reader::{Reader, Writer};
 use super::{MessageType, PROTOCOL_VERSION, peek_type};
+use crate::crypto::kem::KEM_PUBLIC_KEY_LEN;
 use crate::crypto::{Signature, X25519PublicKey};
 use crate::error::{Error, Result};
 use crate::limits::{PUBLIC_KEY_LEN, SIGNATURE_LEN};
 
-/// Encoded length of a bundle without a one-time prekey.
+/// Encoded length of a classical bundle without a one-time prekey.
 pub const BUNDLE_LEN: usize = 135;
-/// Encoded length of a bundle with a one-time prekey.
-pub const BUNDLE_WITH_ONE_TIME_PREKEY_LEN: usize = 171;
+/// Bytes the one-time prekey block adds.
+pub const BUNDLE_ONE_TIME_PREKEY_BLOCK_LEN: usize = 36;
+/// Bytes the ML-KEM prekey block adds.
+pub const BUNDLE_KEM_BLOCK_LEN: usize = 1 + 4 + KEM_PUBLIC_KEY_LEN + SIGNATURE_LEN;
+/// Encoded length of a classical bundle with a one-time prekey.
+pub const BUNDLE_WITH_ONE_TIME_PREKEY_LEN: usize = BUNDLE_LEN + BUNDLE_ONE_TIME_PREKEY_BLOCK_LEN;
+/// Encoded length of a hybrid bundle without a one-time prekey.
+pub const HYBRID_BUNDLE_LEN: usize = BUNDLE_LEN + BUNDLE_KEM_BLOCK_LEN;
+/// Encoded length of the largest bundle (hybrid, with a one-time prekey).
+pub const BUNDLE_MAX_LEN: usize = HYBRID_BUNDLE_LEN + BUNDLE_ONE_TIME_PREKEY_BLOCK_LEN;
 
 const FLAG_ONE_TIME_PREKEY: u8 = 0x01;
+const FLAG_KEM_PREKEY: u8 = 0x02;
+
+/// Which kind of ML-KEM prekey a bundle carries or a first message used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum KemPrekeyKind {
+    /// Paired with a signed prekey (same id), reused until rotated.
+    LastResort = 1,
+    /// Paired with a one-time prekey (same id), used once.
+    OneTime = 2,
+}
+
+impl KemPrekeyKind {
+    /// The kind for a wire byte.
+    pub fn from_u8(v: u8) -> Option<Self> {
+        match v {
+            1 => Some(KemPrekeyKind::LastResort),
+            2 => Some(KemPrekeyKind::OneTime),
+            _ => None,
+        }
+    }
+}
+
+/// A bundle's ML-KEM prekey block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BundleKem {
+    /// Last-resort or one-time.
+    pub kind: KemPrekeyKind,
+    /// The id of the prekey it is paired with.
+    pub id: u32,
+    /// The encapsulation key (not yet validated).
+    pub public_key: Box<[u8; KEM_PUBLIC_KEY_LEN]>,
+    /// Sig(IK, "DMP1 kem prekey" || kind || id || key).
+    pub signature: Signature,
+}
 
 /// The fields of a bundle, as they are on the wire (not yet verified).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BundleFields {
     /// IK: the publisher's agent id (Ed25519 public key).
     pub identity_key: [u8; PUBLIC_KEY_LEN],
@@ -35,34 +80,47 @@ pub struct BundleFields {
     pub signed_prekey_id: u32,
     /// SPK: the signed prekey.
     pub signed_prekey: X25519PublicKey,
-    /// Sig(IK, "DMP1 signed prekey" || id || SPK).
+    /// Sig(IK, "DMP1 signed prekey" || id || SPK || suite).
     pub signed_prekey_signature: Signature,
     /// OPK: an optional one-time prekey with its id.
     pub one_time_prekey: Option<(u32, X25519PublicKey)>,
+    /// The ML-KEM prekey of a hybrid bundle.
+    pub kem: Option<BundleKem>,
 }
 
 impl BundleFields {
+    /// The encoded length.
+    pub fn encoded_len(&self) -> usize {
+        BUNDLE_LEN
+            + if self.one_time_prekey.is_some() { BUNDLE_ONE_TIME_PREKEY_BLOCK_LEN } else { 0 }
+            + if self.kem.is_some() { BUNDLE_KEM_BLOCK_LEN } else { 0 }
+    }
+
     /// Encodes the bundle.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::with_capacity(BUNDLE_WITH_ONE_TIME_PREKEY_LEN);
+        let mut w = Writer::with_capacity(self.encoded_len());
+        let flags = if self.one_time_prekey.is_some() { FLAG_ONE_TIME_PREKEY } else { 0 }
+            | if self.kem.is_some() { FLAG_KEM_PREKEY } else { 0 };
         w.u8(PROTOCOL_VERSION)
             .u8(MessageType::PrekeyBundle as u8)
             .bytes(&self.identity_key)
             .u32(self.signed_prekey_id)
             .bytes(self.signed_prekey.as_bytes())
-            .bytes(&self.signed_prekey_signature.0);
-        match &self.one_time_prekey {
-            Some((id, key)) => w.u8(FLAG_ONE_TIME_PREKEY).u32(*id).bytes(key.as_bytes()),
-            None => w.u8(0),
-        };
+            .bytes(&self.signed_prekey_signature.0)
+            .u8(flags);
+        if let Some((id, key)) = &self.one_time_prekey {
+            w.u32(*id).bytes(key.as_bytes());
+        }
+        if let Some(k) = &self.kem {
+            w.u8(k.kind as u8).u32(k.id).bytes(&k.public_key[..]).bytes(&k.signature.0);
+        }
         w.buf
     }
 
-    /// Parses a bundle; trailing bytes, unknown flags and other types are refused.
+    /// Parses a bundle; trailing bytes, unknown flags or kinds, and other types are refused.
     pub fn parse(bytes: &[u8]) -> Result<Self> {
-        match peek_type(bytes)? {
-            MessageType::PrekeyBundle => {}
-            _ => return Err(Error::WrongMessageType),
+        if peek_type(bytes)? != MessageType::PrekeyBundle {
+            return Err(Error::WrongMessageType);
         }
         let mut r = Reader::new(bytes);
         r.take(2)?;
@@ -70,10 +128,23 @@ impl BundleFields {
         let signed_prekey_id = r.u32()?;
         let signed_prekey = X25519PublicKey(r.array()?);
         let signed_prekey_signature = Signature(r.array::<SIGNATURE_LEN>()?);
-        let one_time_prekey = match r.u8()? {
-            0 => None,
-            FLAG_ONE_TIME_PREKEY => Some((r.u32()?, X25519PublicKey(r.array()?))),
-            _ => return Err(Error::BadEnvelope),
+        let flags = r.u8()?;
+        if flags & !(FLAG_ONE_TIME_PREKEY | FLAG_KEM_PREKEY) != 0 {
+            return Err(Error::BadEnvelope);
+        }
+        let one_time_prekey = if flags & FLAG_ONE_TIME_PREKEY != 0 {
+            Some((r.u32()?, X25519PublicKey(r.array()?)))
+        } else {
+            None
+        };
+        let kem = if flags & FLAG_KEM_PREKEY != 0 {
+            let kind = KemPrekeyKind::from_u8(r.u8()?).ok_or(Error::BadEnvelope)?;
+            let id = r.u32()?;
+            let mut public_key = Box::new([0u8; KEM_PUBLIC_KEY_LEN]);
+            public_key.copy_from_slice(r.take(KEM_PUBLIC_KEY_LEN)?);
+            Some(BundleKem { kind, id, public_key, signature: Signature(r.array()?) })
+        } else {
+            None
         };
         r.finish()?;
         Ok(BundleFields {
@@ -82,6 +153,7 @@ impl BundleFields {
             signed_prekey,
             signed_prekey_signature,
             one_time_prekey,
+            kem,
         })
     }
 }
@@ -90,42 +162,58 @@ impl BundleFields {
 mod tests {
     use super::*;
 
-    fn fields(otk: bool) -> BundleFields {
+    fn fields(otk: bool, kem: bool) -> BundleFields {
         BundleFields {
             identity_key: [1; 32],
             signed_prekey_id: 42,
             signed_prekey: X25519PublicKey([2; 32]),
             signed_prekey_signature: Signature([3; 64]),
             one_time_prekey: otk.then_some((7, X25519PublicKey([4; 32]))),
+            kem: kem.then(|| BundleKem {
+                kind: KemPrekeyKind::OneTime,
+                id: 7,
+                public_key: Box::new([5; KEM_PUBLIC_KEY_LEN]),
+                signature: Signature([6; 64]),
+            }),
         }
     }
 
     #[test]
     fn round_trips_with_documented_lengths() {
-        for (otk, len) in [(false, BUNDLE_LEN), (true, BUNDLE_WITH_ONE_TIME_PREKEY_LEN)] {
-            let b = fields(otk).to_bytes();
+        for (otk, kem, len) in [
+            (false, false, BUNDLE_LEN),
+            (true, false, BUNDLE_WITH_ONE_TIME_PREKEY_LEN),
+            (false, true, HYBRID_BUNDLE_LEN),
+            (true, true, BUNDLE_MAX_LEN),
+        ] {
+            let b = fields(otk, kem).to_bytes();
             assert_eq!(b.len(), len);
-            assert_eq!(BundleFields::parse(&b).unwrap(), fields(otk));
+            assert_eq!(fields(otk, kem).encoded_len(), len);
+            assert_eq!(BundleFields::parse(&b).unwrap(), fields(otk, kem));
         }
+        assert_eq!((HYBRID_BUNDLE_LEN, BUNDLE_MAX_LEN), (1388, 1424));
     }
 
     #[test]
     fn truncation_extension_and_bad_flags_are_refused() {
-        let b = fields(true).to_bytes();
+        let b = fields(true, true).to_bytes();
         for n in 0..b.len() {
             assert!(BundleFields::parse(&b[..n]).is_err(), "len {n}");
         }
         let mut longer = b.clone();
         longer.push(0);
         assert_eq!(BundleFields::parse(&longer), Err(Error::BadEnvelope));
-        let mut flags = fields(false).to_bytes();
-        flags[134] = 3;
+        let mut flags = fields(false, false).to_bytes();
+        flags[134] = 4;
         assert_eq!(BundleFields::parse(&flags), Err(Error::BadEnvelope));
+        let mut kind = fields(false, true).to_bytes();
+        kind[135] = 3;
+        assert_eq!(BundleFields::parse(&kind), Err(Error::BadEnvelope));
     }
 
     #[test]
     fn other_types_are_wrong_type() {
-        let mut b = fields(false).to_bytes();
+        let mut b = fields(false, false).to_bytes();
         b[1] = MessageType::Message as u8;
         assert_eq!(BundleFields::parse(&b), Err(Error::WrongMessageType));
     }

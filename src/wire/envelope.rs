@@ -8,30 +8,51 @@
 //! 18  ratchet key       32                 18  initiator id      32  (Ed25519)
 //! 50  previous chain n   4 (u32 BE)        50  ephemeral key     32  (X25519)
 //! 54  message number     4 (u32 BE)        82  signed prekey id   4
-//! 58  sealed: nonce 24 | ct | tag 16       86  flags              1  (bit 0: one-time prekey used)
-//!                                          87  one-time prekey id 4  (0 when flag clear)
-//!                                          91  ratchet key       32
-//!                                         123  previous chain n   4
-//!                                         127  message number     4
-//!                                         131  sealed
+//! 58  sealed: nonce 24 | ct | tag 16       86  flags              1  (bit 0: one-time prekey used,
+//!                                                                      bit 1: ML-KEM block follows)
+//!                                          87  one-time prekey id 4  (0 when bit 0 clear)
+//!                                          91  [ML-KEM block   1093: kind 1 | id 4 | ciphertext 1088]
+//!                                           +  ratchet key       32
+//!                                           +  previous chain n   4
+//!                                           +  message number     4
+//!                                              sealed
 //! ```
+//! A PREKEY_MESSAGE header is 131 bytes classical, 1,224 bytes hybrid.
 //! The AEAD's associated data is the header (every byte before `sealed`) followed by the sender's
 //! and the recipient's agent ids.
 
+use super::bundle::KemPrekeyKind;
 use super::reader::{Reader, Writer};
 use super::{MessageType, PROTOCOL_VERSION, peek_type};
 use crate::crypto::X25519PublicKey;
+use crate::crypto::kem::{KEM_CIPHERTEXT_LEN, KemCiphertext};
 use crate::error::{Error, Result};
 use crate::limits::{AEAD_OVERHEAD, MAX_ENVELOPE_LEN, PUBLIC_KEY_LEN, SESSION_ID_LEN};
 
 /// Header length of a `MESSAGE`.
 pub const MESSAGE_HEADER_LEN: usize = 58;
-/// Header length of a `PREKEY_MESSAGE`.
+/// Header length of a classical `PREKEY_MESSAGE`.
 pub const PREKEY_MESSAGE_HEADER_LEN: usize = 131;
+/// Bytes the ML-KEM block adds to a hybrid `PREKEY_MESSAGE` header.
+pub const KEM_BLOCK_LEN: usize = 1 + 4 + KEM_CIPHERTEXT_LEN;
+/// Header length of a hybrid `PREKEY_MESSAGE`.
+pub const HYBRID_PREKEY_MESSAGE_HEADER_LEN: usize = PREKEY_MESSAGE_HEADER_LEN + KEM_BLOCK_LEN;
 /// Smallest sealed part: one framing byte, nonce and tag.
 pub const MIN_SEALED_LEN: usize = 1 + AEAD_OVERHEAD;
 
 const FLAG_ONE_TIME_PREKEY: u8 = 0x01;
+const FLAG_KEM: u8 = 0x02;
+
+/// The ML-KEM part of a hybrid first message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KemHeader {
+    /// Which kind of the responder's ML-KEM prekeys was used.
+    pub kind: KemPrekeyKind,
+    /// Its id.
+    pub id: u32,
+    /// The encapsulation to it.
+    pub ciphertext: KemCiphertext,
+}
 
 /// The Double Ratchet header: the sender's current ratchet public key, the length of its
 /// previous sending chain (PN) and this message's number in the current chain (N).
@@ -46,7 +67,7 @@ pub struct RatchetHeader {
 }
 
 /// What a responder needs to run the handshake from an initiator's first messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PrekeyHeader {
     /// The initiator's agent id (Ed25519 public key).
     pub initiator: [u8; PUBLIC_KEY_LEN],
@@ -56,10 +77,12 @@ pub struct PrekeyHeader {
     pub signed_prekey_id: u32,
     /// Which one-time prekey was used, if any.
     pub one_time_prekey_id: Option<u32>,
+    /// The ML-KEM encapsulation of a hybrid set-up.
+    pub kem: Option<KemHeader>,
 }
 
 /// A parsed message envelope, borrowing from the input.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct MessageEnvelope<'a> {
     /// The session id both sides derived from the handshake.
     pub session_id: [u8; SESSION_ID_LEN],
@@ -95,12 +118,24 @@ impl<'a> MessageEnvelope<'a> {
             let signed_prekey_id = r.u32()?;
             let flags = r.u8()?;
             let otk_id = r.u32()?;
-            let one_time_prekey_id = match flags {
+            if flags & !(FLAG_ONE_TIME_PREKEY | FLAG_KEM) != 0 {
+                return Err(Error::BadEnvelope);
+            }
+            let one_time_prekey_id = match flags & FLAG_ONE_TIME_PREKEY {
                 0 if otk_id == 0 => None,
-                FLAG_ONE_TIME_PREKEY => Some(otk_id),
-                _ => return Err(Error::BadEnvelope),
+                0 => return Err(Error::BadEnvelope),
+                _ => Some(otk_id),
             };
-            Some(PrekeyHeader { initiator, ephemeral_key, signed_prekey_id, one_time_prekey_id })
+            let kem = if flags & FLAG_KEM != 0 {
+                let kind = KemPrekeyKind::from_u8(r.u8()?).ok_or(Error::BadEnvelope)?;
+                let id = r.u32()?;
+                let mut ct = Box::new([0u8; KEM_CIPHERTEXT_LEN]);
+                ct.copy_from_slice(r.take(KEM_CIPHERTEXT_LEN)?);
+                Some(KemHeader { kind, id, ciphertext: KemCiphertext(ct) })
+            } else {
+                None
+            };
+            Some(PrekeyHeader { initiator, ephemeral_key, signed_prekey_id, one_time_prekey_id, kem })
         } else {
             None
         };
@@ -125,7 +160,7 @@ pub fn encode_header(
     ratchet: &RatchetHeader,
     sealed_len: usize,
 ) -> Vec<u8> {
-    let header_len = if prekey.is_some() { PREKEY_MESSAGE_HEADER_LEN } else { MESSAGE_HEADER_LEN };
+    let header_len = header_len(prekey);
     let mut w = Writer::with_capacity(header_len + sealed_len);
     w.u8(PROTOCOL_VERSION);
     match prekey {
@@ -138,15 +173,26 @@ pub fn encode_header(
                 .bytes(&p.initiator)
                 .bytes(p.ephemeral_key.as_bytes())
                 .u32(p.signed_prekey_id);
-            match p.one_time_prekey_id {
-                Some(id) => w.u8(FLAG_ONE_TIME_PREKEY).u32(id),
-                None => w.u8(0).u32(0),
-            };
+            let flags = if p.one_time_prekey_id.is_some() { FLAG_ONE_TIME_PREKEY } else { 0 }
+                | if p.kem.is_some() { FLAG_KEM } else { 0 };
+            w.u8(flags).u32(p.one_time_prekey_id.unwrap_or(0));
+            if let Some(k) = &p.kem {
+                w.u8(k.kind as u8).u32(k.id).bytes(&k.ciphertext.0[..]);
+            }
         }
     }
     w.bytes(ratchet.ratchet_key.as_bytes()).u32(ratchet.previous_chain_len).u32(ratchet.message_number);
     debug_assert_eq!(w.buf.len(), header_len);
     w.buf
+}
+
+/// The header length of a message with this prekey header (none: a plain `MESSAGE`).
+pub fn header_len(prekey: Option<&PrekeyHeader>) -> usize {
+    match prekey {
+        None => MESSAGE_HEADER_LEN,
+        Some(p) if p.kem.is_some() => HYBRID_PREKEY_MESSAGE_HEADER_LEN,
+        Some(_) => PREKEY_MESSAGE_HEADER_LEN,
+    }
 }
 
 /// The associated data of a message AEAD: header, sender id, recipient id.
@@ -172,6 +218,7 @@ mod tests {
             ephemeral_key: X25519PublicKey([2; 32]),
             signed_prekey_id: 5,
             one_time_prekey_id: otk,
+            kem: None,
         }
     }
 
@@ -201,11 +248,36 @@ mod tests {
         for otk in [None, Some(0), Some(77)] {
             let h = encode_header(&[9; 16], Some(&prekey(otk)), &ratchet(), 0);
             assert_eq!(h.len(), PREKEY_MESSAGE_HEADER_LEN);
+            assert_eq!(h.len(), header_len(Some(&prekey(otk))));
             let bytes = with_sealed(h);
             let env = MessageEnvelope::parse(&bytes).unwrap();
             assert_eq!(env.prekey, Some(prekey(otk)));
             assert_eq!(env.ratchet, ratchet());
         }
+    }
+
+    #[test]
+    fn hybrid_prekey_message_round_trips() {
+        let mut p = prekey(Some(3));
+        p.kem = Some(KemHeader {
+            kind: KemPrekeyKind::OneTime,
+            id: 3,
+            ciphertext: KemCiphertext(Box::new([8; KEM_CIPHERTEXT_LEN])),
+        });
+        let h = encode_header(&[9; 16], Some(&p), &ratchet(), 0);
+        assert_eq!(h.len(), HYBRID_PREKEY_MESSAGE_HEADER_LEN);
+        assert_eq!(h.len(), 1224);
+        assert_eq!(h[86], 3);
+        let bytes = with_sealed(h);
+        let env = MessageEnvelope::parse(&bytes).unwrap();
+        assert_eq!(env.prekey, Some(p));
+        assert_eq!(env.ratchet, ratchet());
+        for n in (0..bytes.len()).step_by(7) {
+            assert!(MessageEnvelope::parse(&bytes[..n]).is_err());
+        }
+        let mut kind = bytes.clone();
+        kind[91] = 9;
+        assert_eq!(MessageEnvelope::parse(&kind).unwrap_err(), Error::BadEnvelope);
     }
 
     #[test]
@@ -221,7 +293,7 @@ mod tests {
     #[test]
     fn bad_flags_are_refused() {
         let mut bytes = with_sealed(encode_header(&[9; 16], Some(&prekey(None)), &ratchet(), 0));
-        bytes[86] = 2;
+        bytes[86] = 4;
         assert_eq!(MessageEnvelope::parse(&bytes).unwrap_err(), Error::BadEnvelope);
         bytes[86] = 0;
         bytes[90] = 1; // id present while the flag says none

@@ -1,0 +1,173 @@
+//! ML-KEM-768 (FIPS 203), RustCrypto's `ml-kem`. Keys are kept as their 64-byte seed (d || z,
+//! FIPS 203 KeyGen_internal); encapsulation draws its 32-byte message from the OS RNG and calls
+//! Encaps_internal, so that an RNG failure is an error rather than a panic.
+
+use ml_kem::array::Array;
+use ml_kem::{Decapsulate, EncapsulationKey, KeyExport, MlKem768};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::crypto::random;
+use crate::error::{Error, Result};
+
+/// Bytes of an ML-KEM-768 encapsulation (public) key.
+pub const KEM_PUBLIC_KEY_LEN: usize = 1184;
+/// Bytes of an ML-KEM-768 ciphertext.
+pub const KEM_CIPHERTEXT_LEN: usize = 1088;
+/// Bytes of an ML-KEM decapsulation key seed (d || z).
+pub const KEM_SEED_LEN: usize = 64;
+/// Bytes of the shared secret.
+pub const KEM_SHARED_SECRET_LEN: usize = 32;
+
+type DecapsulationKey768 = ml_kem::DecapsulationKey<MlKem768>;
+type EncapsulationKey768 = EncapsulationKey<MlKem768>;
+
+/// An ML-KEM-768 decapsulation key, held as its seed.
+#[derive(Clone)]
+pub struct KemSecretKey(Zeroizing<[u8; KEM_SEED_LEN]>);
+
+/// An ML-KEM-768 encapsulation key (validated on decode).
+#[derive(Clone, PartialEq, Eq)]
+pub struct KemPublicKey(Box<[u8; KEM_PUBLIC_KEY_LEN]>);
+
+/// An ML-KEM-768 ciphertext.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KemCiphertext(pub Box<[u8; KEM_CIPHERTEXT_LEN]>);
+
+/// The 32-byte KEM shared secret.
+pub struct KemSharedSecret(Zeroizing<[u8; KEM_SHARED_SECRET_LEN]>);
+
+impl core::fmt::Debug for KemSecretKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("KemSecretKey(<redacted>)")
+    }
+}
+
+impl core::fmt::Debug for KemPublicKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "KemPublicKey({}..)", crate::crypto::sign::hex(&self.0[..8]))
+    }
+}
+
+impl core::fmt::Debug for KemCiphertext {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "KemCiphertext({}..)", crate::crypto::sign::hex(&self.0[..8]))
+    }
+}
+
+impl KemSecretKey {
+    /// A fresh key from the OS RNG.
+    pub fn generate() -> Result<Self> {
+        let mut seed = Zeroizing::new([0u8; KEM_SEED_LEN]);
+        random::fill(&mut seed[..])?;
+        Ok(KemSecretKey(seed))
+    }
+
+    /// The key of a 64-byte seed (deterministic).
+    pub fn from_seed(seed: [u8; KEM_SEED_LEN]) -> Self {
+        KemSecretKey(Zeroizing::new(seed))
+    }
+
+    /// The seed (secret).
+    pub fn seed(&self) -> &[u8; KEM_SEED_LEN] {
+        &self.0
+    }
+
+    fn expand(&self) -> DecapsulationKey768 {
+        DecapsulationKey768::from_seed(Array::from(*self.0))
+    }
+
+    /// The encapsulation key.
+    pub fn public_key(&self) -> KemPublicKey {
+        let ek = self.expand().encapsulation_key().to_bytes();
+        let mut out = Box::new([0u8; KEM_PUBLIC_KEY_LEN]);
+        out.copy_from_slice(ek.as_slice());
+        KemPublicKey(out)
+    }
+
+    /// Decapsulates. ML-KEM never fails here: a tampered ciphertext yields an unrelated secret
+    /// (implicit rejection), which the AEAD then refuses.
+    pub fn decapsulate(&self, ct: &KemCiphertext) -> KemSharedSecret {
+        let ct = Array::from(*ct.0);
+        let mut ss = self.expand().decapsulate(&ct);
+        let mut out = Zeroizing::new([0u8; KEM_SHARED_SECRET_LEN]);
+        out.copy_from_slice(ss.as_slice());
+        ss.as_mut_slice().zeroize();
+        KemSharedSecret(out)
+    }
+}
+
+impl KemPublicKey {
+    /// Decodes and validates an encapsulation key (FIPS 203 modulus check): `BadEnvelope` if
+    /// it is not one.
+    pub fn from_bytes(bytes: &[u8; KEM_PUBLIC_KEY_LEN]) -> Result<Self> {
+        EncapsulationKey768::new(&Array::from(*bytes)).map_err(|_| Error::BadEnvelope)?;
+        Ok(KemPublicKey(Box::new(*bytes)))
+    }
+
+    /// The encoded key.
+    pub fn as_bytes(&self) -> &[u8; KEM_PUBLIC_KEY_LEN] {
+        &self.0
+    }
+
+    /// Encapsulates to this key: a ciphertext and the shared secret.
+    pub fn encapsulate(&self) -> Result<(KemCiphertext, KemSharedSecret)> {
+        let ek = EncapsulationKey768::new(&Array::from(*self.0)).map_err(|_| Error::BadEnvelope)?;
+        let m = Zeroizing::new(random::array::<32>()?);
+        let (ct, mut ss) = ek.encapsulate_deterministic(&Array::from(*m));
+        let mut ct_out = Box::new([0u8; KEM_CIPHERTEXT_LEN]);
+        ct_out.copy_from_slice(ct.as_slice());
+        let mut out = Zeroizing::new([0u8; KEM_SHARED_SECRET_LEN]);
+        out.copy_from_slice(ss.as_slice());
+        ss.as_mut_slice().zeroize();
+        Ok((KemCiphertext(ct_out), KemSharedSecret(out)))
+    }
+}
+
+impl KemSharedSecret {
+    /// The 32 shared bytes.
+    pub fn as_bytes(&self) -> &[u8; KEM_SHARED_SECRET_LEN] {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_sizes() {
+        let sk = KemSecretKey::generate().unwrap();
+        let pk = sk.public_key();
+        let (ct, ss) = pk.encapsulate().unwrap();
+        assert_eq!(sk.decapsulate(&ct).as_bytes(), ss.as_bytes());
+        assert_eq!(KemPublicKey::from_bytes(pk.as_bytes()).unwrap(), pk);
+    }
+
+    #[test]
+    fn seed_is_deterministic() {
+        let a = KemSecretKey::from_seed([7; 64]).public_key();
+        let b = KemSecretKey::from_seed([7; 64]).public_key();
+        let c = KemSecretKey::from_seed([8; 64]).public_key();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn tampered_ciphertext_gives_another_secret() {
+        let sk = KemSecretKey::generate().unwrap();
+        let (mut ct, ss) = sk.public_key().encapsulate().unwrap();
+        ct.0[100] ^= 1;
+        assert_ne!(sk.decapsulate(&ct).as_bytes(), ss.as_bytes());
+    }
+
+    #[test]
+    fn invalid_public_key_is_refused() {
+        // Coefficients are 12-bit values < q = 3329; all-ones bytes encode 4095.
+        assert_eq!(KemPublicKey::from_bytes(&[0xFF; KEM_PUBLIC_KEY_LEN]).unwrap_err(), Error::BadEnvelope);
+    }
+
+    #[test]
+    fn debug_redacts() {
+        assert_eq!(format!("{:?}", KemSecretKey::from_seed([1; 64])), "KemSecretKey(<redacted>)");
+    }
+}
