@@ -363,6 +363,21 @@
 #define DMP_ERR_PQ_REQUIRED -25
 
 /**
+ * No session with this peer, and no bundle of it to start one.
+ */
+#define DMP_ERR_NO_SESSION -26
+
+/**
+ * The store is open in another process or handle.
+ */
+#define DMP_ERR_STORE_LOCKED -27
+
+/**
+ * The store failed: an I/O error, a corrupted or foreign database file.
+ */
+#define DMP_ERR_STORE_FAILED -28
+
+/**
  * The ABI version: bumped on any incompatible change to this header.
  */
 #define DMP_ABI_VERSION 1

@@ -59,11 +59,17 @@ pub enum Error {
     Downgrade,
     /// A classical-only (no ML-KEM) set-up was refused by the caller's policy.
     PqRequired,
+    /// No session with this peer, and no bundle of it to start one.
+    NoSession,
+    /// The store is open in another process or handle.
+    StoreLocked,
+    /// The store failed: an I/O error, a corrupted or foreign database file.
+    StoreFailed,
 }
 
 impl Error {
     /// Every variant, in code order (used by tests and by `dmp_strerror`).
-    pub const ALL: [Error; 25] = [
+    pub const ALL: [Error; 28] = [
         Error::Internal,
         Error::InvalidArgument,
         Error::NullPointer,
@@ -89,6 +95,9 @@ impl Error {
         Error::SupersededKey,
         Error::Downgrade,
         Error::PqRequired,
+        Error::NoSession,
+        Error::StoreLocked,
+        Error::StoreFailed,
     ];
 
     /// The stable status code (negative; `0` is success and is not an error).
@@ -119,6 +128,9 @@ impl Error {
             Error::SupersededKey => -23,
             Error::Downgrade => -24,
             Error::PqRequired => -25,
+            Error::NoSession => -26,
+            Error::StoreLocked => -27,
+            Error::StoreFailed => -28,
         }
     }
 
@@ -155,6 +167,9 @@ impl Error {
             Error::SupersededKey => "DMP_ERR_SUPERSEDED_KEY",
             Error::Downgrade => "DMP_ERR_DOWNGRADE",
             Error::PqRequired => "DMP_ERR_PQ_REQUIRED",
+            Error::NoSession => "DMP_ERR_NO_SESSION",
+            Error::StoreLocked => "DMP_ERR_STORE_LOCKED",
+            Error::StoreFailed => "DMP_ERR_STORE_FAILED",
         }
     }
 
@@ -186,6 +201,9 @@ impl Error {
             Error::SupersededKey => "sender key was replaced and its grace window has passed",
             Error::Downgrade => "post-quantum part of a hybrid set-up was removed (downgrade)",
             Error::PqRequired => "classical-only set-up refused by policy (hybrid required)",
+            Error::NoSession => "no session with this peer and no bundle to start one",
+            Error::StoreLocked => "store is open in another process or handle",
+            Error::StoreFailed => "store failed (I/O error, or a corrupted or foreign database)",
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::limits::{FINGERPRINT_LEN, MAX_ONE_TIME_PREKEYS, PUBLIC_KEY_LEN, SECRE
 use crate::prekey::{
     KemPrekey, OneTimePrekey, PrekeyBundle, SignedPrekey, Suite, bundle_fields, signed_prekey_message,
 };
-use crate::state::{RecordKind, StorageKey, open_record, seal_record};
+use crate::state::{RecordKind, StorageKey, open_record_named, seal_record_named};
 use crate::wire::bundle::KemPrekeyKind;
 use crate::wire::reader::{Reader, Writer};
 
@@ -309,6 +309,18 @@ impl Identity {
         self.one_time_prekeys.len()
     }
 
+    /// Deletes up to `count` one-time prekeys that were handed out but never used, oldest first,
+    /// and returns how many went. For a full pool: a session started from a bundle that old
+    /// then fails with `UnknownPrekey`.
+    pub fn forget_oldest_published_one_time_prekeys(&mut self, count: usize) -> usize {
+        let old: Vec<u32> =
+            self.one_time_prekeys.values().filter(|k| k.published).map(|k| k.id).take(count).collect();
+        for id in &old {
+            self.one_time_prekeys.remove(id);
+        }
+        old.len()
+    }
+
     /// How many one-time prekeys have not yet been handed out in a bundle.
     pub fn unpublished_one_time_prekey_count(&self) -> usize {
         self.one_time_prekeys.values().filter(|k| !k.published).count()
@@ -373,6 +385,11 @@ impl Identity {
 
     /// Serializes and encrypts the identity with `key` (record kind 2).
     pub fn to_sealed(&self, key: &StorageKey) -> Result<Vec<u8>> {
+        self.to_sealed_named(key, b"")
+    }
+
+    /// [`to_sealed`](Self::to_sealed), bound to a record name (see [`crate::state`]).
+    pub fn to_sealed_named(&self, key: &StorageKey, name: &[u8]) -> Result<Vec<u8>> {
         let mut w = Writer::with_capacity(512 + self.one_time_prekeys.len() * 170);
         let mut seed = Zeroizing::new(self.keys.seed());
         w.bytes(&seed[..]);
@@ -390,13 +407,18 @@ impl Identity {
             write_kem(&mut w, k.kem.as_ref());
         }
         let plain = Zeroizing::new(w.buf);
-        seal_record(RecordKind::Identity, key, &plain)
+        seal_record_named(RecordKind::Identity, key, name, &plain)
     }
 
     /// Decrypts and parses an identity record. Errors: `WrongStorageKey`, `BadState`,
     /// `UnsupportedVersion`; a signed prekey whose signature does not verify is `BadState`.
     pub fn from_sealed(record: &[u8], key: &StorageKey) -> Result<Self> {
-        let plain = open_record(RecordKind::Identity, key, record)?;
+        Self::from_sealed_named(record, key, b"")
+    }
+
+    /// [`from_sealed`](Self::from_sealed) for a record bound to `name`.
+    pub fn from_sealed_named(record: &[u8], key: &StorageKey, name: &[u8]) -> Result<Self> {
+        let plain = open_record_named(RecordKind::Identity, key, name, record)?;
         let mut r = Reader::for_state(&plain);
         let seed = Zeroizing::new(r.array::<SECRET_KEY_LEN>()?);
         let keys = IdentityKeyPair::from_seed(&seed);
@@ -571,5 +593,23 @@ mod identity_tests {
             Identity::from_sealed(&rec, &StorageKey::from_bytes([8; 32])).unwrap_err(),
             Error::WrongStorageKey
         );
+    }
+}
+
+#[cfg(test)]
+mod pool_tests {
+    use super::*;
+
+    #[test]
+    fn forgetting_published_one_time_prekeys_takes_the_oldest_handed_out_only() {
+        let mut id = Identity::generate_with(Suite::Classical).unwrap();
+        id.generate_one_time_prekeys(5).unwrap();
+        id.bundle(true).unwrap();
+        id.bundle(true).unwrap();
+        assert_eq!(id.forget_oldest_published_one_time_prekeys(10), 2);
+        assert_eq!(id.one_time_prekey_count(), 3);
+        assert_eq!(id.unpublished_one_time_prekey_count(), 3);
+        assert_eq!(id.one_time_prekey_secret(1).unwrap_err(), Error::UnknownPrekey);
+        assert!(id.one_time_prekey_secret(3).is_ok());
     }
 }

@@ -6,6 +6,7 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod agent;
 pub mod crypto;
 pub mod error;
 pub mod ffi;
@@ -17,10 +18,12 @@ pub mod prekey;
 pub mod ratchet;
 pub mod session;
 pub mod state;
+pub mod store;
 pub mod wire;
 
 pub use error::{Error, Result};
 
+pub use agent::{Agent, AgentConfig, Event, EventKind};
 pub use group::Group;
 pub use identity::{AgentId, Identity, IdentityKeyPair};
 pub use prekey::{PqPolicy, PrekeyBundle, Suite};

@@ -21,7 +21,7 @@ use crate::identity::{AgentId, Identity, IdentityKeyPair};
 use crate::limits::{MAX_PLAINTEXT_LEN, SESSION_ID_LEN};
 use crate::prekey::{PqPolicy, PrekeyBundle};
 use crate::ratchet::{DoubleRatchet, Limits};
-use crate::state::{RecordKind, StorageKey, open_record, seal_record};
+use crate::state::{RecordKind, StorageKey, open_record_named, seal_record_named};
 use crate::wire::bundle::KemPrekeyKind;
 use crate::wire::envelope::KemHeader;
 use crate::wire::envelope::{associated_data, encode_header};
@@ -78,6 +78,7 @@ pub struct SessionConfig {
 }
 
 /// A pairwise DMP session.
+#[derive(Clone)]
 pub struct Session {
     state: SessionState,
     role: Role,
@@ -332,14 +333,24 @@ impl Session {
     /// Serializes the session and encrypts it with `key`. A CLOSED session has nothing to save:
     /// `WrongState`.
     pub fn to_sealed(&self, key: &StorageKey) -> Result<Vec<u8>> {
+        self.to_sealed_named(key, b"")
+    }
+
+    /// [`to_sealed`](Self::to_sealed), bound to a record name (see [`crate::state`]).
+    pub fn to_sealed_named(&self, key: &StorageKey, name: &[u8]) -> Result<Vec<u8>> {
         let plain = Zeroizing::new(self.encode()?);
-        seal_record(RecordKind::Session, key, &plain)
+        seal_record_named(RecordKind::Session, key, name, &plain)
     }
 
     /// Restores a session from [`to_sealed`](Self::to_sealed) output.
     /// Errors: `WrongStorageKey`, `BadState`, `UnsupportedVersion`.
     pub fn from_sealed(record: &[u8], key: &StorageKey) -> Result<Self> {
-        let plain = open_record(RecordKind::Session, key, record)?;
+        Self::from_sealed_named(record, key, b"")
+    }
+
+    /// [`from_sealed`](Self::from_sealed) for a record bound to `name`.
+    pub fn from_sealed_named(record: &[u8], key: &StorageKey, name: &[u8]) -> Result<Self> {
+        let plain = open_record_named(RecordKind::Session, key, name, record)?;
         let mut r = Reader::for_state(&plain);
         let session = Self::decode(&mut r)?;
         r.finish()?;

@@ -2,8 +2,10 @@
 //!
 //! ```text
 //! record := version (1) | kind (1) | nonce (24) | ciphertext | tag (16)
-//! AD     := "DMP1 state" || version || kind
+//! AD     := "DMP1 state" || version || kind || name
 //! ```
+//! `name` is empty for a record the caller stores itself; the agent's store binds each record to
+//! its row (e.g. `session/<id>`), so that records cannot be swapped between rows.
 //! The plaintext layouts of each kind are in docs/PROTOCOL.md and next to each type's codec.
 
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -27,6 +29,12 @@ pub enum RecordKind {
     Identity = 2,
     /// A group: members and sender keys.
     Group = 3,
+    /// An agent's own metadata (settings, schedule).
+    AgentMeta = 4,
+    /// What an agent knows of a peer: its sessions and its bundle.
+    Peer = 5,
+    /// An outgoing envelope waiting in an agent's outbox.
+    Outgoing = 6,
 }
 
 /// The caller's 32-byte key for state at rest.
@@ -46,26 +54,48 @@ impl StorageKey {
     }
 }
 
-fn associated_data(kind: RecordKind) -> [u8; 12] {
-    let mut ad = [0u8; 12];
-    ad[..10].copy_from_slice(STATE_LABEL);
-    ad[10] = STATE_FORMAT_VERSION;
-    ad[11] = kind as u8;
+fn associated_data(kind: RecordKind, name: &[u8]) -> Vec<u8> {
+    let mut ad = Vec::with_capacity(STATE_LABEL.len() + 2 + name.len());
+    ad.extend_from_slice(STATE_LABEL);
+    ad.push(STATE_FORMAT_VERSION);
+    ad.push(kind as u8);
+    ad.extend_from_slice(name);
     ad
 }
 
-/// Encrypts a record's plaintext.
+/// Encrypts a record's plaintext (no name).
 pub fn seal_record(kind: RecordKind, key: &StorageKey, plaintext: &[u8]) -> Result<Vec<u8>> {
+    seal_record_named(kind, key, b"", plaintext)
+}
+
+/// Encrypts a record's plaintext bound to `name`.
+pub fn seal_record_named(
+    kind: RecordKind,
+    key: &StorageKey,
+    name: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>> {
     let mut out = vec![0u8; 2 + plaintext.len() + AEAD_OVERHEAD];
     out[0] = STATE_FORMAT_VERSION;
     out[1] = kind as u8;
-    aead::seal_into(&key.0, &associated_data(kind), plaintext, &mut out[2..])?;
+    aead::seal_into(&key.0, &associated_data(kind, name), plaintext, &mut out[2..])?;
     Ok(out)
 }
 
-/// Decrypts a record of the expected kind. Another version is `UnsupportedVersion`, another
-/// kind or a short record `BadState`, a failed authentication `WrongStorageKey`.
+/// Decrypts a record of the expected kind (no name). Another version is `UnsupportedVersion`,
+/// another kind or a short record `BadState`, a failed authentication `WrongStorageKey`.
 pub fn open_record(kind: RecordKind, key: &StorageKey, record: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    open_record_named(kind, key, b"", record)
+}
+
+/// Decrypts a record of the expected kind bound to `name`; a record of another name does not
+/// authenticate (`WrongStorageKey`).
+pub fn open_record_named(
+    kind: RecordKind,
+    key: &StorageKey,
+    name: &[u8],
+    record: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
     let [version, found_kind, sealed @ ..] = record else {
         return Err(Error::BadState);
     };
@@ -79,7 +109,8 @@ pub fn open_record(kind: RecordKind, key: &StorageKey, record: &[u8]) -> Result<
         return Err(Error::BadState);
     }
     let mut out = Zeroizing::new(vec![0u8; sealed.len() - AEAD_OVERHEAD]);
-    aead::open_into(&key.0, &associated_data(kind), sealed, &mut out).map_err(|_| Error::WrongStorageKey)?;
+    aead::open_into(&key.0, &associated_data(kind, name), sealed, &mut out)
+        .map_err(|_| Error::WrongStorageKey)?;
     Ok(out)
 }
 
@@ -104,6 +135,18 @@ mod tests {
         let mut t = rec.clone();
         *t.last_mut().unwrap() ^= 1;
         assert_eq!(open_record(RecordKind::Session, &k, &t).unwrap_err(), Error::WrongStorageKey);
+    }
+
+    #[test]
+    fn name_is_bound() {
+        let k = StorageKey::from_bytes([1; 32]);
+        let rec = seal_record_named(RecordKind::Session, &k, b"session/a", b"x").unwrap();
+        assert_eq!(&open_record_named(RecordKind::Session, &k, b"session/a", &rec).unwrap()[..], b"x");
+        assert_eq!(
+            open_record_named(RecordKind::Session, &k, b"session/b", &rec).unwrap_err(),
+            Error::WrongStorageKey
+        );
+        assert_eq!(open_record(RecordKind::Session, &k, &rec).unwrap_err(), Error::WrongStorageKey);
     }
 
     #[test]

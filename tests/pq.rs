@@ -41,7 +41,10 @@ fn initiator_requiring_hybrid_refuses_a_classical_bundle() {
     let mut bob = Identity::generate_with(Suite::Classical).unwrap();
     let bundle = PrekeyBundle::from_bytes(&bob.bundle(true).unwrap().to_bytes()).unwrap();
     assert_eq!(bundle.suite(), Suite::Classical);
-    assert_eq!(Session::initiate(alice.keys(), &bundle, SessionConfig::default()).unwrap_err(), Error::PqRequired);
+    assert_eq!(
+        Session::initiate(alice.keys(), &bundle, SessionConfig::default()).unwrap_err(),
+        Error::PqRequired
+    );
 }
 
 #[test]

@@ -61,6 +61,13 @@ pub const DMP_ERR_DOWNGRADE: i32 = -24;
 /// A classical-only set-up was refused by the caller's policy.
 pub const DMP_ERR_PQ_REQUIRED: i32 = -25;
 
+/// No session with this peer, and no bundle of it to start one.
+pub const DMP_ERR_NO_SESSION: i32 = -26;
+/// The store is open in another process or handle.
+pub const DMP_ERR_STORE_LOCKED: i32 = -27;
+/// The store failed: an I/O error, a corrupted or foreign database file.
+pub const DMP_ERR_STORE_FAILED: i32 = -28;
+
 /// The ABI version: bumped on any incompatible change to this header.
 pub const DMP_ABI_VERSION: u32 = 1;
 
@@ -137,6 +144,9 @@ mod tests {
             DMP_ERR_SUPERSEDED_KEY,
             DMP_ERR_DOWNGRADE,
             DMP_ERR_PQ_REQUIRED,
+            DMP_ERR_NO_SESSION,
+            DMP_ERR_STORE_LOCKED,
+            DMP_ERR_STORE_FAILED,
         ];
         assert_eq!(constants.len(), Error::ALL.len(), "a new Error variant needs its DMP_ERR_ constant");
         for (c, e) in constants.iter().zip(Error::ALL) {

@@ -22,7 +22,7 @@ use crate::limits::{
     GROUP_ID_LEN, GROUP_KEY_GRACE_MESSAGES, MAX_GROUP_MEMBERS, MAX_PLAINTEXT_LEN, SIGNATURE_LEN,
 };
 use crate::ratchet::Limits;
-use crate::state::{RecordKind, StorageKey, open_record, seal_record};
+use crate::state::{RecordKind, StorageKey, open_record_named, seal_record_named};
 use crate::wire::Padding;
 use crate::wire::group::{Distribution, GROUP_MESSAGE_HEADER_LEN, GroupEnvelope, GroupHeader};
 use crate::wire::padding::{framed_len, pad};
@@ -42,6 +42,7 @@ struct Member {
 }
 
 /// One agent's view of a group.
+#[derive(Clone)]
 pub struct Group {
     group_id: [u8; GROUP_ID_LEN],
     own: AgentId,
@@ -313,6 +314,11 @@ impl Group {
 
     /// Serializes the group and encrypts it with `key` (record kind 3).
     pub fn to_sealed(&self, key: &StorageKey) -> Result<Vec<u8>> {
+        self.to_sealed_named(key, b"")
+    }
+
+    /// [`to_sealed`](Self::to_sealed), bound to a record name (see [`crate::state`]).
+    pub fn to_sealed_named(&self, key: &StorageKey, name: &[u8]) -> Result<Vec<u8>> {
         let mut w = Writer::with_capacity(256 + self.members.len() * 128);
         w.bytes(&self.group_id)
             .bytes(&self.own.to_bytes())
@@ -338,13 +344,18 @@ impl Group {
             }
         }
         let plain = Zeroizing::new(w.buf);
-        seal_record(RecordKind::Group, key, &plain)
+        seal_record_named(RecordKind::Group, key, name, &plain)
     }
 
     /// Restores a group from [`to_sealed`](Self::to_sealed) output.
     /// Errors: `WrongStorageKey`, `BadState`, `UnsupportedVersion`.
     pub fn from_sealed(record: &[u8], key: &StorageKey) -> Result<Self> {
-        let plain = open_record(RecordKind::Group, key, record)?;
+        Self::from_sealed_named(record, key, b"")
+    }
+
+    /// [`from_sealed`](Self::from_sealed) for a record bound to `name`.
+    pub fn from_sealed_named(record: &[u8], key: &StorageKey, name: &[u8]) -> Result<Self> {
+        let plain = open_record_named(RecordKind::Group, key, name, record)?;
         let mut r = Reader::for_state(&plain);
         let group_id = r.array()?;
         let own = AgentId::from_bytes(&r.array()?).map_err(|_| Error::BadState)?;

@@ -1,0 +1,373 @@
+//! The agent: many sessions and groups behind one identity, persisted, crash-safe.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use dmp::{Agent, AgentConfig, Error, EventKind, SessionState, StorageKey};
+
+fn key() -> StorageKey {
+    StorageKey::from_bytes([0x11; 32])
+}
+
+fn mem() -> Agent {
+    Agent::open(None, key(), AgentConfig::default()).unwrap()
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("dmp-agent-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Delivers every outbox envelope between `x` and `y`, both ways, until both are empty.
+fn drain(x: &mut Agent, y: &mut Agent) {
+    while x.outbox_len() + y.outbox_len() > 0 {
+        pump(x, y);
+        pump(y, x);
+    }
+}
+
+fn pump(from: &mut Agent, to: &mut Agent) {
+    while let Some((peer, env)) = from.outbox_next() {
+        assert_eq!(peer, to.agent_id());
+        let env = env.to_vec();
+        to.receive(&env).unwrap();
+        from.outbox_done().unwrap();
+    }
+}
+
+fn introduce(a: &mut Agent, b: &mut Agent) {
+    let bundle = b.bundle(true).unwrap();
+    assert_eq!(a.add_bundle(&bundle).unwrap(), b.agent_id());
+}
+
+#[test]
+fn send_sets_up_the_session_and_receive_reports_it() {
+    let (mut a, mut b) = (mem(), mem());
+    introduce(&mut a, &mut b);
+    let env = a.send(&b.agent_id(), b"hello").unwrap();
+    assert_eq!(a.session_state(&b.agent_id()).unwrap(), SessionState::Initiating);
+    let ev = b.receive(&env).unwrap();
+    assert_eq!(
+        (ev.kind, ev.peer, &ev.plaintext[..], ev.new_session),
+        (EventKind::Message, a.agent_id(), &b"hello"[..], true)
+    );
+    let reply = b.send(&a.agent_id(), b"hi").unwrap();
+    let ev = a.receive(&reply).unwrap();
+    assert_eq!((ev.kind, &ev.plaintext[..], ev.new_session), (EventKind::Message, &b"hi"[..], false));
+    assert_eq!(a.session_state(&b.agent_id()).unwrap(), SessionState::Active);
+    assert_eq!(a.peers(), vec![b.agent_id()]);
+}
+
+#[test]
+fn connect_establishes_without_a_message() {
+    let (mut a, mut b) = (mem(), mem());
+    introduce(&mut a, &mut b);
+    let env = a.connect(&b.agent_id()).unwrap();
+    let ev = b.receive(&env).unwrap();
+    assert_eq!((ev.kind, ev.plaintext.len()), (EventKind::SessionEstablished, 0));
+}
+
+#[test]
+fn sending_without_session_or_bundle_is_no_session() {
+    let (mut a, b) = (mem(), mem());
+    assert_eq!(a.send(&b.agent_id(), b"x").unwrap_err(), Error::NoSession);
+    assert_eq!(a.session_state(&b.agent_id()).unwrap_err(), Error::NoSession);
+}
+
+#[test]
+fn refused_envelopes_change_nothing() {
+    let (mut a, mut b) = (mem(), mem());
+    introduce(&mut a, &mut b);
+    let env = a.send(&b.agent_id(), b"one").unwrap();
+    let mut t = env.clone();
+    *t.last_mut().unwrap() ^= 1;
+    assert_eq!(b.receive(&t).unwrap_err(), Error::AuthFailed);
+    assert_eq!(b.session_count(), 0);
+    assert_eq!(b.receive(&env).unwrap().plaintext[..], b"one"[..]);
+    assert_eq!(b.receive(&env).unwrap_err(), Error::Duplicate);
+    assert_eq!(b.receive(&a.bundle(false).unwrap()).unwrap_err(), Error::WrongMessageType);
+    assert_eq!(b.receive(&[1, 2]).unwrap_err(), Error::BadEnvelope);
+}
+
+#[test]
+fn simultaneous_initiation_converges_on_one_session() {
+    for _ in 0..5 {
+        let (mut a, mut b) = (mem(), mem());
+        introduce(&mut a, &mut b);
+        introduce(&mut b, &mut a);
+        let from_a = a.send(&b.agent_id(), b"from a").unwrap();
+        let from_b = b.send(&a.agent_id(), b"from b").unwrap();
+        assert_eq!(b.receive(&from_a).unwrap().plaintext[..], b"from a"[..]);
+        assert_eq!(a.receive(&from_b).unwrap().plaintext[..], b"from b"[..]);
+        let sa = a.primary_session_id(&b.agent_id()).unwrap();
+        let sb = b.primary_session_id(&a.agent_id()).unwrap();
+        assert_eq!(sa, sb, "both sides chose the same session");
+        // And it carries traffic both ways.
+        let m = a.send(&b.agent_id(), b"next").unwrap();
+        assert_eq!(b.receive(&m).unwrap().plaintext[..], b"next"[..]);
+        let m = b.send(&a.agent_id(), b"back").unwrap();
+        assert_eq!(a.receive(&m).unwrap().plaintext[..], b"back"[..]);
+        assert_eq!(a.session_state(&b.agent_id()).unwrap(), SessionState::Active);
+    }
+}
+
+#[test]
+fn a_peer_that_restarts_its_session_is_followed_and_the_old_one_stays_readable() {
+    let mut a = mem();
+    let mut b = Agent::open_with_seed(None, key(), AgentConfig::default(), &[5; 32]).unwrap();
+    introduce(&mut b, &mut a);
+    let m = b.send(&a.agent_id(), b"1").unwrap();
+    a.receive(&m).unwrap();
+    let r = a.send(&b.agent_id(), b"2").unwrap();
+    b.receive(&r).unwrap();
+    let old = a.primary_session_id(&b.agent_id()).unwrap();
+    let late_on_old = b.send(&a.agent_id(), b"late, old session").unwrap();
+    // B restarts from its seed with no state and starts a new session.
+    let mut b2 = Agent::open_with_seed(None, key(), AgentConfig::default(), &[5; 32]).unwrap();
+    introduce(&mut b2, &mut a);
+    let m = b2.send(&a.agent_id(), b"new session").unwrap();
+    assert!(a.receive(&m).unwrap().new_session);
+    let new = a.primary_session_id(&b.agent_id()).unwrap();
+    assert_ne!(new, old);
+    assert_eq!(a.receive(&late_on_old).unwrap().plaintext[..], b"late, old session"[..]);
+    let r = a.send(&b2.agent_id(), b"to the new one").unwrap();
+    assert_eq!(b2.receive(&r).unwrap().plaintext[..], b"to the new one"[..]);
+}
+
+#[test]
+fn many_peers_behind_one_identity() {
+    let mut hub = mem();
+    let mut spokes: Vec<Agent> = (0..20).map(|_| mem()).collect();
+    for s in spokes.iter_mut() {
+        introduce(s, &mut hub);
+        let env = s.send(&hub.agent_id(), b"hi hub").unwrap();
+        let ev = hub.receive(&env).unwrap();
+        assert_eq!(ev.peer, s.agent_id());
+    }
+    assert_eq!(hub.peers().len(), 20);
+    for s in spokes.iter_mut() {
+        let env = hub.send(&s.agent_id(), &s.agent_id().to_bytes()).unwrap();
+        assert_eq!(s.receive(&env).unwrap().plaintext[..], s.agent_id().to_bytes()[..]);
+    }
+}
+
+#[test]
+fn groups_of_three_with_invites_add_and_remove() {
+    let (mut a, mut b, mut c) = (mem(), mem(), mem());
+    introduce(&mut a, &mut b);
+    introduce(&mut a, &mut c);
+    introduce(&mut b, &mut c);
+    let gid = a.group_create().unwrap();
+    a.group_add(&gid, &b.agent_id()).unwrap();
+    a.group_add(&gid, &c.agent_id()).unwrap();
+    assert_eq!(a.outbox_len(), 2);
+    // Deliver A's distributions; B and C are invited and answer with theirs.
+    while let Some((to, env)) = a.outbox_next() {
+        let env = env.to_vec();
+        let target = if to == b.agent_id() { &mut b } else { &mut c };
+        let ev = target.receive(&env).unwrap();
+        assert_eq!((ev.kind, ev.group_id), (EventKind::DistributionConsumed, Some(gid)));
+        a.outbox_done().unwrap();
+    }
+    drain(&mut b, &mut a);
+    drain(&mut c, &mut a);
+    b.group_add(&gid, &c.agent_id()).unwrap();
+    drain(&mut b, &mut c);
+    assert_eq!(b.group_members(&gid).unwrap().len(), 2);
+    assert_eq!(c.group_members(&gid).unwrap().len(), 2);
+
+    let m = a.group_send(&gid, b"from a").unwrap();
+    for r in [&mut b, &mut c] {
+        let ev = r.receive(&m).unwrap();
+        assert_eq!(
+            (ev.kind, ev.peer, &ev.plaintext[..]),
+            (EventKind::GroupMessage, a.agent_id(), &b"from a"[..])
+        );
+    }
+    let m = b.group_send(&gid, b"from b").unwrap();
+    assert_eq!(a.receive(&m).unwrap().plaintext[..], b"from b"[..]);
+    assert_eq!(c.receive(&m).unwrap().plaintext[..], b"from b"[..]);
+
+    // A removes C: A's key rotates and the new one goes to B only.
+    a.group_remove(&gid, &c.agent_id()).unwrap();
+    assert_eq!(a.outbox_next().unwrap().0, b.agent_id());
+    drain(&mut a, &mut b);
+    let secret = a.group_send(&gid, b"without c").unwrap();
+    assert_eq!(b.receive(&secret).unwrap().plaintext[..], b"without c"[..]);
+    assert_eq!(c.receive(&secret).unwrap_err(), Error::UnknownKeyId);
+    let from_c = c.group_send(&gid, b"still here").unwrap();
+    assert_eq!(a.receive(&from_c).unwrap_err(), Error::MemberRemoved);
+}
+
+#[test]
+fn invites_can_be_refused() {
+    let config = AgentConfig { accept_group_invites: false, ..AgentConfig::default() };
+    let mut a = mem();
+    let mut b = Agent::open(None, key(), config).unwrap();
+    introduce(&mut a, &mut b);
+    let gid = a.group_create().unwrap();
+    a.group_add(&gid, &b.agent_id()).unwrap();
+    let (_, env) = a.outbox_next().unwrap();
+    let env = env.to_vec();
+    assert_eq!(b.receive(&env).unwrap_err(), Error::UnknownSender);
+    assert!(b.groups().is_empty());
+}
+
+#[test]
+fn outbox_done_on_an_empty_outbox_is_wrong_state() {
+    let mut a = mem();
+    assert_eq!(a.outbox_done().unwrap_err(), Error::WrongState);
+    assert!(a.outbox_next().is_none());
+}
+
+#[test]
+fn maintenance_rotates_replenishes_and_prunes() {
+    let config =
+        AgentConfig { signed_prekey_rotation_secs: 100, old_session_ttl_secs: 50, ..AgentConfig::default() };
+    let mut a = Agent::open(None, key(), config).unwrap();
+    let t0 = 4_000_000_000;
+    assert!(a.maintain(t0).unwrap().rotated_signed_prekey);
+    assert!(!a.maintain(t0 + 99).unwrap().rotated_signed_prekey);
+    assert!(a.maintain(t0 + 100).unwrap().rotated_signed_prekey);
+    // Hand out one-time prekeys until below the low-water mark: maintenance tops them up.
+    assert_eq!(a.maintain(t0 + 101).unwrap().one_time_prekeys_generated, 0);
+    for _ in 0..90 {
+        a.bundle(true).unwrap();
+    }
+    assert!(a.maintain(t0 + 102).unwrap().one_time_prekeys_generated > 0);
+    // Two sessions with the same peer identity: the old, non-primary one goes once unused.
+    let mut b = Agent::open_with_seed(None, key(), AgentConfig::default(), &[6; 32]).unwrap();
+    introduce(&mut b, &mut a);
+    a.receive(&b.send(&a.agent_id(), b"1").unwrap()).unwrap();
+    let mut b2 = Agent::open_with_seed(None, key(), AgentConfig::default(), &[6; 32]).unwrap();
+    introduce(&mut b2, &mut a);
+    a.receive(&b2.send(&a.agent_id(), b"2").unwrap()).unwrap();
+    assert_eq!(a.session_count(), 2);
+    assert_eq!(a.maintain(t0 + 120).unwrap().sessions_dropped, 0, "still fresh");
+    assert_eq!(a.maintain(t0 + 200).unwrap().sessions_dropped, 1);
+    assert_eq!(a.session_count(), 1);
+    assert_eq!(a.maintain(t0 + 10_000).unwrap().sessions_dropped, 0, "the primary is never dropped");
+}
+
+#[test]
+fn state_survives_reopen_and_the_conversation_continues() {
+    let dir = temp_dir("reopen");
+    let (pa, pb) = (dir.join("a.db"), dir.join("b.db"));
+    let (ida, idb);
+    let gid;
+    {
+        let mut a = Agent::open(Some(&pa), key(), AgentConfig::default()).unwrap();
+        let mut b = Agent::open(Some(&pb), key(), AgentConfig::default()).unwrap();
+        ida = a.agent_id();
+        idb = b.agent_id();
+        introduce(&mut a, &mut b);
+        let m = a.send(&idb, b"before").unwrap();
+        b.receive(&m).unwrap();
+        gid = a.group_create().unwrap();
+        a.group_add(&gid, &idb).unwrap();
+        // The distribution stays in the outbox across the restart.
+    }
+    let mut a = Agent::open(Some(&pa), key(), AgentConfig::default()).unwrap();
+    let mut b = Agent::open(Some(&pb), key(), AgentConfig::default()).unwrap();
+    assert_eq!((a.agent_id(), b.agent_id()), (ida, idb));
+    assert_eq!(a.outbox_len(), 1);
+    drain(&mut a, &mut b);
+    let m = b.send(&ida, b"after").unwrap();
+    assert_eq!(a.receive(&m).unwrap().plaintext[..], b"after"[..]);
+    let g = a.group_send(&gid, b"group after restart").unwrap();
+    assert_eq!(b.receive(&g).unwrap().plaintext[..], b"group after restart"[..]);
+}
+
+#[test]
+fn wrong_storage_key_locked_store_and_corrupted_file_are_refused() {
+    let dir = temp_dir("refusals");
+    let p = dir.join("a.db");
+    {
+        let _a = Agent::open(Some(&p), key(), AgentConfig::default()).unwrap();
+        assert_eq!(Agent::open(Some(&p), key(), AgentConfig::default()).unwrap_err(), Error::StoreLocked);
+    }
+    assert_eq!(
+        Agent::open(Some(&p), StorageKey::from_bytes([0x22; 32]), AgentConfig::default()).unwrap_err(),
+        Error::WrongStorageKey
+    );
+    let garbage = dir.join("garbage.db");
+    std::fs::write(&garbage, vec![0x5A; 16384]).unwrap();
+    assert_eq!(Agent::open(Some(&garbage), key(), AgentConfig::default()).unwrap_err(), Error::StoreFailed);
+    // A database whose records were tampered with is refused, not half-loaded.
+    {
+        let db = rusqlite_free_tamper(&p);
+        assert!(db);
+    }
+    assert!(Agent::open(Some(&p), key(), AgentConfig::default()).is_err());
+}
+
+/// Flips a byte inside the identity record with plain file I/O (no SQL): the page checksum-free
+/// SQLite format keeps the file readable, and the record no longer authenticates.
+fn rusqlite_free_tamper(path: &std::path::Path) -> bool {
+    let mut bytes = std::fs::read(path).unwrap();
+    let wal = path.with_extension("db-wal");
+    if wal.exists() {
+        return false;
+    }
+    // The identity record's ciphertext is the longest run of high-entropy bytes; flip one near the
+    // end of the file, where SQLite stores cell content.
+    let n = bytes.len();
+    let mut flipped = false;
+    for i in (n / 2..n).rev() {
+        if bytes[i] != 0 {
+            bytes[i] ^= 0x01;
+            flipped = true;
+            break;
+        }
+    }
+    std::fs::write(path, bytes).unwrap();
+    flipped
+}
+
+#[test]
+fn seeded_agent_keeps_its_identity_and_refuses_another_seed() {
+    let dir = temp_dir("seed");
+    let p = dir.join("a.db");
+    let id = Agent::open_with_seed(Some(&p), key(), AgentConfig::default(), &[7; 32]).unwrap().agent_id();
+    assert_eq!(Agent::open_with_seed(None, key(), AgentConfig::default(), &[7; 32]).unwrap().agent_id(), id);
+    assert_eq!(
+        Agent::open_with_seed(Some(&p), key(), AgentConfig::default(), &[7; 32]).unwrap().agent_id(),
+        id
+    );
+    assert_eq!(
+        Agent::open_with_seed(Some(&p), key(), AgentConfig::default(), &[8; 32]).unwrap_err(),
+        Error::InvalidArgument
+    );
+}
+
+#[test]
+fn eight_threads_share_one_agent() {
+    let a = Arc::new(Mutex::new(mem()));
+    let mut b = mem();
+    {
+        let mut guard = a.lock().unwrap();
+        introduce(&mut guard, &mut b);
+        let m = guard.send(&b.agent_id(), b"setup").unwrap();
+        b.receive(&m).unwrap();
+    }
+    let bid = b.agent_id();
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let a = Arc::clone(&a);
+            std::thread::spawn(move || {
+                (0..50)
+                    .map(|i| a.lock().unwrap().send(&bid, format!("{t}:{i}").as_bytes()).unwrap())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let all: Vec<Vec<u8>> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    for env in all {
+        let ev = b.receive(&env).unwrap();
+        assert!(seen.insert(ev.plaintext.to_vec()));
+    }
+    assert_eq!(seen.len(), 400);
+}
