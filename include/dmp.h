@@ -638,7 +638,7 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_identity_generate(dmp_identity_t **out);
 /**
  * Creates the hybrid identity of a 32-byte seed: the same seed always gives the same agent id,
  * first signed prekey and ML-KEM prekey (later prekeys are fresh). `*out` receives the handle (NULL on failure).
- * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
+ * Errors: `DMP_ERR_NULL_POINTER`.
  *
  * # Safety
  * `seed32` must be NULL or valid for 32 reads; `out` NULL or valid for a pointer write.
@@ -761,10 +761,11 @@ int32_t dmp_identity_bundle(dmp_identity_t *identity,
                             size_t *out_len);
 
 /**
- * Verifies a prekey bundle (format, identity key, strict signature of the signed prekey, no
- * small-order prekey) and writes its agent id. Errors: `DMP_ERR_NULL_POINTER`,
- * `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`,
- * `DMP_ERR_BAD_SIGNATURE`, `DMP_ERR_WEAK_KEY`.
+ * Verifies a prekey bundle (format, identity key, strict signatures of the signed prekey and of
+ * the ML-KEM prekey, a valid ML-KEM key paired with its prekey, no small-order prekey) and
+ * writes its agent id. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE`,
+ * `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`, `DMP_ERR_BAD_SIGNATURE`,
+ * `DMP_ERR_WEAK_KEY`, `DMP_ERR_DOWNGRADE` (a hybrid bundle stripped of its ML-KEM part).
  *
  * # Safety
  * `bundle` NULL or valid for `bundle_len` reads; `agent_id32_out` NULL or valid for 32 writes.
@@ -1084,7 +1085,7 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_identity_generate(dmp_identity_t **out);
 /**
  * Creates the hybrid identity of a 32-byte seed: the same seed always gives the same agent id,
  * first signed prekey and ML-KEM prekey (later prekeys are fresh). `*out` receives the handle (NULL on failure).
- * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
+ * Errors: `DMP_ERR_NULL_POINTER`.
  *
  * # Safety
  * `seed32` must be NULL or valid for 32 reads; `out` NULL or valid for a pointer write.
@@ -1207,10 +1208,11 @@ int32_t dmp_identity_bundle(dmp_identity_t *identity,
                             size_t *out_len);
 
 /**
- * Verifies a prekey bundle (format, identity key, strict signature of the signed prekey, no
- * small-order prekey) and writes its agent id. Errors: `DMP_ERR_NULL_POINTER`,
- * `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`,
- * `DMP_ERR_BAD_SIGNATURE`, `DMP_ERR_WEAK_KEY`.
+ * Verifies a prekey bundle (format, identity key, strict signatures of the signed prekey and of
+ * the ML-KEM prekey, a valid ML-KEM key paired with its prekey, no small-order prekey) and
+ * writes its agent id. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE`,
+ * `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`, `DMP_ERR_BAD_SIGNATURE`,
+ * `DMP_ERR_WEAK_KEY`, `DMP_ERR_DOWNGRADE` (a hybrid bundle stripped of its ML-KEM part).
  *
  * # Safety
  * `bundle` NULL or valid for `bundle_len` reads; `agent_id32_out` NULL or valid for 32 writes.

@@ -107,7 +107,8 @@ pub fn initiate(
 
 /// Runs the responder's side for a first message's prekey header. Changes nothing: the caller
 /// deletes the one-time prekeys only after the first message decrypted.
-/// Errors: `UnknownPrekey`, `Downgrade` (a classical message naming a hybrid signed prekey),
+/// Errors: `UnknownPrekey`, `BadEnvelope` (an ML-KEM prekey not paired as in a bundle),
+/// `Downgrade` (a classical message naming a hybrid signed prekey),
 /// `PqRequired` (classical, refused by `policy`), `BadEnvelope`/`WeakKey` (bad initiator or
 /// ephemeral key), `InvalidArgument` (a session with oneself).
 pub fn respond(identity: &Identity, header: &PrekeyHeader, policy: PqPolicy) -> Result<ResponderHandshake> {
@@ -122,6 +123,17 @@ pub fn respond(identity: &Identity, header: &PrekeyHeader, policy: PqPolicy) -> 
         }
         if policy == PqPolicy::RequireHybrid {
             return Err(Error::PqRequired);
+        }
+    }
+    if let Some(k) = &header.kem {
+        // The same pairing a verified bundle has: last-resort with the signed prekey, one-time
+        // with the one-time prekey.
+        let paired = match k.kind {
+            KemPrekeyKind::LastResort => Some(header.signed_prekey_id),
+            KemPrekeyKind::OneTime => header.one_time_prekey_id,
+        };
+        if paired != Some(k.id) {
+            return Err(Error::BadEnvelope);
         }
     }
     let otk = header.one_time_prekey_id.map(|id| identity.one_time_prekey_secret(id)).transpose()?;
@@ -201,25 +213,47 @@ mod tests {
 
     #[test]
     fn unknown_prekeys_are_refused() {
+        for suite in [Suite::Classical, Suite::Hybrid] {
+            let alice = IdentityKeyPair::generate().unwrap();
+            let mut bob = Identity::generate_with(suite).unwrap();
+            bob.generate_one_time_prekeys(2).unwrap();
+            let a = initiate(&alice, &bob.bundle(true).unwrap(), PqPolicy::AllowClassical).unwrap();
+            let mut h = a.prekey_header.clone();
+            h.signed_prekey_id = 99;
+            let want = if suite == Suite::Hybrid { Error::BadEnvelope } else { Error::UnknownPrekey };
+            assert_eq!(respond(&bob, &h, PqPolicy::AllowClassical).err().unwrap(), Error::UnknownPrekey);
+            let mut h = a.prekey_header.clone();
+            h.one_time_prekey_id = Some(99);
+            assert_eq!(respond(&bob, &h, PqPolicy::AllowClassical).err().unwrap(), want, "{suite:?}");
+            if let Some(k) = h.kem.as_mut() {
+                k.id = 99;
+                assert_eq!(respond(&bob, &h, PqPolicy::AllowClassical).err().unwrap(), Error::UnknownPrekey);
+            }
+        }
+    }
+
+    #[test]
+    fn a_kem_prekey_not_paired_as_in_a_bundle_is_refused() {
         let alice = IdentityKeyPair::generate().unwrap();
         let mut bob = Identity::generate().unwrap();
+        bob.generate_one_time_prekeys(3).unwrap();
         let a = initiate(&alice, &bob.bundle(true).unwrap(), PqPolicy::RequireHybrid).unwrap();
         let mut h = a.prekey_header.clone();
-        h.signed_prekey_id = 99;
-        assert_eq!(respond(&bob, &h, PqPolicy::RequireHybrid).err().unwrap(), Error::UnknownPrekey);
+        h.one_time_prekey_id = Some(2); // OPK 2 with one-time ML-KEM 1
+        assert_eq!(respond(&bob, &h, PqPolicy::RequireHybrid).err().unwrap(), Error::BadEnvelope);
         let mut h = a.prekey_header.clone();
-        h.one_time_prekey_id = Some(99);
-        assert_eq!(respond(&bob, &h, PqPolicy::RequireHybrid).err().unwrap(), Error::UnknownPrekey);
+        h.one_time_prekey_id = None; // one-time ML-KEM without its OPK
+        assert_eq!(respond(&bob, &h, PqPolicy::RequireHybrid).err().unwrap(), Error::BadEnvelope);
     }
 
     #[test]
     fn stripping_the_one_time_prekey_changes_the_secret() {
         let alice = IdentityKeyPair::generate().unwrap();
-        let mut bob = Identity::generate().unwrap();
-        let a = initiate(&alice, &bob.bundle(true).unwrap(), PqPolicy::RequireHybrid).unwrap();
+        let mut bob = Identity::generate_with(Suite::Classical).unwrap();
+        let a = initiate(&alice, &bob.bundle(true).unwrap(), PqPolicy::AllowClassical).unwrap();
         let mut h = a.prekey_header.clone();
         h.one_time_prekey_id = None;
-        let b = respond(&bob, &h, PqPolicy::RequireHybrid).unwrap();
+        let b = respond(&bob, &h, PqPolicy::AllowClassical).unwrap();
         assert_ne!(a.root_key, b.root_key);
     }
 

@@ -337,17 +337,32 @@ impl Identity {
     /// oldest one-time prekey not yet handed out (generating one if none is left) and marks it
     /// handed out, so that two bundles never carry the same one.
     pub fn bundle(&mut self, with_one_time_prekey: bool) -> Result<PrekeyBundle> {
-        if with_one_time_prekey && self.unpublished_one_time_prekey_count() == 0 {
-            self.generate_one_time_prekeys(1)?;
+        if !with_one_time_prekey {
+            return PrekeyBundle::verify(bundle_fields(&self.keys, &self.signed_prekey, None));
         }
-        let otk = if with_one_time_prekey {
-            let key = self.one_time_prekeys.values_mut().find(|k| !k.published).ok_or(Error::Internal)?;
-            key.published = true;
-            Some(&*key)
+        let fresh = if self.unpublished_one_time_prekey_count() == 0 {
+            Some(OneTimePrekey::generate(&self.keys, self.next_one_time_prekey_id, self.suite)?)
         } else {
             None
         };
-        PrekeyBundle::verify(bundle_fields(&self.keys, &self.signed_prekey, otk))
+        let candidate = fresh
+            .as_ref()
+            .or_else(|| self.one_time_prekeys.values().find(|k| !k.published))
+            .ok_or(Error::Internal)?;
+        let id = candidate.id;
+        // Verified before anything is marked or added: a failure changes nothing.
+        let bundle = PrekeyBundle::verify(bundle_fields(&self.keys, &self.signed_prekey, Some(candidate)))?;
+        if let Some(k) = fresh {
+            if self.one_time_prekeys.len() >= MAX_ONE_TIME_PREKEYS {
+                return Err(Error::TooLarge);
+            }
+            self.next_one_time_prekey_id = id.checked_add(1).ok_or(Error::TooLarge)?;
+            self.one_time_prekeys.insert(id, k);
+        }
+        if let Some(k) = self.one_time_prekeys.get_mut(&id) {
+            k.published = true;
+        }
+        Ok(bundle)
     }
 
     /// The signed prekey `id` (current or previous), or `UnknownPrekey`.
@@ -491,10 +506,15 @@ fn read_signed_prekey(r: &mut Reader<'_>, keys: &IdentityKeyPair, suite: Suite) 
     if kem.is_some() != (suite == Suite::Hybrid) {
         return Err(Error::BadState);
     }
-    keys.agent_id()
-        .verifying_key()
-        .verify(&signed_prekey_message(id, &secret.public_key(), suite), &signature)
+    let vk = keys.agent_id();
+    let vk = vk.verifying_key();
+    vk.verify(&signed_prekey_message(id, &secret.public_key(), suite), &signature)
         .map_err(|_| Error::BadState)?;
+    if let Some(k) = &kem {
+        let message =
+            crate::prekey::kem_prekey_message(KemPrekeyKind::LastResort, id, &k.secret.public_key());
+        vk.verify(&message, &k.signature).map_err(|_| Error::BadState)?;
+    }
     Ok(SignedPrekey { id, secret, signature, kem })
 }
 

@@ -1,6 +1,7 @@
 //! DMP, the Direct Messaging Protocol: end-to-end encrypted messaging between autonomous agents.
 //!
-//! Suite DMP1: X25519, Ed25519 (strict), HKDF-SHA256/HMAC-SHA256, XChaCha20-Poly1305.
+//! Suite DMP1: X25519 and ML-KEM-768 (hybrid set-up), Ed25519 (strict), HKDF-SHA256/HMAC-SHA256,
+//! XChaCha20-Poly1305.
 //! docs/PROTOCOL.md is the byte-level specification; this crate reads against it.
 
 #![forbid(unsafe_op_in_unsafe_fn)]

@@ -125,7 +125,9 @@ impl Session {
     /// `identity` only on success; on any error `identity` is unchanged.
     ///
     /// Errors: `BadEnvelope`, `UnsupportedVersion`, `WrongMessageType` (not a first message),
-    /// `UnknownPrekey` (unknown signed prekey, or a one-time prekey already used), `WeakKey`,
+    /// `UnknownPrekey` (unknown signed prekey, or a one-time prekey already used), `Downgrade`
+    /// (a classical message naming a hybrid signed prekey), `PqRequired` (classical, refused by
+    /// the policy), `WeakKey`,
     /// `InvalidArgument` (from oneself), `AuthFailed`, `TooFarAhead`.
     pub fn accept(
         identity: &mut Identity,

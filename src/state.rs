@@ -35,6 +35,8 @@ pub enum RecordKind {
     Peer = 5,
     /// An outgoing envelope waiting in an agent's outbox.
     Outgoing = 6,
+    /// A received event an agent retains until acknowledged.
+    Event = 7,
 }
 
 /// The caller's 32-byte key for state at rest.

@@ -371,3 +371,41 @@ fn eight_threads_share_one_agent() {
     }
     assert_eq!(seen.len(), 400);
 }
+
+#[test]
+fn retained_events_survive_a_restart_until_acknowledged() {
+    let dir = temp_dir("inbox");
+    let pb = dir.join("b.db");
+    let config = AgentConfig { retain_events: true, ..AgentConfig::default() };
+    let mut a = mem();
+    let seqs;
+    {
+        let mut b = Agent::open(Some(&pb), key(), config).unwrap();
+        introduce(&mut a, &mut b);
+        let e1 = b.receive(&a.send(&b.agent_id(), b"one").unwrap()).unwrap();
+        let e2 = b.receive(&a.send(&b.agent_id(), b"two").unwrap()).unwrap();
+        assert!(e2.seq > e1.seq);
+        b.ack(e1.seq).unwrap();
+        assert_eq!(b.ack(e1.seq).unwrap_err(), Error::InvalidArgument);
+        seqs = (e1.seq, e2.seq);
+    }
+    let mut b = Agent::open(Some(&pb), key(), config).unwrap();
+    let pending = b.pending_events();
+    assert_eq!(pending.len(), 1);
+    assert_eq!((pending[0].seq, &pending[0].plaintext[..]), (seqs.1, &b"two"[..]));
+    b.ack(seqs.1).unwrap();
+    let e3 = b.receive(&a.send(&b.agent_id(), b"three").unwrap()).unwrap();
+    assert!(e3.seq > seqs.1, "event numbers keep counting across restarts");
+    drop(b);
+    let b = Agent::open(Some(&pb), key(), config).unwrap();
+    assert_eq!(b.pending_events().len(), 1);
+}
+
+#[test]
+fn without_retention_nothing_is_kept() {
+    let (mut a, mut b) = (mem(), mem());
+    introduce(&mut a, &mut b);
+    let e = b.receive(&a.send(&b.agent_id(), b"x").unwrap()).unwrap();
+    assert!(b.pending_events().is_empty());
+    assert_eq!(b.ack(e.seq).unwrap_err(), Error::InvalidArgument);
+}

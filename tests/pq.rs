@@ -145,11 +145,8 @@ fn a_kem_kind_or_id_swapped_in_the_first_message_is_refused() {
     kind[91] = 1; // one-time relabelled last-resort: decapsulated with another key
     assert_eq!(Session::accept(&mut bob, &kind, SessionConfig::default()).unwrap_err(), Error::AuthFailed);
     let mut id = env.clone();
-    id[95] ^= 3; // another one-time KEM prekey id
-    assert!(matches!(
-        Session::accept(&mut bob, &id, SessionConfig::default()).unwrap_err(),
-        Error::AuthFailed | Error::UnknownPrekey
-    ));
+    id[95] ^= 3; // another one-time KEM prekey id: no longer paired with the OPK
+    assert_eq!(Session::accept(&mut bob, &id, SessionConfig::default()).unwrap_err(), Error::BadEnvelope);
     assert_eq!(bob.one_time_prekey_count(), 2);
     assert!(Session::accept(&mut bob, &env, SessionConfig::default()).is_ok());
 }

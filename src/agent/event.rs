@@ -32,6 +32,50 @@ pub struct Event {
     pub plaintext: Zeroizing<Vec<u8>>,
     /// Whether this envelope created a new session.
     pub new_session: bool,
+    /// The event's number, counting up per agent (used to acknowledge a retained event).
+    pub seq: u64,
+}
+
+impl EventKind {
+    /// The kind for its number.
+    pub fn from_i32(v: i32) -> Option<Self> {
+        match v {
+            1 => Some(EventKind::Message),
+            2 => Some(EventKind::GroupMessage),
+            3 => Some(EventKind::DistributionConsumed),
+            4 => Some(EventKind::SessionEstablished),
+            _ => None,
+        }
+    }
+}
+
+impl Event {
+    /// The event record's plaintext.
+    pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let mut w = crate::wire::reader::Writer::with_capacity(80 + self.plaintext.len());
+        w.u8(self.kind as i32 as u8)
+            .bytes(&self.peer.to_bytes())
+            .bool(self.group_id.is_some())
+            .bytes(&self.group_id.unwrap_or([0; GROUP_ID_LEN]))
+            .bool(self.new_session)
+            .u64(self.seq)
+            .bytes(&self.plaintext);
+        Zeroizing::new(w.buf)
+    }
+
+    /// Reads what [`encode`](Self::encode) wrote.
+    pub(crate) fn decode(plain: &[u8]) -> crate::error::Result<Self> {
+        use crate::error::Error;
+        let mut r = crate::wire::reader::Reader::for_state(plain);
+        let kind = EventKind::from_i32(r.u8()? as i32).ok_or(Error::BadState)?;
+        let peer = AgentId::from_bytes(&r.array()?).map_err(|_| Error::BadState)?;
+        let has_group = r.bool()?;
+        let gid = r.array()?;
+        let new_session = r.bool()?;
+        let seq = r.u64()?;
+        let plaintext = Zeroizing::new(r.rest().to_vec());
+        Ok(Event { kind, peer, group_id: has_group.then_some(gid), plaintext, new_session, seq })
+    }
 }
 
 impl core::fmt::Debug for Event {
@@ -41,6 +85,7 @@ impl core::fmt::Debug for Event {
             .field("peer", &self.peer)
             .field("plaintext_len", &self.plaintext.len())
             .field("new_session", &self.new_session)
+            .field("seq", &self.seq)
             .finish_non_exhaustive()
     }
 }

@@ -55,6 +55,11 @@ pub struct AgentConfig {
     /// Accept a sender-key distribution from a peer for a group we do not have, or in which the
     /// peer is not a member yet (an invitation): the peer becomes a member and gets ours back.
     pub accept_group_invites: bool,
+    /// Keep every received event, saved in the same transaction as the state it changed, until
+    /// [`Agent::ack`] (at-least-once delivery: after a crash, [`Agent::pending_events`] gives the
+    /// events the application may not have handled). Without it delivery is at most once: an
+    /// event lost in a crash between the commit and the return is gone.
+    pub retain_events: bool,
 }
 
 impl Default for AgentConfig {
@@ -66,6 +71,7 @@ impl Default for AgentConfig {
             one_time_prekey_low_water: 20,
             old_session_ttl_secs: 7 * 24 * 3600,
             accept_group_invites: true,
+            retain_events: false,
         }
     }
 }
@@ -87,6 +93,7 @@ struct Meta {
     signed_prekey_rotated_at: u64,
     next_outbox_seq: u64,
     now: u64,
+    next_event_seq: u64,
 }
 
 /// An envelope waiting to be sent.
@@ -108,6 +115,8 @@ pub struct Agent {
     peers: HashMap<[u8; 32], Peer>,
     groups: HashMap<[u8; GROUP_ID_LEN], Group>,
     outbox: VecDeque<Outgoing>,
+    /// Retained events, oldest first.
+    inbox: VecDeque<Event>,
 }
 
 impl core::fmt::Debug for Agent {
@@ -133,6 +142,8 @@ struct Pending {
     groups: Vec<([u8; GROUP_ID_LEN], Group)>,
     outbox: Vec<Outgoing>,
     outbox_done: bool,
+    inbox: Vec<Event>,
+    acked: Option<u64>,
 }
 
 fn hex(b: &[u8]) -> String {
@@ -150,6 +161,9 @@ fn group_name(id: &[u8]) -> String {
 }
 fn outbox_name(seq: u64) -> String {
     format!("outbox/{seq:016x}")
+}
+fn inbox_name(seq: u64) -> String {
+    format!("inbox/{seq:016x}")
 }
 const IDENTITY: &str = "identity";
 const META: &str = "meta";
@@ -230,6 +244,7 @@ impl Agent {
             peers: HashMap::new(),
             groups: HashMap::new(),
             outbox: VecDeque::new(),
+            inbox: VecDeque::new(),
         }
     }
 
@@ -240,8 +255,12 @@ impl Agent {
             if name == META {
                 let plain = open_record_named(RecordKind::AgentMeta, key, n, value)?;
                 let mut r = Reader::for_state(&plain);
-                let meta =
-                    Meta { signed_prekey_rotated_at: r.u64()?, next_outbox_seq: r.u64()?, now: r.u64()? };
+                let meta = Meta {
+                    signed_prekey_rotated_at: r.u64()?,
+                    next_outbox_seq: r.u64()?,
+                    now: r.u64()?,
+                    next_event_seq: r.u64()?,
+                };
                 r.finish()?;
                 self.meta = Meta { now: meta.now.max(now_unix()), ..meta };
             } else if let Some(rest) = name.strip_prefix("session/") {
@@ -269,11 +288,20 @@ impl Agent {
                 let peer = r.array()?;
                 let envelope = r.rest().to_vec();
                 self.outbox.push_back(Outgoing { seq, peer, envelope });
+            } else if let Some(rest) = name.strip_prefix("inbox/") {
+                let seq = u64::from_str_radix(rest, 16).map_err(|_| Error::BadState)?;
+                let plain = open_record_named(RecordKind::Event, key, n, value)?;
+                let ev = Event::decode(&plain)?;
+                if ev.seq != seq {
+                    return Err(Error::BadState);
+                }
+                self.inbox.push_back(ev);
             } else if name != IDENTITY {
                 return Err(Error::BadState);
             }
         }
         self.outbox.make_contiguous().sort_by_key(|o| o.seq);
+        self.inbox.make_contiguous().sort_by_key(|e| e.seq);
         // Every session a peer names must exist, and every session must belong to its peer.
         for (pid, peer) in &self.peers {
             for (sid, _) in &peer.sessions {
@@ -357,6 +385,26 @@ impl Agent {
         let p = Pending {
             changes: vec![Change::Delete { name: outbox_name(o.seq) }],
             outbox_done: true,
+            ..Pending::default()
+        };
+        self.apply(p)
+    }
+
+    /// Events retained (with [`AgentConfig::retain_events`]) and not yet acknowledged, oldest
+    /// first: after a restart, those the application may not have handled.
+    pub fn pending_events(&self) -> Vec<Event> {
+        self.inbox.iter().cloned().collect()
+    }
+
+    /// Acknowledges a retained event: it is forgotten. `InvalidArgument` if no retained event
+    /// has that number.
+    pub fn ack(&mut self, seq: u64) -> Result<()> {
+        if !self.inbox.iter().any(|e| e.seq == seq) {
+            return Err(Error::InvalidArgument);
+        }
+        let p = Pending {
+            changes: vec![Change::Delete { name: inbox_name(seq) }],
+            acked: Some(seq),
             ..Pending::default()
         };
         self.apply(p)
@@ -496,7 +544,7 @@ impl Agent {
     /// (no session or group with that id), `WrongMessageType` (a bundle or a bare distribution).
     pub fn receive(&mut self, envelope: &[u8]) -> Result<Event> {
         let mut p = Pending::default();
-        let event = match peek_type(envelope)? {
+        let mut event = match peek_type(envelope)? {
             MessageType::PrekeyMessage | MessageType::Message => self.receive_pairwise(&mut p, envelope)?,
             MessageType::GroupMessage => {
                 let gid = group_id_of(envelope)?;
@@ -509,12 +557,23 @@ impl Agent {
                     group_id: Some(gid),
                     plaintext: Zeroizing::new(plaintext),
                     new_session: false,
+                    seq: 0,
                 }
             }
             MessageType::PrekeyBundle | MessageType::SenderKeyDistribution => {
                 return Err(Error::WrongMessageType);
             }
         };
+        let mut meta = p.meta.unwrap_or(self.meta);
+        event.seq = meta.next_event_seq;
+        meta.next_event_seq = event.seq.checked_add(1).ok_or(Error::TooLarge)?;
+        self.put_meta(&mut p, meta)?;
+        if self.config.retain_events {
+            let name = inbox_name(event.seq);
+            let value = seal_record_named(RecordKind::Event, &self.key, name.as_bytes(), &event.encode())?;
+            p.changes.push(Change::Put { name, kind: RecordKind::Event as u8, value });
+            p.inbox.push(event.clone());
+        }
         self.apply(p)?;
         Ok(event)
     }
@@ -551,6 +610,7 @@ impl Agent {
             group_id,
             plaintext: Zeroizing::new(plaintext.to_vec()),
             new_session,
+            seq: 0,
         };
         match kind {
             payload::APP => Ok(event(EventKind::Message, None, body)),
@@ -678,7 +738,7 @@ impl Agent {
 
     fn put_meta(&self, p: &mut Pending, meta: Meta) -> Result<()> {
         let mut w = Writer::default();
-        w.u64(meta.signed_prekey_rotated_at).u64(meta.next_outbox_seq).u64(meta.now);
+        w.u64(meta.signed_prekey_rotated_at).u64(meta.next_outbox_seq).u64(meta.now).u64(meta.next_event_seq);
         let value = seal_record_named(RecordKind::AgentMeta, &self.key, META.as_bytes(), &w.buf)?;
         p.changes.push(Change::Put { name: META.into(), kind: RecordKind::AgentMeta as u8, value });
         p.meta = Some(meta);
@@ -755,6 +815,10 @@ impl Agent {
         self.outbox.extend(p.outbox);
         if p.outbox_done {
             self.outbox.pop_front();
+        }
+        self.inbox.extend(p.inbox);
+        if let Some(seq) = p.acked {
+            self.inbox.retain(|e| e.seq != seq);
         }
         Ok(())
     }

@@ -85,7 +85,8 @@ impl KemSecretKey {
     }
 
     /// Decapsulates. ML-KEM never fails here: a tampered ciphertext yields an unrelated secret
-    /// (implicit rejection), which the AEAD then refuses.
+    /// (implicit rejection), so the handshake derives another session id and key and the first
+    /// message is refused (`AuthFailed`).
     pub fn decapsulate(&self, ct: &KemCiphertext) -> KemSharedSecret {
         let ct = Array::from(*ct.0);
         let mut ss = self.expand().decapsulate(&ct);

@@ -32,8 +32,8 @@ use sender_key::{OwnSenderKey, SenderKeyState};
 /// What we hold of one other member.
 #[derive(Clone, Default)]
 struct Member {
-    /// Distributions must name a key id at least this (after a re-add: above every key id the
-    /// member had before its removal, so that keys from before or during its absence stay dead).
+    /// Distributions must name a key id at least this (after a re-add: above the key id the
+    /// member held when it was removed, so that its keys from before the removal stay dead).
     min_key_id: u32,
     /// Its newest sender key, once a distribution arrived.
     current: Option<SenderKeyState>,
