@@ -27,6 +27,42 @@
 #endif
 
 /**
+ * `dmp_agent_open` flag: keep every received event until `dmp_agent_ack` (at-least-once
+ * delivery across crashes; see `dmp_agent_pending_count`).
+ */
+#define DMP_AGENT_RETAIN_EVENTS 1
+
+/**
+ * `dmp_agent_open` flag: refuse sender keys for groups we were not added to by our own call.
+ */
+#define DMP_AGENT_REFUSE_GROUP_INVITES 2
+
+/**
+ * `dmp_agent_open` flag: accept classical-only (no ML-KEM) peers.
+ */
+#define DMP_AGENT_ALLOW_CLASSICAL 4
+
+/**
+ * A pairwise message from the peer.
+ */
+#define DMP_EVENT_MESSAGE 1
+
+/**
+ * A group message from the peer (a member) in the event's group.
+ */
+#define DMP_EVENT_GROUP_MESSAGE 2
+
+/**
+ * The peer's sender key for the event's group was taken in (nothing to do).
+ */
+#define DMP_EVENT_DISTRIBUTION_CONSUMED 3
+
+/**
+ * The peer set up a session with us and sent no message yet.
+ */
+#define DMP_EVENT_SESSION_ESTABLISHED 4
+
+/**
  * X25519 only (X3DH): for peers that cannot do ML-KEM.
  */
 #define DMP_SUITE_CLASSICAL 1
@@ -383,6 +419,17 @@
 #define DMP_ABI_VERSION 1
 
 /**
+ * An agent. Opaque.
+ */
+typedef struct dmp_agent_t dmp_agent_t;
+
+/**
+ * A received event. Opaque; read it with the `dmp_event_*` functions, release it with
+ * `dmp_event_free`.
+ */
+typedef struct dmp_event_t dmp_event_t;
+
+/**
  * A group as one member sees it. Opaque.
  */
 typedef struct dmp_group_t dmp_group_t;
@@ -400,6 +447,376 @@ typedef struct dmp_session_t dmp_session_t;
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Opens the agent stored at `path` (`path_len` bytes, not NUL-terminated; created with a fresh
+ * hybrid identity if new), or an in-memory agent when `path_len` is 0. `flags` combines
+ * `DMP_AGENT_*` (0 for the defaults). `*out` receives the handle (NULL on failure); the store
+ * stays locked until `dmp_agent_free`. Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_INVALID_ARGUMENT` (unknown flag), `DMP_ERR_WRONG_STORAGE_KEY`,
+ * `DMP_ERR_STORE_LOCKED` (open elsewhere), `DMP_ERR_STORE_FAILED` (I/O error, not a DMP store),
+ * `DMP_ERR_BAD_STATE`, `DMP_ERR_UNSUPPORTED_VERSION`.
+ *
+ * # Safety
+ * `path` NULL or valid for `path_len` reads; `storage_key32` 32 reads; `out` a pointer write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_open(const uint8_t *path,
+                       size_t path_len,
+                       const uint8_t *storage_key32,
+                       int32_t flags,
+                       dmp_agent_t **out);
+
+/**
+ * As `dmp_agent_open`, with the identity of a 32-byte seed for a new store; an existing store
+ * must hold that identity (`DMP_ERR_INVALID_ARGUMENT` otherwise).
+ *
+ * # Safety
+ * As `dmp_agent_open`; `seed32` 32 reads.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_open_with_seed(const uint8_t *path,
+                                 size_t path_len,
+                                 const uint8_t *storage_key32,
+                                 const uint8_t *seed32,
+                                 int32_t flags,
+                                 dmp_agent_t **out);
+
+/**
+ * Closes the agent (releasing its store's lock) and zeroizes its secrets. NULL is ignored.
+ *
+ * # Safety
+ * `agent` must be NULL or a live handle not used afterwards.
+ */
+void dmp_agent_free(dmp_agent_t *agent);
+
+/**
+ * Writes the agent id (32 bytes). Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `agent` NULL or live; `id32_out` NULL or 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_agent_id(const dmp_agent_t *agent, uint8_t *id32_out);
+
+/**
+ * Writes the agent's fingerprint (`DMP_FINGERPRINT_LEN` ASCII bytes, not NUL-terminated).
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `agent` NULL or live; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_fingerprint(const dmp_agent_t *agent,
+                              uint8_t *out,
+                              size_t out_cap,
+                              size_t *out_len);
+
+/**
+ * Writes the agent's prekey bundle to publish; with `with_one_time_prekey` = 1 a one-time
+ * prekey is handed out (and saved as such before the call returns). A too-small buffer hands
+ * out nothing. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (flag not 0/1),
+ * `DMP_ERR_BUFFER_TOO_SMALL`, store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_bundle(dmp_agent_t *agent,
+                         int32_t with_one_time_prekey,
+                         uint8_t *out,
+                         size_t out_cap,
+                         size_t *out_len);
+
+/**
+ * Verifies and remembers a peer's bundle so that `dmp_agent_send` can start a session with it;
+ * writes the peer's id. Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify`,
+ * `DMP_ERR_INVALID_ARGUMENT` (our own bundle), store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `bundle` NULL or valid for `bundle_len`; `peer32_out` 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_add_bundle(dmp_agent_t *agent,
+                             const uint8_t *bundle,
+                             size_t bundle_len,
+                             uint8_t *peer32_out);
+
+/**
+ * Encrypts `pt` for the peer over its primary session, starting one from its bundle if there
+ * is none. The new state is saved before the envelope is written. If `out_cap` is too small:
+ * `DMP_ERR_BUFFER_TOO_SMALL`, `*out_len` = size needed, nothing changed. Errors besides:
+ * `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION` (no session and no bundle), `DMP_ERR_TOO_LARGE`,
+ * bundle and store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `peer32` 32 reads; `pt` NULL (if `pt_len` is 0) or valid; `out`,
+ * `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_send(dmp_agent_t *agent,
+                       const uint8_t *peer32,
+                       const uint8_t *pt,
+                       size_t pt_len,
+                       uint8_t *out,
+                       size_t out_cap,
+                       size_t *out_len);
+
+/**
+ * Sets up a session with the peer without a message (its `dmp_agent_receive` reports
+ * `DMP_EVENT_SESSION_ESTABLISHED`); writes the envelope. Errors as `dmp_agent_send`.
+ *
+ * # Safety
+ * As `dmp_agent_send`.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_connect(dmp_agent_t *agent,
+                          const uint8_t *peer32,
+                          uint8_t *out,
+                          size_t out_cap,
+                          size_t *out_len);
+
+/**
+ * Decrypts any envelope addressed to the agent (pairwise, first message, or group) and creates
+ * an event (`*event_out`, NULL on failure; free it with `dmp_event_free`). The new state is
+ * saved before the event is returned. On any error nothing changes. Errors: those of
+ * `dmp_session_accept`, `dmp_session_decrypt` and `dmp_group_decrypt`, `DMP_ERR_WRONG_SESSION`
+ * (no such session or group), `DMP_ERR_WRONG_MESSAGE_TYPE` (a bundle or a bare distribution),
+ * store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `envelope` NULL or valid for `envelope_len`; `event_out` a pointer write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_receive(dmp_agent_t *agent,
+                          const uint8_t *envelope,
+                          size_t envelope_len,
+                          dmp_event_t **event_out);
+
+/**
+ * Writes the number of retained, unacknowledged events (always 0 without
+ * `DMP_AGENT_RETAIN_EVENTS`). Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `agent` NULL or live; `count_out` a write.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_agent_pending_count(const dmp_agent_t *agent, size_t *count_out);
+
+/**
+ * Creates an event for the `index`-th retained event (0 = oldest). Errors:
+ * `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (index out of range).
+ *
+ * # Safety
+ * `agent` NULL or live; `event_out` a pointer write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_pending_event(const dmp_agent_t *agent,
+                                size_t index,
+                                dmp_event_t **event_out);
+
+/**
+ * Acknowledges a retained event by its sequence number (`dmp_event_seq`): it is forgotten.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (no such retained event), store
+ * errors.
+ *
+ * # Safety
+ * `agent` NULL or live.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_agent_ack(dmp_agent_t *agent, uint64_t seq);
+
+/**
+ * Writes the ids (32 bytes each) of the peers the agent has a session with, in id order.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `agent` NULL or live; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_peers(const dmp_agent_t *agent,
+                        uint8_t *out,
+                        size_t out_cap,
+                        size_t *out_len);
+
+/**
+ * Writes the state (`DMP_SESSION_*`) of the primary session with the peer.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION`, agent id errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `peer32` 32 reads; `state_out` a write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_session_state(const dmp_agent_t *agent,
+                                const uint8_t *peer32,
+                                int32_t *state_out);
+
+/**
+ * Periodic upkeep at `now_unix` (seconds since 1970): rotates the signed prekey when due,
+ * replenishes one-time prekeys, drops old non-primary sessions. Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_RANDOM_FAILURE`, store errors.
+ *
+ * # Safety
+ * `agent` NULL or live.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_agent_maintain(dmp_agent_t *agent, uint64_t now_unix);
+
+/**
+ * Creates a group with a fresh random id (written to `group_id32_out`) and no other member.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`, store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `group_id32_out` 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_agent_group_create(dmp_agent_t *agent, uint8_t *group_id32_out);
+
+/**
+ * Adds the peer to the group and queues our sender key for it in the outbox. Errors:
+ * `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION` (no such group), `DMP_ERR_NO_SESSION`,
+ * `DMP_ERR_INVALID_ARGUMENT` (already a member, or ourselves), store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `group_id32`, `peer32` 32 reads.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_group_add(dmp_agent_t *agent,
+                            const uint8_t *group_id32,
+                            const uint8_t *peer32);
+
+/**
+ * Removes the peer from the group: our sender key rotates and the new one is queued in the
+ * outbox for every remaining member. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`,
+ * `DMP_ERR_UNKNOWN_SENDER` (not a member), `DMP_ERR_NO_SESSION`, store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `group_id32`, `peer32` 32 reads.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_group_remove(dmp_agent_t *agent,
+                               const uint8_t *group_id32,
+                               const uint8_t *peer32);
+
+/**
+ * Encrypts `pt` once for the whole group; send the envelope to every member
+ * (`dmp_agent_group_members`). A too-small buffer: `DMP_ERR_BUFFER_TOO_SMALL`, size needed,
+ * nothing changed. Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`,
+ * `DMP_ERR_TOO_LARGE`, store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `group_id32` 32 reads; `pt` valid; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_group_send(dmp_agent_t *agent,
+                             const uint8_t *group_id32,
+                             const uint8_t *pt,
+                             size_t pt_len,
+                             uint8_t *out,
+                             size_t out_cap,
+                             size_t *out_len);
+
+/**
+ * Writes the other members of the group (32 bytes each, in id order). Errors:
+ * `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `agent` NULL or live; `group_id32` 32 reads; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_group_members(const dmp_agent_t *agent,
+                                const uint8_t *group_id32,
+                                uint8_t *out,
+                                size_t out_cap,
+                                size_t *out_len);
+
+/**
+ * Writes how many envelopes wait in the outbox (sender keys queued by group operations).
+ * Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `agent` NULL or live; `count_out` a write.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_agent_outbox_count(const dmp_agent_t *agent, size_t *count_out);
+
+/**
+ * Writes the oldest outbox envelope and its recipient, without removing it: send it, then call
+ * `dmp_agent_outbox_done`. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (outbox
+ * empty), `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `agent` NULL or live; `peer32_out` 32 writes; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_outbox_next(const dmp_agent_t *agent,
+                              uint8_t *peer32_out,
+                              uint8_t *out,
+                              size_t out_cap,
+                              size_t *out_len);
+
+/**
+ * Removes the oldest outbox envelope (it was sent). Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_WRONG_STATE` (outbox empty), store errors.
+ *
+ * # Safety
+ * `agent` NULL or live.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_agent_outbox_done(dmp_agent_t *agent);
+
+/**
+ * Writes the event's kind (`DMP_EVENT_*`). Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `event` NULL or live; `kind_out` a write.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_event_kind(const dmp_event_t *event, int32_t *kind_out);
+
+/**
+ * Writes the id of the agent the event came from (authenticated). Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `event` NULL or live; `peer32_out` 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_event_peer(const dmp_event_t *event, uint8_t *peer32_out);
+
+/**
+ * Writes the group id of a group event. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE`
+ * (not a group event).
+ *
+ * # Safety
+ * `event` NULL or live; `group_id32_out` 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_event_group_id(const dmp_event_t *event,
+                           uint8_t *group_id32_out);
+
+/**
+ * Writes the event's plaintext (empty unless a message). Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `event` NULL or live; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_event_plaintext(const dmp_event_t *event,
+                            uint8_t *out,
+                            size_t out_cap,
+                            size_t *out_len);
+
+/**
+ * Writes the event's sequence number (for `dmp_agent_ack`) and whether it created a new
+ * session (0 or 1). Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `event` NULL or live; `seq_out`, `new_session_out` writes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_event_seq(const dmp_event_t *event,
+                      uint64_t *seq_out,
+                      int32_t *new_session_out);
+
+/**
+ * Releases an event (its plaintext is zeroized). NULL is ignored.
+ *
+ * # Safety
+ * `event` must be NULL or a live handle not used afterwards.
+ */
+void dmp_event_free(dmp_event_t *event);
 
 /**
  * Creates our view of a group with id `group_id32` (any 32 bytes the members agree on, e.g.
@@ -847,6 +1264,376 @@ int32_t dmp_identity_deserialize(const uint8_t *record,
                                  size_t record_len,
                                  const uint8_t *storage_key32,
                                  dmp_identity_t **out);
+
+/**
+ * Opens the agent stored at `path` (`path_len` bytes, not NUL-terminated; created with a fresh
+ * hybrid identity if new), or an in-memory agent when `path_len` is 0. `flags` combines
+ * `DMP_AGENT_*` (0 for the defaults). `*out` receives the handle (NULL on failure); the store
+ * stays locked until `dmp_agent_free`. Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_INVALID_ARGUMENT` (unknown flag), `DMP_ERR_WRONG_STORAGE_KEY`,
+ * `DMP_ERR_STORE_LOCKED` (open elsewhere), `DMP_ERR_STORE_FAILED` (I/O error, not a DMP store),
+ * `DMP_ERR_BAD_STATE`, `DMP_ERR_UNSUPPORTED_VERSION`.
+ *
+ * # Safety
+ * `path` NULL or valid for `path_len` reads; `storage_key32` 32 reads; `out` a pointer write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_open(const uint8_t *path,
+                       size_t path_len,
+                       const uint8_t *storage_key32,
+                       int32_t flags,
+                       dmp_agent_t **out);
+
+/**
+ * As `dmp_agent_open`, with the identity of a 32-byte seed for a new store; an existing store
+ * must hold that identity (`DMP_ERR_INVALID_ARGUMENT` otherwise).
+ *
+ * # Safety
+ * As `dmp_agent_open`; `seed32` 32 reads.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_open_with_seed(const uint8_t *path,
+                                 size_t path_len,
+                                 const uint8_t *storage_key32,
+                                 const uint8_t *seed32,
+                                 int32_t flags,
+                                 dmp_agent_t **out);
+
+/**
+ * Closes the agent (releasing its store's lock) and zeroizes its secrets. NULL is ignored.
+ *
+ * # Safety
+ * `agent` must be NULL or a live handle not used afterwards.
+ */
+void dmp_agent_free(dmp_agent_t *agent);
+
+/**
+ * Writes the agent id (32 bytes). Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `agent` NULL or live; `id32_out` NULL or 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_agent_id(const dmp_agent_t *agent, uint8_t *id32_out);
+
+/**
+ * Writes the agent's fingerprint (`DMP_FINGERPRINT_LEN` ASCII bytes, not NUL-terminated).
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `agent` NULL or live; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_fingerprint(const dmp_agent_t *agent,
+                              uint8_t *out,
+                              size_t out_cap,
+                              size_t *out_len);
+
+/**
+ * Writes the agent's prekey bundle to publish; with `with_one_time_prekey` = 1 a one-time
+ * prekey is handed out (and saved as such before the call returns). A too-small buffer hands
+ * out nothing. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (flag not 0/1),
+ * `DMP_ERR_BUFFER_TOO_SMALL`, store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_bundle(dmp_agent_t *agent,
+                         int32_t with_one_time_prekey,
+                         uint8_t *out,
+                         size_t out_cap,
+                         size_t *out_len);
+
+/**
+ * Verifies and remembers a peer's bundle so that `dmp_agent_send` can start a session with it;
+ * writes the peer's id. Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify`,
+ * `DMP_ERR_INVALID_ARGUMENT` (our own bundle), store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `bundle` NULL or valid for `bundle_len`; `peer32_out` 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_add_bundle(dmp_agent_t *agent,
+                             const uint8_t *bundle,
+                             size_t bundle_len,
+                             uint8_t *peer32_out);
+
+/**
+ * Encrypts `pt` for the peer over its primary session, starting one from its bundle if there
+ * is none. The new state is saved before the envelope is written. If `out_cap` is too small:
+ * `DMP_ERR_BUFFER_TOO_SMALL`, `*out_len` = size needed, nothing changed. Errors besides:
+ * `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION` (no session and no bundle), `DMP_ERR_TOO_LARGE`,
+ * bundle and store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `peer32` 32 reads; `pt` NULL (if `pt_len` is 0) or valid; `out`,
+ * `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_send(dmp_agent_t *agent,
+                       const uint8_t *peer32,
+                       const uint8_t *pt,
+                       size_t pt_len,
+                       uint8_t *out,
+                       size_t out_cap,
+                       size_t *out_len);
+
+/**
+ * Sets up a session with the peer without a message (its `dmp_agent_receive` reports
+ * `DMP_EVENT_SESSION_ESTABLISHED`); writes the envelope. Errors as `dmp_agent_send`.
+ *
+ * # Safety
+ * As `dmp_agent_send`.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_connect(dmp_agent_t *agent,
+                          const uint8_t *peer32,
+                          uint8_t *out,
+                          size_t out_cap,
+                          size_t *out_len);
+
+/**
+ * Decrypts any envelope addressed to the agent (pairwise, first message, or group) and creates
+ * an event (`*event_out`, NULL on failure; free it with `dmp_event_free`). The new state is
+ * saved before the event is returned. On any error nothing changes. Errors: those of
+ * `dmp_session_accept`, `dmp_session_decrypt` and `dmp_group_decrypt`, `DMP_ERR_WRONG_SESSION`
+ * (no such session or group), `DMP_ERR_WRONG_MESSAGE_TYPE` (a bundle or a bare distribution),
+ * store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `envelope` NULL or valid for `envelope_len`; `event_out` a pointer write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_receive(dmp_agent_t *agent,
+                          const uint8_t *envelope,
+                          size_t envelope_len,
+                          dmp_event_t **event_out);
+
+/**
+ * Writes the number of retained, unacknowledged events (always 0 without
+ * `DMP_AGENT_RETAIN_EVENTS`). Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `agent` NULL or live; `count_out` a write.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_agent_pending_count(const dmp_agent_t *agent, size_t *count_out);
+
+/**
+ * Creates an event for the `index`-th retained event (0 = oldest). Errors:
+ * `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (index out of range).
+ *
+ * # Safety
+ * `agent` NULL or live; `event_out` a pointer write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_pending_event(const dmp_agent_t *agent,
+                                size_t index,
+                                dmp_event_t **event_out);
+
+/**
+ * Acknowledges a retained event by its sequence number (`dmp_event_seq`): it is forgotten.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (no such retained event), store
+ * errors.
+ *
+ * # Safety
+ * `agent` NULL or live.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_agent_ack(dmp_agent_t *agent, uint64_t seq);
+
+/**
+ * Writes the ids (32 bytes each) of the peers the agent has a session with, in id order.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `agent` NULL or live; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_peers(const dmp_agent_t *agent,
+                        uint8_t *out,
+                        size_t out_cap,
+                        size_t *out_len);
+
+/**
+ * Writes the state (`DMP_SESSION_*`) of the primary session with the peer.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION`, agent id errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `peer32` 32 reads; `state_out` a write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_session_state(const dmp_agent_t *agent,
+                                const uint8_t *peer32,
+                                int32_t *state_out);
+
+/**
+ * Periodic upkeep at `now_unix` (seconds since 1970): rotates the signed prekey when due,
+ * replenishes one-time prekeys, drops old non-primary sessions. Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_RANDOM_FAILURE`, store errors.
+ *
+ * # Safety
+ * `agent` NULL or live.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_agent_maintain(dmp_agent_t *agent, uint64_t now_unix);
+
+/**
+ * Creates a group with a fresh random id (written to `group_id32_out`) and no other member.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`, store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `group_id32_out` 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_agent_group_create(dmp_agent_t *agent, uint8_t *group_id32_out);
+
+/**
+ * Adds the peer to the group and queues our sender key for it in the outbox. Errors:
+ * `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION` (no such group), `DMP_ERR_NO_SESSION`,
+ * `DMP_ERR_INVALID_ARGUMENT` (already a member, or ourselves), store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `group_id32`, `peer32` 32 reads.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_group_add(dmp_agent_t *agent,
+                            const uint8_t *group_id32,
+                            const uint8_t *peer32);
+
+/**
+ * Removes the peer from the group: our sender key rotates and the new one is queued in the
+ * outbox for every remaining member. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`,
+ * `DMP_ERR_UNKNOWN_SENDER` (not a member), `DMP_ERR_NO_SESSION`, store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `group_id32`, `peer32` 32 reads.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_group_remove(dmp_agent_t *agent,
+                               const uint8_t *group_id32,
+                               const uint8_t *peer32);
+
+/**
+ * Encrypts `pt` once for the whole group; send the envelope to every member
+ * (`dmp_agent_group_members`). A too-small buffer: `DMP_ERR_BUFFER_TOO_SMALL`, size needed,
+ * nothing changed. Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`,
+ * `DMP_ERR_TOO_LARGE`, store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `group_id32` 32 reads; `pt` valid; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_group_send(dmp_agent_t *agent,
+                             const uint8_t *group_id32,
+                             const uint8_t *pt,
+                             size_t pt_len,
+                             uint8_t *out,
+                             size_t out_cap,
+                             size_t *out_len);
+
+/**
+ * Writes the other members of the group (32 bytes each, in id order). Errors:
+ * `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `agent` NULL or live; `group_id32` 32 reads; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_group_members(const dmp_agent_t *agent,
+                                const uint8_t *group_id32,
+                                uint8_t *out,
+                                size_t out_cap,
+                                size_t *out_len);
+
+/**
+ * Writes how many envelopes wait in the outbox (sender keys queued by group operations).
+ * Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `agent` NULL or live; `count_out` a write.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_agent_outbox_count(const dmp_agent_t *agent, size_t *count_out);
+
+/**
+ * Writes the oldest outbox envelope and its recipient, without removing it: send it, then call
+ * `dmp_agent_outbox_done`. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (outbox
+ * empty), `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `agent` NULL or live; `peer32_out` 32 writes; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_outbox_next(const dmp_agent_t *agent,
+                              uint8_t *peer32_out,
+                              uint8_t *out,
+                              size_t out_cap,
+                              size_t *out_len);
+
+/**
+ * Removes the oldest outbox envelope (it was sent). Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_WRONG_STATE` (outbox empty), store errors.
+ *
+ * # Safety
+ * `agent` NULL or live.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_agent_outbox_done(dmp_agent_t *agent);
+
+/**
+ * Writes the event's kind (`DMP_EVENT_*`). Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `event` NULL or live; `kind_out` a write.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_event_kind(const dmp_event_t *event, int32_t *kind_out);
+
+/**
+ * Writes the id of the agent the event came from (authenticated). Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `event` NULL or live; `peer32_out` 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_event_peer(const dmp_event_t *event, uint8_t *peer32_out);
+
+/**
+ * Writes the group id of a group event. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE`
+ * (not a group event).
+ *
+ * # Safety
+ * `event` NULL or live; `group_id32_out` 32 writes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_event_group_id(const dmp_event_t *event,
+                           uint8_t *group_id32_out);
+
+/**
+ * Writes the event's plaintext (empty unless a message). Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `event` NULL or live; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_event_plaintext(const dmp_event_t *event,
+                            uint8_t *out,
+                            size_t out_cap,
+                            size_t *out_len);
+
+/**
+ * Writes the event's sequence number (for `dmp_agent_ack`) and whether it created a new
+ * session (0 or 1). Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `event` NULL or live; `seq_out`, `new_session_out` writes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_event_seq(const dmp_event_t *event,
+                      uint64_t *seq_out,
+                      int32_t *new_session_out);
+
+/**
+ * Releases an event (its plaintext is zeroized). NULL is ignored.
+ *
+ * # Safety
+ * `event` must be NULL or a live handle not used afterwards.
+ */
+void dmp_event_free(dmp_event_t *event);
 
 /**
  * Creates our view of a group with id `group_id32` (any 32 bytes the members agree on, e.g.

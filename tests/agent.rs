@@ -409,3 +409,18 @@ fn without_retention_nothing_is_kept() {
     assert!(b.pending_events().is_empty());
     assert_eq!(b.ack(e.seq).unwrap_err(), Error::InvalidArgument);
 }
+
+#[test]
+fn send_len_is_exact_before_and_after_the_session_exists() {
+    let (mut a, mut b) = (mem(), mem());
+    assert_eq!(a.send_len(&b.agent_id(), 5).unwrap_err(), Error::NoSession);
+    introduce(&mut a, &mut b);
+    for n in [0usize, 5, 1000] {
+        let want = a.send_len(&b.agent_id(), n).unwrap();
+        let env = a.send(&b.agent_id(), &vec![7; n]).unwrap();
+        assert_eq!(env.len(), want);
+        b.receive(&env).unwrap();
+    }
+    let gid = a.group_create().unwrap();
+    assert_eq!(a.group_send_len(&gid, 10).unwrap(), a.group_send(&gid, &[1; 10]).unwrap().len());
+}

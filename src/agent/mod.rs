@@ -507,6 +507,31 @@ impl Agent {
         Ok(env)
     }
 
+    /// The exact length of the envelope [`send`](Self::send) would return for a `len`-byte
+    /// plaintext now (`NoSession` when there is neither session nor bundle).
+    pub fn send_len(&self, peer: &AgentId, len: usize) -> Result<usize> {
+        let framed = len.checked_add(1).ok_or(Error::TooLarge)?;
+        let entry = self.peers.get(&peer.to_bytes()).ok_or(Error::NoSession)?;
+        if let Some(sid) = entry.primary {
+            return self.sessions.get(&sid).ok_or(Error::Internal)?.encrypted_len(framed);
+        }
+        let bundle = PrekeyBundle::from_bytes(entry.bundle.as_ref().ok_or(Error::NoSession)?)?;
+        if framed > crate::limits::MAX_PLAINTEXT_LEN {
+            return Err(Error::TooLarge);
+        }
+        let header = match bundle.suite() {
+            Suite::Hybrid => crate::wire::envelope::HYBRID_PREKEY_MESSAGE_HEADER_LEN,
+            Suite::Classical => crate::wire::envelope::PREKEY_MESSAGE_HEADER_LEN,
+        };
+        let padded = crate::wire::padding::framed_len(framed, self.config.session.padding);
+        Ok(header + crate::crypto::aead::sealed_len(padded))
+    }
+
+    /// The exact length of [`group_send`](Self::group_send)'s envelope for a `len`-byte plaintext.
+    pub fn group_send_len(&self, group_id: &[u8; GROUP_ID_LEN], len: usize) -> Result<usize> {
+        self.groups.get(group_id).ok_or(Error::WrongSession)?.encrypted_len(len)
+    }
+
     /// Sets up a session with `peer` without a message: the peer's `receive` reports
     /// `SessionEstablished`.
     pub fn connect(&mut self, peer: &AgentId) -> Result<Vec<u8>> {

@@ -9,6 +9,7 @@
 //! * handles are `Box`ed, `Mutex`-guarded values whose ownership is written once ([`Handle`]);
 //! * outputs go into caller buffers; a too-small buffer reports the size needed and changes nothing.
 
+pub mod agent;
 pub mod group;
 pub mod identity;
 pub mod raw;

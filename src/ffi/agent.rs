@@ -1,0 +1,790 @@
+//! `dmp_agent_t` and `dmp_event_t`: an agent (one identity, many sessions and groups, persisted)
+//! and what it receives.
+
+use std::sync::Mutex;
+
+use super::identity::storage_key_in;
+use super::{
+    FfiError, FfiResult, Handle, OutBuf, array_in, array_out, clear_handle_out, guard, guard_void, input,
+    out_ref,
+};
+use crate::agent::{Agent, AgentConfig, Event};
+use crate::error::Error;
+use crate::identity::AgentId;
+use crate::prekey::PqPolicy;
+
+/// `dmp_agent_open` flag: keep every received event until `dmp_agent_ack` (at-least-once
+/// delivery across crashes; see `dmp_agent_pending_count`).
+pub const DMP_AGENT_RETAIN_EVENTS: i32 = 1;
+/// `dmp_agent_open` flag: refuse sender keys for groups we were not added to by our own call.
+pub const DMP_AGENT_REFUSE_GROUP_INVITES: i32 = 2;
+/// `dmp_agent_open` flag: accept classical-only (no ML-KEM) peers.
+pub const DMP_AGENT_ALLOW_CLASSICAL: i32 = 4;
+
+/// A pairwise message from the peer.
+pub const DMP_EVENT_MESSAGE: i32 = 1;
+/// A group message from the peer (a member) in the event's group.
+pub const DMP_EVENT_GROUP_MESSAGE: i32 = 2;
+/// The peer's sender key for the event's group was taken in (nothing to do).
+pub const DMP_EVENT_DISTRIBUTION_CONSUMED: i32 = 3;
+/// The peer set up a session with us and sent no message yet.
+pub const DMP_EVENT_SESSION_ESTABLISHED: i32 = 4;
+
+/// An agent. Opaque.
+pub struct DmpAgent {
+    tag: u64,
+    inner: Mutex<Agent>,
+}
+
+/// A received event. Opaque; read it with the `dmp_event_*` functions, release it with
+/// `dmp_event_free`.
+pub struct DmpEvent {
+    tag: u64,
+    inner: Mutex<Event>,
+}
+
+impl Handle for DmpAgent {
+    type Inner = Agent;
+    const TAG: u64 = 0x444d_5041_4745_4e54; // "DMPAGENT"
+    const NAME: &'static str = "dmp_agent_t";
+    fn wrap(inner: Agent) -> Self {
+        DmpAgent { tag: Self::TAG, inner: Mutex::new(inner) }
+    }
+    fn tag(&self) -> u64 {
+        self.tag
+    }
+    fn mutex(&self) -> &Mutex<Agent> {
+        &self.inner
+    }
+}
+
+impl Handle for DmpEvent {
+    type Inner = Event;
+    const TAG: u64 = 0x444d_5045_5645_4e54; // "DMPEVENT"
+    const NAME: &'static str = "dmp_event_t";
+    fn wrap(inner: Event) -> Self {
+        DmpEvent { tag: Self::TAG, inner: Mutex::new(inner) }
+    }
+    fn tag(&self) -> u64 {
+        self.tag
+    }
+    fn mutex(&self) -> &Mutex<Event> {
+        &self.inner
+    }
+}
+
+fn config_for(flags: i32) -> FfiResult<AgentConfig> {
+    let known = DMP_AGENT_RETAIN_EVENTS | DMP_AGENT_REFUSE_GROUP_INVITES | DMP_AGENT_ALLOW_CLASSICAL;
+    if flags & !known != 0 {
+        return Err(FfiError::new(Error::InvalidArgument, format!("unknown agent flags {flags:#x}")));
+    }
+    let mut c = AgentConfig {
+        retain_events: flags & DMP_AGENT_RETAIN_EVENTS != 0,
+        accept_group_invites: flags & DMP_AGENT_REFUSE_GROUP_INVITES == 0,
+        ..AgentConfig::default()
+    };
+    if flags & DMP_AGENT_ALLOW_CLASSICAL != 0 {
+        c.session.pq_policy = PqPolicy::AllowClassical;
+    }
+    Ok(c)
+}
+
+fn agent_in(ptr: *const u8, what: &str) -> FfiResult<AgentId> {
+    // SAFETY: exported functions require ptr to be NULL or point to 32 bytes.
+    let bytes = unsafe { array_in::<32>(ptr, what) }?;
+    AgentId::from_bytes(bytes).map_err(|e| FfiError::new(e, format!("`{what}` is not a valid agent id")))
+}
+
+/// The store path, or `None` for an in-memory agent (`path_len` 0).
+///
+/// # Safety
+/// `path` NULL or valid for `path_len` reads.
+unsafe fn path_in(path: *const u8, path_len: usize) -> FfiResult<Option<std::path::PathBuf>> {
+    // SAFETY: forwarded caller promise.
+    let bytes = unsafe { input(path, path_len, "path") }?;
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    use std::os::unix::ffi::OsStrExt;
+    Ok(Some(std::path::PathBuf::from(std::ffi::OsStr::from_bytes(bytes))))
+}
+
+/// Opens the agent stored at `path` (`path_len` bytes, not NUL-terminated; created with a fresh
+/// hybrid identity if new), or an in-memory agent when `path_len` is 0. `flags` combines
+/// `DMP_AGENT_*` (0 for the defaults). `*out` receives the handle (NULL on failure); the store
+/// stays locked until `dmp_agent_free`. Errors: `DMP_ERR_NULL_POINTER`,
+/// `DMP_ERR_INVALID_ARGUMENT` (unknown flag), `DMP_ERR_WRONG_STORAGE_KEY`,
+/// `DMP_ERR_STORE_LOCKED` (open elsewhere), `DMP_ERR_STORE_FAILED` (I/O error, not a DMP store),
+/// `DMP_ERR_BAD_STATE`, `DMP_ERR_UNSUPPORTED_VERSION`.
+///
+/// # Safety
+/// `path` NULL or valid for `path_len` reads; `storage_key32` 32 reads; `out` a pointer write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_open(
+    path: *const u8,
+    path_len: usize,
+    storage_key32: *const u8,
+    flags: i32,
+    out: *mut *mut DmpAgent,
+) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { clear_handle_out(out) };
+    guard("dmp_agent_open", || {
+        let config = config_for(flags)?;
+        let key = storage_key_in(storage_key32)?;
+        // SAFETY: caller contract.
+        let path = unsafe { path_in(path, path_len) }?;
+        if out.is_null() {
+            return Err(FfiError::new(Error::NullPointer, "`out` is NULL"));
+        }
+        let agent = Agent::open(path.as_deref(), key, config)?;
+        // SAFETY: caller contract.
+        unsafe { DmpAgent::store(out, agent) }
+    })
+}
+
+/// As `dmp_agent_open`, with the identity of a 32-byte seed for a new store; an existing store
+/// must hold that identity (`DMP_ERR_INVALID_ARGUMENT` otherwise).
+///
+/// # Safety
+/// As `dmp_agent_open`; `seed32` 32 reads.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_open_with_seed(
+    path: *const u8,
+    path_len: usize,
+    storage_key32: *const u8,
+    seed32: *const u8,
+    flags: i32,
+    out: *mut *mut DmpAgent,
+) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { clear_handle_out(out) };
+    guard("dmp_agent_open_with_seed", || {
+        let config = config_for(flags)?;
+        let key = storage_key_in(storage_key32)?;
+        // SAFETY: caller contract.
+        let (path, seed) = unsafe {
+            (path_in(path, path_len)?, zeroize::Zeroizing::new(*array_in::<32>(seed32, "seed32")?))
+        };
+        if out.is_null() {
+            return Err(FfiError::new(Error::NullPointer, "`out` is NULL"));
+        }
+        let agent = Agent::open_with_seed(path.as_deref(), key, config, &seed)?;
+        // SAFETY: caller contract.
+        unsafe { DmpAgent::store(out, agent) }
+    })
+}
+
+/// Closes the agent (releasing its store's lock) and zeroizes its secrets. NULL is ignored.
+///
+/// # Safety
+/// `agent` must be NULL or a live handle not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dmp_agent_free(agent: *mut DmpAgent) {
+    // SAFETY: caller contract.
+    guard_void(|| unsafe { DmpAgent::free(agent) });
+}
+
+/// Writes the agent id (32 bytes). Errors: `DMP_ERR_NULL_POINTER`.
+///
+/// # Safety
+/// `agent` NULL or live; `id32_out` NULL or 32 writes.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_id(agent: *const DmpAgent, id32_out: *mut u8) -> i32 {
+    guard("dmp_agent_id", || {
+        // SAFETY: caller contract.
+        let (a, out) = unsafe { (DmpAgent::lock(agent)?, array_out::<32>(id32_out, "id32_out")?) };
+        *out = a.agent_id().to_bytes();
+        Ok(())
+    })
+}
+
+/// Writes the agent's fingerprint (`DMP_FINGERPRINT_LEN` ASCII bytes, not NUL-terminated).
+/// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// `agent` NULL or live; `out`, `out_len` as usual.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_fingerprint(
+    agent: *const DmpAgent,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard("dmp_agent_fingerprint", || {
+        // SAFETY: caller contract.
+        let (a, mut out) = unsafe { (DmpAgent::lock(agent)?, OutBuf::new(out, out_cap, out_len)?) };
+        out.write(a.fingerprint().as_bytes())
+    })
+}
+
+/// Writes the agent's prekey bundle to publish; with `with_one_time_prekey` = 1 a one-time
+/// prekey is handed out (and saved as such before the call returns). A too-small buffer hands
+/// out nothing. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (flag not 0/1),
+/// `DMP_ERR_BUFFER_TOO_SMALL`, store errors.
+///
+/// # Safety
+/// `agent` NULL or live; `out`, `out_len` as usual.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_bundle(
+    agent: *mut DmpAgent,
+    with_one_time_prekey: i32,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard("dmp_agent_bundle", || {
+        let with = super::identity::bool_in(with_one_time_prekey, "with_one_time_prekey")?;
+        // SAFETY: caller contract.
+        let (mut a, mut out) = unsafe { (DmpAgent::lock(agent)?, OutBuf::new(out, out_cap, out_len)?) };
+        let buf = out.reserve(a.bundle_len(with))?;
+        buf.copy_from_slice(&a.bundle(with)?);
+        Ok(())
+    })
+}
+
+/// Verifies and remembers a peer's bundle so that `dmp_agent_send` can start a session with it;
+/// writes the peer's id. Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify`,
+/// `DMP_ERR_INVALID_ARGUMENT` (our own bundle), store errors.
+///
+/// # Safety
+/// `agent` NULL or live; `bundle` NULL or valid for `bundle_len`; `peer32_out` 32 writes.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_add_bundle(
+    agent: *mut DmpAgent,
+    bundle: *const u8,
+    bundle_len: usize,
+    peer32_out: *mut u8,
+) -> i32 {
+    guard("dmp_agent_add_bundle", || {
+        // SAFETY: caller contract.
+        let (mut a, b, out) = unsafe {
+            (
+                DmpAgent::lock(agent)?,
+                input(bundle, bundle_len, "bundle")?,
+                array_out::<32>(peer32_out, "peer32_out")?,
+            )
+        };
+        *out = a.add_bundle(b)?.to_bytes();
+        Ok(())
+    })
+}
+
+/// Encrypts `pt` for the peer over its primary session, starting one from its bundle if there
+/// is none. The new state is saved before the envelope is written. If `out_cap` is too small:
+/// `DMP_ERR_BUFFER_TOO_SMALL`, `*out_len` = size needed, nothing changed. Errors besides:
+/// `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION` (no session and no bundle), `DMP_ERR_TOO_LARGE`,
+/// bundle and store errors.
+///
+/// # Safety
+/// `agent` NULL or live; `peer32` 32 reads; `pt` NULL (if `pt_len` is 0) or valid; `out`,
+/// `out_len` as usual.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_send(
+    agent: *mut DmpAgent,
+    peer32: *const u8,
+    pt: *const u8,
+    pt_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard("dmp_agent_send", || {
+        let peer = agent_in(peer32, "peer32")?;
+        // SAFETY: caller contract.
+        let (mut a, pt, mut out) = unsafe {
+            (DmpAgent::lock(agent)?, input(pt, pt_len, "pt")?, OutBuf::new(out, out_cap, out_len)?)
+        };
+        let buf = out.reserve(a.send_len(&peer, pt.len())?)?;
+        let env = a.send(&peer, pt)?;
+        if env.len() != buf.len() {
+            return Err(FfiError::new(Error::Internal, "envelope length differs from send_len"));
+        }
+        buf.copy_from_slice(&env);
+        Ok(())
+    })
+}
+
+/// Sets up a session with the peer without a message (its `dmp_agent_receive` reports
+/// `DMP_EVENT_SESSION_ESTABLISHED`); writes the envelope. Errors as `dmp_agent_send`.
+///
+/// # Safety
+/// As `dmp_agent_send`.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_connect(
+    agent: *mut DmpAgent,
+    peer32: *const u8,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard("dmp_agent_connect", || {
+        let peer = agent_in(peer32, "peer32")?;
+        // SAFETY: caller contract.
+        let (mut a, mut out) = unsafe { (DmpAgent::lock(agent)?, OutBuf::new(out, out_cap, out_len)?) };
+        let buf = out.reserve(a.send_len(&peer, 0)?)?;
+        let env = a.connect(&peer)?;
+        if env.len() != buf.len() {
+            return Err(FfiError::new(Error::Internal, "envelope length differs from send_len"));
+        }
+        buf.copy_from_slice(&env);
+        Ok(())
+    })
+}
+
+/// Decrypts any envelope addressed to the agent (pairwise, first message, or group) and creates
+/// an event (`*event_out`, NULL on failure; free it with `dmp_event_free`). The new state is
+/// saved before the event is returned. On any error nothing changes. Errors: those of
+/// `dmp_session_accept`, `dmp_session_decrypt` and `dmp_group_decrypt`, `DMP_ERR_WRONG_SESSION`
+/// (no such session or group), `DMP_ERR_WRONG_MESSAGE_TYPE` (a bundle or a bare distribution),
+/// store errors.
+///
+/// # Safety
+/// `agent` NULL or live; `envelope` NULL or valid for `envelope_len`; `event_out` a pointer write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_receive(
+    agent: *mut DmpAgent,
+    envelope: *const u8,
+    envelope_len: usize,
+    event_out: *mut *mut DmpEvent,
+) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { clear_handle_out(event_out) };
+    guard("dmp_agent_receive", || {
+        // SAFETY: caller contract.
+        let (mut a, env) = unsafe { (DmpAgent::lock(agent)?, input(envelope, envelope_len, "envelope")?) };
+        if event_out.is_null() {
+            return Err(FfiError::new(Error::NullPointer, "`event_out` is NULL"));
+        }
+        let ev = a.receive(env)?;
+        // SAFETY: caller contract.
+        unsafe { DmpEvent::store(event_out, ev) }
+    })
+}
+
+/// Writes the number of retained, unacknowledged events (always 0 without
+/// `DMP_AGENT_RETAIN_EVENTS`). Errors: `DMP_ERR_NULL_POINTER`.
+///
+/// # Safety
+/// `agent` NULL or live; `count_out` a write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_pending_count(agent: *const DmpAgent, count_out: *mut usize) -> i32 {
+    guard("dmp_agent_pending_count", || {
+        // SAFETY: caller contract.
+        let (a, out) = unsafe { (DmpAgent::lock(agent)?, out_ref(count_out, "count_out")?) };
+        *out = a.pending_events().len();
+        Ok(())
+    })
+}
+
+/// Creates an event for the `index`-th retained event (0 = oldest). Errors:
+/// `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (index out of range).
+///
+/// # Safety
+/// `agent` NULL or live; `event_out` a pointer write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_pending_event(
+    agent: *const DmpAgent,
+    index: usize,
+    event_out: *mut *mut DmpEvent,
+) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { clear_handle_out(event_out) };
+    guard("dmp_agent_pending_event", || {
+        // SAFETY: caller contract.
+        let a = unsafe { DmpAgent::lock(agent) }?;
+        if event_out.is_null() {
+            return Err(FfiError::new(Error::NullPointer, "`event_out` is NULL"));
+        }
+        let ev = a.pending_events().into_iter().nth(index).ok_or_else(|| {
+            FfiError::new(Error::InvalidArgument, format!("no retained event at index {index}"))
+        })?;
+        // SAFETY: caller contract.
+        unsafe { DmpEvent::store(event_out, ev) }
+    })
+}
+
+/// Acknowledges a retained event by its sequence number (`dmp_event_seq`): it is forgotten.
+/// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (no such retained event), store
+/// errors.
+///
+/// # Safety
+/// `agent` NULL or live.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_ack(agent: *mut DmpAgent, seq: u64) -> i32 {
+    guard("dmp_agent_ack", || {
+        // SAFETY: caller contract.
+        let mut a = unsafe { DmpAgent::lock(agent) }?;
+        a.ack(seq)?;
+        Ok(())
+    })
+}
+
+/// Writes the ids (32 bytes each) of the peers the agent has a session with, in id order.
+/// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// `agent` NULL or live; `out`, `out_len` as usual.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_peers(
+    agent: *const DmpAgent,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard("dmp_agent_peers", || {
+        // SAFETY: caller contract.
+        let (a, mut out) = unsafe { (DmpAgent::lock(agent)?, OutBuf::new(out, out_cap, out_len)?) };
+        let ids: Vec<u8> = a.peers().iter().flat_map(|p| p.to_bytes()).collect();
+        out.write(&ids)
+    })
+}
+
+/// Writes the state (`DMP_SESSION_*`) of the primary session with the peer.
+/// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION`, agent id errors.
+///
+/// # Safety
+/// `agent` NULL or live; `peer32` 32 reads; `state_out` a write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_session_state(
+    agent: *const DmpAgent,
+    peer32: *const u8,
+    state_out: *mut i32,
+) -> i32 {
+    guard("dmp_agent_session_state", || {
+        let peer = agent_in(peer32, "peer32")?;
+        // SAFETY: caller contract.
+        let (a, out) = unsafe { (DmpAgent::lock(agent)?, out_ref(state_out, "state_out")?) };
+        *out = a.session_state(&peer)? as i32;
+        Ok(())
+    })
+}
+
+/// Periodic upkeep at `now_unix` (seconds since 1970): rotates the signed prekey when due,
+/// replenishes one-time prekeys, drops old non-primary sessions. Errors: `DMP_ERR_NULL_POINTER`,
+/// `DMP_ERR_RANDOM_FAILURE`, store errors.
+///
+/// # Safety
+/// `agent` NULL or live.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_maintain(agent: *mut DmpAgent, now_unix: u64) -> i32 {
+    guard("dmp_agent_maintain", || {
+        // SAFETY: caller contract.
+        let mut a = unsafe { DmpAgent::lock(agent) }?;
+        a.maintain(now_unix)?;
+        Ok(())
+    })
+}
+
+/// Creates a group with a fresh random id (written to `group_id32_out`) and no other member.
+/// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`, store errors.
+///
+/// # Safety
+/// `agent` NULL or live; `group_id32_out` 32 writes.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_group_create(agent: *mut DmpAgent, group_id32_out: *mut u8) -> i32 {
+    guard("dmp_agent_group_create", || {
+        // SAFETY: caller contract.
+        let (mut a, out) =
+            unsafe { (DmpAgent::lock(agent)?, array_out::<32>(group_id32_out, "group_id32_out")?) };
+        *out = a.group_create()?;
+        Ok(())
+    })
+}
+
+/// Adds the peer to the group and queues our sender key for it in the outbox. Errors:
+/// `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION` (no such group), `DMP_ERR_NO_SESSION`,
+/// `DMP_ERR_INVALID_ARGUMENT` (already a member, or ourselves), store errors.
+///
+/// # Safety
+/// `agent` NULL or live; `group_id32`, `peer32` 32 reads.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_group_add(
+    agent: *mut DmpAgent,
+    group_id32: *const u8,
+    peer32: *const u8,
+) -> i32 {
+    guard("dmp_agent_group_add", || {
+        let peer = agent_in(peer32, "peer32")?;
+        // SAFETY: caller contract.
+        let (mut a, gid) = unsafe { (DmpAgent::lock(agent)?, array_in::<32>(group_id32, "group_id32")?) };
+        a.group_add(gid, &peer)?;
+        Ok(())
+    })
+}
+
+/// Removes the peer from the group: our sender key rotates and the new one is queued in the
+/// outbox for every remaining member. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`,
+/// `DMP_ERR_UNKNOWN_SENDER` (not a member), `DMP_ERR_NO_SESSION`, store errors.
+///
+/// # Safety
+/// `agent` NULL or live; `group_id32`, `peer32` 32 reads.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_group_remove(
+    agent: *mut DmpAgent,
+    group_id32: *const u8,
+    peer32: *const u8,
+) -> i32 {
+    guard("dmp_agent_group_remove", || {
+        let peer = agent_in(peer32, "peer32")?;
+        // SAFETY: caller contract.
+        let (mut a, gid) = unsafe { (DmpAgent::lock(agent)?, array_in::<32>(group_id32, "group_id32")?) };
+        a.group_remove(gid, &peer)?;
+        Ok(())
+    })
+}
+
+/// Encrypts `pt` once for the whole group; send the envelope to every member
+/// (`dmp_agent_group_members`). A too-small buffer: `DMP_ERR_BUFFER_TOO_SMALL`, size needed,
+/// nothing changed. Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`,
+/// `DMP_ERR_TOO_LARGE`, store errors.
+///
+/// # Safety
+/// `agent` NULL or live; `group_id32` 32 reads; `pt` valid; `out`, `out_len` as usual.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_group_send(
+    agent: *mut DmpAgent,
+    group_id32: *const u8,
+    pt: *const u8,
+    pt_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard("dmp_agent_group_send", || {
+        // SAFETY: caller contract.
+        let (mut a, gid, pt, mut out) = unsafe {
+            (
+                DmpAgent::lock(agent)?,
+                array_in::<32>(group_id32, "group_id32")?,
+                input(pt, pt_len, "pt")?,
+                OutBuf::new(out, out_cap, out_len)?,
+            )
+        };
+        let buf = out.reserve(a.group_send_len(gid, pt.len())?)?;
+        buf.copy_from_slice(&a.group_send(gid, pt)?);
+        Ok(())
+    })
+}
+
+/// Writes the other members of the group (32 bytes each, in id order). Errors:
+/// `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`, `DMP_ERR_BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// `agent` NULL or live; `group_id32` 32 reads; `out`, `out_len` as usual.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_group_members(
+    agent: *const DmpAgent,
+    group_id32: *const u8,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard("dmp_agent_group_members", || {
+        // SAFETY: caller contract.
+        let (a, gid, mut out) = unsafe {
+            (
+                DmpAgent::lock(agent)?,
+                array_in::<32>(group_id32, "group_id32")?,
+                OutBuf::new(out, out_cap, out_len)?,
+            )
+        };
+        let ids: Vec<u8> = a.group_members(gid)?.iter().flat_map(|p| p.to_bytes()).collect();
+        out.write(&ids)
+    })
+}
+
+/// Writes how many envelopes wait in the outbox (sender keys queued by group operations).
+/// Errors: `DMP_ERR_NULL_POINTER`.
+///
+/// # Safety
+/// `agent` NULL or live; `count_out` a write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_outbox_count(agent: *const DmpAgent, count_out: *mut usize) -> i32 {
+    guard("dmp_agent_outbox_count", || {
+        // SAFETY: caller contract.
+        let (a, out) = unsafe { (DmpAgent::lock(agent)?, out_ref(count_out, "count_out")?) };
+        *out = a.outbox_len();
+        Ok(())
+    })
+}
+
+/// Writes the oldest outbox envelope and its recipient, without removing it: send it, then call
+/// `dmp_agent_outbox_done`. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (outbox
+/// empty), `DMP_ERR_BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// `agent` NULL or live; `peer32_out` 32 writes; `out`, `out_len` as usual.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_outbox_next(
+    agent: *const DmpAgent,
+    peer32_out: *mut u8,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard("dmp_agent_outbox_next", || {
+        // SAFETY: caller contract.
+        let (a, peer_out, mut out) = unsafe {
+            (
+                DmpAgent::lock(agent)?,
+                array_out::<32>(peer32_out, "peer32_out")?,
+                OutBuf::new(out, out_cap, out_len)?,
+            )
+        };
+        let (peer, env) =
+            a.outbox_next().ok_or_else(|| FfiError::new(Error::WrongState, "the outbox is empty"))?;
+        out.write(env)?;
+        *peer_out = peer.to_bytes();
+        Ok(())
+    })
+}
+
+/// Removes the oldest outbox envelope (it was sent). Errors: `DMP_ERR_NULL_POINTER`,
+/// `DMP_ERR_WRONG_STATE` (outbox empty), store errors.
+///
+/// # Safety
+/// `agent` NULL or live.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_outbox_done(agent: *mut DmpAgent) -> i32 {
+    guard("dmp_agent_outbox_done", || {
+        // SAFETY: caller contract.
+        let mut a = unsafe { DmpAgent::lock(agent) }?;
+        a.outbox_done()?;
+        Ok(())
+    })
+}
+
+/// Writes the event's kind (`DMP_EVENT_*`). Errors: `DMP_ERR_NULL_POINTER`.
+///
+/// # Safety
+/// `event` NULL or live; `kind_out` a write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_event_kind(event: *const DmpEvent, kind_out: *mut i32) -> i32 {
+    guard("dmp_event_kind", || {
+        // SAFETY: caller contract.
+        let (e, out) = unsafe { (DmpEvent::lock(event)?, out_ref(kind_out, "kind_out")?) };
+        *out = e.kind as i32;
+        Ok(())
+    })
+}
+
+/// Writes the id of the agent the event came from (authenticated). Errors: `DMP_ERR_NULL_POINTER`.
+///
+/// # Safety
+/// `event` NULL or live; `peer32_out` 32 writes.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_event_peer(event: *const DmpEvent, peer32_out: *mut u8) -> i32 {
+    guard("dmp_event_peer", || {
+        // SAFETY: caller contract.
+        let (e, out) = unsafe { (DmpEvent::lock(event)?, array_out::<32>(peer32_out, "peer32_out")?) };
+        *out = e.peer.to_bytes();
+        Ok(())
+    })
+}
+
+/// Writes the group id of a group event. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE`
+/// (not a group event).
+///
+/// # Safety
+/// `event` NULL or live; `group_id32_out` 32 writes.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_event_group_id(event: *const DmpEvent, group_id32_out: *mut u8) -> i32 {
+    guard("dmp_event_group_id", || {
+        // SAFETY: caller contract.
+        let (e, out) =
+            unsafe { (DmpEvent::lock(event)?, array_out::<32>(group_id32_out, "group_id32_out")?) };
+        *out = e.group_id.ok_or_else(|| FfiError::new(Error::WrongState, "not a group event"))?;
+        Ok(())
+    })
+}
+
+/// Writes the event's plaintext (empty unless a message). Errors: `DMP_ERR_NULL_POINTER`,
+/// `DMP_ERR_BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// `event` NULL or live; `out`, `out_len` as usual.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_event_plaintext(
+    event: *const DmpEvent,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard("dmp_event_plaintext", || {
+        // SAFETY: caller contract.
+        let (e, mut out) = unsafe { (DmpEvent::lock(event)?, OutBuf::new(out, out_cap, out_len)?) };
+        out.write(&e.plaintext)
+    })
+}
+
+/// Writes the event's sequence number (for `dmp_agent_ack`) and whether it created a new
+/// session (0 or 1). Errors: `DMP_ERR_NULL_POINTER`.
+///
+/// # Safety
+/// `event` NULL or live; `seq_out`, `new_session_out` writes.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_event_seq(
+    event: *const DmpEvent,
+    seq_out: *mut u64,
+    new_session_out: *mut i32,
+) -> i32 {
+    guard("dmp_event_seq", || {
+        // SAFETY: caller contract.
+        let (e, seq, new) = unsafe {
+            (
+                DmpEvent::lock(event)?,
+                out_ref(seq_out, "seq_out")?,
+                out_ref(new_session_out, "new_session_out")?,
+            )
+        };
+        *seq = e.seq;
+        *new = e.new_session as i32;
+        Ok(())
+    })
+}
+
+/// Releases an event (its plaintext is zeroized). NULL is ignored.
+///
+/// # Safety
+/// `event` must be NULL or a live handle not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dmp_event_free(event: *mut DmpEvent) {
+    // SAFETY: caller contract.
+    guard_void(|| unsafe { DmpEvent::free(event) });
+}
+
+const _: () = {
+    assert!(DMP_EVENT_MESSAGE == crate::agent::EventKind::Message as i32);
+    assert!(DMP_EVENT_GROUP_MESSAGE == crate::agent::EventKind::GroupMessage as i32);
+    assert!(DMP_EVENT_DISTRIBUTION_CONSUMED == crate::agent::EventKind::DistributionConsumed as i32);
+    assert!(DMP_EVENT_SESSION_ESTABLISHED == crate::agent::EventKind::SessionEstablished as i32);
+};
