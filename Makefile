@@ -4,12 +4,12 @@
 
 CARGO ?= cargo
 
-.PHONY: demo test lint rust-test c-test header-check clean
+.PHONY: demo test lint rust-test c-test python-test zig-test header-check bench clean
 
 demo:
 	$(CARGO) run --release --example two_agents
 
-test: lint rust-test header-check c-test
+test: lint rust-test header-check python-test
 
 lint:
 	$(CARGO) fmt --check
@@ -25,6 +25,15 @@ header-check:
 
 c-test:
 	$(MAKE) -C tests/c
+
+python-test:
+	bash bindings/python/test.sh
+
+zig-test:
+	bash zig/test.sh
+
+bench:
+	$(CARGO) bench --bench dmp
 
 clean:
 	$(CARGO) clean

@@ -9,17 +9,9 @@ fn main() {
     println!("cargo:rerun-if-changed=cbindgen.toml");
     let config =
         cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml is valid");
-    // Only src/ffi is parsed: the header is the C surface and nothing of the core leaks into it.
-    let mut builder = cbindgen::Builder::new().with_config(config);
-    let mut sources: Vec<PathBuf> = std::fs::read_dir(crate_dir.join("src/ffi"))
-        .expect("src/ffi exists")
-        .map(|e| e.expect("readable directory entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
-        .collect();
-    sources.sort(); // a stable order gives a stable header
-    for src in sources {
-        builder = builder.with_src(src);
-    }
+    // Only src/ffi is parsed (cbindgen follows its `mod` declarations): the header is the C
+    // surface and nothing of the core leaks into it.
+    let builder = cbindgen::Builder::new().with_config(config).with_src(crate_dir.join("src/ffi/mod.rs"));
     match builder.generate() {
         Ok(bindings) => {
             bindings.write_to_file(crate_dir.join("include/dmp.h"));

@@ -219,10 +219,6 @@ impl PrekeyBundle {
             }
             return Err(e);
         }
-        reject_low_order(&fields.signed_prekey)?;
-        if let Some((_, otk)) = &fields.one_time_prekey {
-            reject_low_order(otk)?;
-        }
         let kem_key = match &fields.kem {
             None => None,
             Some(k) => {
@@ -266,14 +262,6 @@ impl PrekeyBundle {
         let k = self.fields.kem.as_ref()?;
         Some((k.kind, k.id, self.kem_key.as_ref()?))
     }
-}
-
-/// Refuses the X25519 public keys that give an all-zero DH output with every secret.
-fn reject_low_order(key: &X25519PublicKey) -> Result<()> {
-    // A throwaway secret: X25519 with a small-order point is zero whatever the scalar, because
-    // the scalar is a multiple of the cofactor. Contributory DH is checked again at use.
-    let probe = X25519SecretKey::from_bytes([0x55; 32]);
-    probe.diffie_hellman(key).map(drop)
 }
 
 #[cfg(test)]
@@ -351,10 +339,15 @@ mod tests {
     }
 
     #[test]
-    fn small_order_one_time_prekey_is_weak() {
+    fn small_order_prekeys_are_refused_when_used() {
+        // Not checked at verification (it would cost two scalar multiplications per bundle): the
+        // contributory-behaviour check of every X25519 refuses them at initiation.
         let (_, mut bytes) = bundle_bytes(true, Suite::Classical);
         bytes[139..171].copy_from_slice(&[0; 32]);
-        assert_eq!(PrekeyBundle::from_bytes(&bytes).unwrap_err(), Error::WeakKey);
+        let bundle = PrekeyBundle::from_bytes(&bytes).unwrap();
+        let alice = IdentityKeyPair::generate().unwrap();
+        let err = crate::handshake::initiate(&alice, &bundle, PqPolicy::AllowClassical).err().unwrap();
+        assert_eq!(err, Error::WeakKey);
     }
 
     #[test]

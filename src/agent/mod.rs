@@ -496,7 +496,8 @@ impl Agent {
 
     /// Encrypts `plaintext` for `peer` over its primary session, starting one from its bundle if
     /// there is none (`NoSession` if there is no bundle either). The state is saved before the
-    /// envelope is returned.
+    /// envelope is returned. At most `MAX_PLAINTEXT_LEN - 1` bytes (`TooLarge` beyond): the agent
+    /// prefixes every pairwise payload with a one-byte kind.
     pub fn send(&mut self, peer: &AgentId, plaintext: &[u8]) -> Result<Vec<u8>> {
         if plaintext.len() > crate::limits::MAX_PLAINTEXT_LEN - 1 {
             return Err(Error::TooLarge);

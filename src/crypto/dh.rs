@@ -9,9 +9,11 @@ use crate::error::{Error, Result};
 use crate::limits::{PUBLIC_KEY_LEN, SECRET_KEY_LEN};
 
 /// An X25519 secret key (identity, signed prekey, one-time prekey, ephemeral or ratchet key).
-/// `StaticSecret` zeroizes itself on drop (x25519-dalek feature `zeroize`).
+/// `StaticSecret` zeroizes itself on drop (x25519-dalek feature `zeroize`). The public key is
+/// computed once, on first use (a base-point multiplication: it was a third of a message's cost
+/// when recomputed for every header).
 #[derive(Clone)]
-pub struct X25519SecretKey(StaticSecret);
+pub struct X25519SecretKey(StaticSecret, std::sync::OnceLock<X25519PublicKey>);
 
 /// An X25519 public key.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
@@ -44,7 +46,7 @@ impl X25519SecretKey {
 
     /// A key from its 32 secret bytes (clamped by X25519 itself).
     pub fn from_bytes(bytes: [u8; SECRET_KEY_LEN]) -> Self {
-        X25519SecretKey(StaticSecret::from(bytes))
+        X25519SecretKey(StaticSecret::from(bytes), std::sync::OnceLock::new())
     }
 
     /// The secret bytes, for serialization.
@@ -54,7 +56,7 @@ impl X25519SecretKey {
 
     /// The matching public key.
     pub fn public_key(&self) -> X25519PublicKey {
-        X25519PublicKey(PublicKey::from(&self.0).to_bytes())
+        *self.1.get_or_init(|| X25519PublicKey(PublicKey::from(&self.0).to_bytes()))
     }
 
     /// X25519(self, peer). A peer key of small order gives an all-zero output: `WeakKey`.

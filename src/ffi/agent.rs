@@ -277,7 +277,9 @@ pub unsafe extern "C" fn dmp_agent_add_bundle(
 }
 
 /// Encrypts `pt` for the peer over its primary session, starting one from its bundle if there
-/// is none. The new state is saved before the envelope is written. If `out_cap` is too small:
+/// is none. The largest `pt_len` is `DMP_MAX_PLAINTEXT_LEN - 1` (the agent adds a one-byte kind
+/// to every pairwise payload). The new state is saved before the envelope is written. If `out_cap`
+/// is too small:
 /// `DMP_ERR_BUFFER_TOO_SMALL`, `*out_len` = size needed, nothing changed. Errors besides:
 /// `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION` (no session and no bundle), `DMP_ERR_TOO_LARGE`,
 /// bundle and store errors.

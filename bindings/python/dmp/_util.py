@@ -1,0 +1,164 @@
+"""Helpers shared by the wrappers: argument checks, output buffers, handle ownership."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from ctypes import byref, c_size_t, create_string_buffer, string_at
+from typing import Any, Callable, ClassVar, NoReturn, TypeVar, Union
+
+from ._lib import lib
+from .errors import BufferTooSmall, ClosedError, check, error_for
+
+BytesLike = Union[bytes, bytearray, memoryview]
+"""What byte arguments accept. They are copied to ``bytes`` before the call."""
+
+_BUFFER_TOO_SMALL = BufferTooSmall.code
+
+
+def as_bytes(value: object, what: str) -> bytes:
+    """``value`` as immutable bytes, or TypeError (a ``str`` is refused: encode it first)."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError(f"{what} must be bytes-like, not {type(value).__name__}")
+
+
+def fixed(value: object, length: int, what: str) -> bytes:
+    """A fixed-size input (key, id, seed...): bytes of exactly ``length``, or ValueError. This
+    check runs before any C call, so C never reads past a short buffer."""
+    if value is None:
+        raise ValueError(f"{what} is required ({length} bytes), got None")
+    b = as_bytes(value, what)
+    if len(b) != length:
+        raise ValueError(f"{what} must be {length} bytes, got {len(b)}")
+    return b
+
+
+def int_in(value: object, what: str, lo: int, hi: int) -> int:
+    """An integer argument within [lo, hi], or TypeError/ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{what} must be in [{lo}, {hi}], got {value}")
+    return value
+
+
+U32_MAX = 0xFFFF_FFFF
+U64_MAX = 0xFFFF_FFFF_FFFF_FFFF
+
+
+def call_out(fn: Callable[..., int], *args: Any, size: int = 0, attempts: int = 4) -> bytes:
+    """Calls ``fn(*args, out, cap, &out_len)`` and returns the output.
+
+    Starts with a ``size``-byte buffer (0: a NULL buffer, i.e. the size query of the C ABI). On
+    DMP_ERR_BUFFER_TOO_SMALL, which changes nothing and reports the size needed, retries with
+    that size. Other failures raise their exception.
+    """
+    for _ in range(attempts):
+        buf = create_string_buffer(size) if size > 0 else None
+        n = c_size_t(0)
+        rc = fn(*args, buf, size, byref(n))
+        if rc == _BUFFER_TOO_SMALL and n.value > size:
+            size = n.value
+            continue
+        check(rc)
+        if buf is None or n.value == 0:
+            return b""
+        return string_at(buf, n.value)
+    raise error_for(rc)
+
+
+def fixed_out(fn: Callable[..., int], *args: Any, size: int) -> bytes:
+    """Calls ``fn(*args, out)`` with a fixed-size output buffer and returns its bytes."""
+    buf = create_string_buffer(size)
+    check(fn(*args, buf))
+    return buf.raw
+
+
+HandleT = TypeVar("HandleT", bound="Handle")
+
+
+def _release(free_name: str, ptr: Any) -> None:
+    getattr(lib, free_name)(ptr)
+
+
+class Handle:
+    """Owns one C handle. Released exactly once: by ``close()`` (or leaving a ``with`` block), or
+    when the object is garbage-collected, or at interpreter exit. Calls on one object are
+    serialized by a lock (the C side serializes them too), so ``close()`` never races a call in
+    another thread. After ``close()`` every method raises :class:`ClosedError`."""
+
+    _free_name: ClassVar[str] = ""
+
+    __slots__ = ("_ptr", "_lock", "_finalizer", "__weakref__")
+
+    def __init__(self, ptr: Any) -> None:
+        if not ptr:
+            raise ValueError("the library returned a NULL handle")
+        self._ptr: Any = ptr
+        self._lock = threading.RLock()
+        self._finalizer = weakref.finalize(self, _release, self._free_name, ptr)
+
+    @classmethod
+    def _adopt(cls: type[HandleT], ptr: Any) -> HandleT:
+        obj = cls.__new__(cls)
+        Handle.__init__(obj, ptr)
+        return obj
+
+    def _closed_error(self) -> NoReturn:
+        raise ClosedError(f"this {type(self).__name__} is closed (close() was called); it cannot be used")
+
+    def _use(self) -> _Use:
+        return _Use(self)
+
+    @property
+    def closed(self) -> bool:
+        """True once the handle was released."""
+        return self._ptr is None
+
+    def close(self) -> None:
+        """Releases the handle now (its secrets are zeroized by the library). Idempotent."""
+        with self._lock:
+            if self._ptr is None:
+                return
+            self._ptr = None
+            self._finalizer()
+
+    def __enter__(self: HandleT) -> HandleT:
+        if self._ptr is None:
+            self._closed_error()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(f"{type(self).__name__} holds a C handle and cannot be copied or pickled")
+
+    def __copy__(self) -> NoReturn:
+        self.__reduce__()
+
+    def __deepcopy__(self, memo: object) -> NoReturn:
+        self.__reduce__()
+
+
+class _Use:
+    """``with obj._use() as ptr:`` holds the object's lock and yields its live pointer."""
+
+    __slots__ = ("_h",)
+
+    def __init__(self, h: Handle) -> None:
+        self._h = h
+
+    def __enter__(self) -> Any:
+        h = self._h
+        h._lock.acquire()
+        if h._ptr is None:
+            h._lock.release()
+            h._closed_error()
+        return h._ptr
+
+    def __exit__(self, *exc: object) -> None:
+        self._h._lock.release()

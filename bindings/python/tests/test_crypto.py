@@ -1,0 +1,226 @@
+"""dmp.crypto: the raw primitives, their refusals, known-answer vectors and libsodium interop."""
+
+from __future__ import annotations
+
+import nacl.bindings
+import nacl.signing
+import pytest
+
+from dmp import AuthFailed, BadSignature, WeakKey, crypto, errors
+from dmp.constants import AEAD_OVERHEAD, HKDF_MAX_LEN, NONCE_LEN, TAG_LEN
+from support import Spy
+
+KEY = bytes(range(32))
+
+
+# ---- AEAD ----
+
+
+def test_seal_open_round_trip() -> None:
+    for pt in (b"", b"x", b"hello world" * 100, bytes(1 << 20)):
+        sealed = crypto.aead_seal(KEY, pt, b"ad")
+        assert len(sealed) == len(pt) + AEAD_OVERHEAD
+        assert crypto.aead_open(KEY, sealed, b"ad") == pt
+
+
+def test_seal_uses_a_fresh_nonce() -> None:
+    assert crypto.aead_seal(KEY, b"same")[:NONCE_LEN] != crypto.aead_seal(KEY, b"same")[:NONCE_LEN]
+
+
+def test_open_refuses_tampering_wrong_key_wrong_ad_and_truncation() -> None:
+    sealed = crypto.aead_seal(KEY, b"secret", b"ad")
+    for i in (0, NONCE_LEN, len(sealed) - 1):
+        bad = bytearray(sealed)
+        bad[i] ^= 1
+        with pytest.raises(AuthFailed):
+            crypto.aead_open(KEY, bytes(bad), b"ad")
+    with pytest.raises(AuthFailed):
+        crypto.aead_open(bytes(32), sealed, b"ad")
+    with pytest.raises(AuthFailed):
+        crypto.aead_open(KEY, sealed, b"other")
+    for n in (0, 1, AEAD_OVERHEAD - 1, len(sealed) - 1):
+        with pytest.raises(AuthFailed):
+            crypto.aead_open(KEY, sealed[:n], b"ad")
+
+
+def test_aead_output_opens_with_libsodium() -> None:
+    pt, ad = b"interop with libsodium via PyNaCl", b"associated"
+    sealed = crypto.aead_seal(KEY, pt, ad)
+    nonce, ct = sealed[:NONCE_LEN], sealed[NONCE_LEN:]
+    assert nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(ct, ad, nonce, KEY) == pt
+    # No associated data: DMP's empty ad is libsodium's NULL/empty ad.
+    sealed = crypto.aead_seal(KEY, pt)
+    assert (
+        nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(sealed[NONCE_LEN:], None, sealed[:NONCE_LEN], KEY)
+        == pt
+    )
+
+
+def test_libsodium_output_opens_with_dmp() -> None:
+    nonce = bytes(range(NONCE_LEN))
+    ct = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(b"from libsodium", b"ad", nonce, KEY)
+    assert len(ct) == len(b"from libsodium") + TAG_LEN
+    assert crypto.aead_open(KEY, nonce + ct, b"ad") == b"from libsodium"
+
+
+def test_wrong_length_keys_raise_value_error_before_c(monkeypatch: pytest.MonkeyPatch) -> None:
+    Spy(monkeypatch, "dmp_aead_seal", forbid=True)
+    Spy(monkeypatch, "dmp_aead_open", forbid=True)
+    for key in (b"", b"short", bytes(31), bytes(33)):
+        with pytest.raises(ValueError, match="32 bytes"):
+            crypto.aead_seal(key, b"x")
+        with pytest.raises(ValueError, match="32 bytes"):
+            crypto.aead_open(key, bytes(64))
+    with pytest.raises(ValueError):
+        crypto.aead_seal(None, b"x")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        crypto.aead_seal("a" * 32, b"x")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        crypto.aead_seal(KEY, "text")  # type: ignore[arg-type]
+
+
+def test_bytes_like_inputs() -> None:
+    sealed = crypto.aead_seal(bytearray(KEY), memoryview(b"pt"), bytearray(b"ad"))
+    assert crypto.aead_open(memoryview(KEY), bytearray(sealed), b"ad") == b"pt"
+
+
+# ---- random, memzero ----
+
+
+def test_random_bytes() -> None:
+    assert crypto.random_bytes(0) == b""
+    a, b = crypto.random_bytes(32), crypto.random_bytes(32)
+    assert len(a) == 32 and a != b
+    with pytest.raises(ValueError):
+        crypto.random_bytes(-1)
+    with pytest.raises(TypeError):
+        crypto.random_bytes(1.5)  # type: ignore[arg-type]
+
+
+def test_memzero() -> None:
+    buf = bytearray(b"secret!!")
+    crypto.memzero(buf)
+    assert buf == bytearray(8)
+    crypto.memzero(bytearray())
+    with pytest.raises(TypeError):
+        crypto.memzero(b"immutable")  # type: ignore[arg-type]
+
+
+# ---- X25519 ----
+
+RFC7748_A = bytes.fromhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")
+RFC7748_A_PUB = bytes.fromhex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
+RFC7748_B = bytes.fromhex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb")
+RFC7748_B_PUB = bytes.fromhex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")
+RFC7748_SHARED = bytes.fromhex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742")
+
+
+def test_x25519_rfc7748() -> None:
+    assert crypto.x25519_public(RFC7748_A) == RFC7748_A_PUB
+    assert crypto.x25519_public(RFC7748_B) == RFC7748_B_PUB
+    assert crypto.x25519(RFC7748_A, RFC7748_B_PUB) == RFC7748_SHARED
+    assert crypto.x25519_dh(RFC7748_B, RFC7748_A_PUB) == RFC7748_SHARED
+    assert nacl.bindings.crypto_scalarmult(RFC7748_A, RFC7748_B_PUB) == RFC7748_SHARED
+
+
+def test_x25519_keypairs_agree() -> None:
+    (sa, pa), (sb, pb) = crypto.x25519_keypair(), crypto.x25519_keypair()
+    assert crypto.x25519_public(sa) == pa
+    assert crypto.x25519(sa, pb) == crypto.x25519(sb, pa)
+
+
+def test_x25519_refuses_small_order_points() -> None:
+    secret, _ = crypto.x25519_keypair()
+    for point in (bytes(32), (1).to_bytes(32, "little")):
+        with pytest.raises(WeakKey):
+            crypto.x25519(secret, point)
+
+
+def test_x25519_wrong_lengths(monkeypatch: pytest.MonkeyPatch) -> None:
+    Spy(monkeypatch, "dmp_x25519", forbid=True)
+    Spy(monkeypatch, "dmp_x25519_public", forbid=True)
+    with pytest.raises(ValueError):
+        crypto.x25519(bytes(31), bytes(32))
+    with pytest.raises(ValueError):
+        crypto.x25519(bytes(32), bytes(33))
+    with pytest.raises(ValueError):
+        crypto.x25519_public(b"")
+
+
+# ---- Ed25519 ----
+
+RFC8032_SEED = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+RFC8032_PUB = bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+RFC8032_SIG = bytes.fromhex(
+    "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+)
+
+
+def test_ed25519_rfc8032() -> None:
+    assert crypto.ed25519_public(RFC8032_SEED) == RFC8032_PUB
+    assert crypto.ed25519_sign(RFC8032_SEED, b"") == RFC8032_SIG
+    crypto.ed25519_verify(RFC8032_PUB, b"", RFC8032_SIG)
+
+
+def test_ed25519_matches_libsodium() -> None:
+    seed, public = crypto.ed25519_keypair()
+    key = nacl.signing.SigningKey(seed)
+    assert bytes(key.verify_key) == public
+    sig = crypto.ed25519_sign(seed, b"message")
+    assert key.sign(b"message").signature == sig
+    key.verify_key.verify(b"message", sig)
+
+
+def test_ed25519_refusals() -> None:
+    seed, public = crypto.ed25519_keypair()
+    sig = crypto.ed25519_sign(seed, b"m")
+    with pytest.raises(BadSignature):
+        crypto.ed25519_verify(public, b"M", sig)
+    bad = bytearray(sig)
+    bad[5] ^= 1
+    with pytest.raises(BadSignature):
+        crypto.ed25519_verify(public, b"m", bytes(bad))
+    with pytest.raises(BadSignature):  # a small-order public key
+        crypto.ed25519_verify((1).to_bytes(32, "little"), b"m", sig)
+    # A non-canonical S (S + L) is refused by strict verification.
+    ell = 2**252 + 27742317777372353535851937790883648493
+    s = int.from_bytes(sig[32:], "little") + ell
+    if s < 2**256:
+        with pytest.raises(BadSignature):
+            crypto.ed25519_verify(public, b"m", sig[:32] + s.to_bytes(32, "little"))
+    with pytest.raises(ValueError):
+        crypto.ed25519_verify(public, b"m", sig[:63])
+    with pytest.raises(ValueError):
+        crypto.ed25519_sign(seed[:16], b"m")
+
+
+# ---- HKDF ----
+
+
+def test_hkdf_rfc5869_case_1() -> None:
+    okm = crypto.hkdf_sha256(b"\x0b" * 22, 42, salt=bytes(range(13)), info=bytes(range(0xF0, 0xFA)))
+    assert okm.hex() == "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"
+
+
+def test_hkdf_rfc5869_case_3_empty_salt_and_info() -> None:
+    okm = crypto.hkdf_sha256(b"\x0b" * 22, 42)
+    assert okm.hex() == "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8"
+
+
+def test_hkdf_lengths(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert crypto.hkdf_sha256(b"k", 0) == b""
+    assert len(crypto.hkdf_sha256(b"k", HKDF_MAX_LEN)) == HKDF_MAX_LEN
+    Spy(monkeypatch, "dmp_hkdf_sha256", forbid=True)
+    with pytest.raises(ValueError):
+        crypto.hkdf_sha256(b"k", HKDF_MAX_LEN + 1)
+
+
+def test_raw_too_large_hkdf_is_refused_by_c() -> None:
+    # The binding refuses it first; the library refuses it too.
+    from ctypes import create_string_buffer
+
+    from dmp._lib import lib
+
+    out = create_string_buffer(HKDF_MAX_LEN + 1)
+    rc = lib.dmp_hkdf_sha256(None, 0, b"k", 1, None, 0, out, HKDF_MAX_LEN + 1)
+    assert rc == errors.TooLarge.code

@@ -1,0 +1,163 @@
+"""Identity and PrekeyBundle."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import dmp
+from dmp import Identity, PrekeyBundle, Suite, crypto
+from dmp.constants import BUNDLE_LEN, BUNDLE_MAX_LEN, FINGERPRINT_LEN, HYBRID_BUNDLE_LEN
+from support import Spy, address_of
+
+FP = re.compile(r"^[0-9a-f]{4}( [0-9a-f]{4}){7}$")
+
+
+def test_generate(alice: Identity) -> None:
+    assert len(alice.agent_id) == 32 and alice.public_key == alice.agent_id
+    assert alice.suite is Suite.HYBRID
+    assert FP.match(alice.fingerprint) and len(alice.fingerprint) == FINGERPRINT_LEN
+    assert alice.fingerprint == dmp.fingerprint(alice.agent_id)
+    assert alice.fingerprint in repr(alice)
+    with Identity.generate() as other:
+        assert other.agent_id != alice.agent_id
+
+
+def test_from_seed_is_deterministic() -> None:
+    seed = bytes([7]) * 32
+    with Identity.from_seed(seed) as a, Identity.from_seed(seed) as b, Identity.from_seed(seed, Suite.CLASSICAL) as c:
+        assert a.agent_id == b.agent_id
+        assert a.bundle() == b.bundle()  # the first signed prekey and ML-KEM prekey too
+        assert c.suite is Suite.CLASSICAL
+    with pytest.raises(ValueError, match="32 bytes"):
+        Identity.from_seed(bytes(31))
+    with pytest.raises(dmp.InvalidArgument):
+        Identity.from_seed(seed, 99)  # type: ignore[arg-type]
+    with pytest.raises(dmp.InvalidArgument):
+        Identity.generate(0)  # type: ignore[arg-type]
+
+
+def test_constructor_is_not_public() -> None:
+    with pytest.raises(TypeError):
+        Identity()
+
+
+def test_sign_verifies_under_the_agent_id(alice: Identity) -> None:
+    sig = alice.sign(b"statement")
+    crypto.ed25519_verify(alice.agent_id, b"statement", sig)
+    with pytest.raises(dmp.BadSignature):
+        crypto.ed25519_verify(alice.agent_id, b"other", sig)
+
+
+def test_bundle_sizes_and_one_time_prekeys(alice: Identity) -> None:
+    assert alice.one_time_prekey_count == 0
+    assert len(alice.bundle()) == HYBRID_BUNDLE_LEN
+    assert len(alice.bundle(one_time_prekey=True)) == BUNDLE_MAX_LEN
+    assert alice.one_time_prekey_count == 1  # generated on demand
+    alice.generate_one_time_prekeys(5)
+    assert alice.one_time_prekey_count == 6
+    with Identity.generate(Suite.CLASSICAL) as c:
+        assert len(c.bundle()) == BUNDLE_LEN
+        assert len(c.bundle(True)) == BUNDLE_LEN + 36
+
+
+def test_too_many_one_time_prekeys(alice: Identity) -> None:
+    with pytest.raises(dmp.TooLarge):
+        alice.generate_one_time_prekeys(dmp.constants.MAX_ONE_TIME_PREKEYS + 1)
+    assert alice.one_time_prekey_count == 0
+    with pytest.raises(ValueError):
+        alice.generate_one_time_prekeys(-1)
+
+
+def test_prekey_bundle(alice: Identity) -> None:
+    data = alice.bundle(True)
+    b = PrekeyBundle(data)
+    assert b.agent_id == alice.agent_id == PrekeyBundle.verify(data)
+    assert bytes(b) == b.data == data and len(b) == len(data)
+    assert b.fingerprint == alice.fingerprint
+    assert b == PrekeyBundle(data) and hash(b) == hash(PrekeyBundle(data))
+    assert "PrekeyBundle" in repr(b)
+
+
+BUNDLE_REFUSALS = (
+    dmp.BadSignature,
+    dmp.BadEnvelope,
+    dmp.UnsupportedVersion,
+    dmp.WrongMessageType,
+    dmp.WeakKey,
+    dmp.Downgrade,
+)
+# docs/PROTOCOL.md 3: the one-time prekey (X25519 public, bytes 139..170 of a bundle) is not
+# signed, as in X3DH; every other byte is covered by a check.
+OPK = range(139, 171)
+
+
+@pytest.mark.parametrize("one_time_prekey", [False, True])
+def test_tampered_bundles_are_refused(alice: Identity, one_time_prekey: bool) -> None:
+    data = alice.bundle(one_time_prekey)
+    for i in range(len(data)):
+        bad = bytearray(data)
+        bad[i] ^= 0x40
+        if one_time_prekey and i in OPK:
+            assert PrekeyBundle(bytes(bad)).agent_id == alice.agent_id
+            continue
+        with pytest.raises(BUNDLE_REFUSALS):
+            PrekeyBundle(bytes(bad))
+    with pytest.raises(dmp.BadEnvelope):
+        PrekeyBundle(data[:-1])
+    with pytest.raises(dmp.BadEnvelope):
+        PrekeyBundle(b"")
+    with pytest.raises(TypeError):
+        PrekeyBundle("not bytes")  # type: ignore[arg-type]
+
+
+def test_rotate_signed_prekey(alice: Identity) -> None:
+    first = alice.signed_prekey_id
+    assert alice.rotate_signed_prekey() == alice.signed_prekey_id != first
+
+
+def test_serialize_round_trip_and_wrong_key(alice: Identity, storage_key: bytes) -> None:
+    alice.generate_one_time_prekeys(3)
+    record = alice.serialize(storage_key)
+    with Identity.deserialize(record, storage_key) as restored:
+        assert restored.agent_id == alice.agent_id
+        assert restored.one_time_prekey_count == 3
+        assert restored.signed_prekey_id == alice.signed_prekey_id
+    with pytest.raises(dmp.WrongStorageKey):
+        Identity.deserialize(record, bytes(32))
+    bad = bytearray(record)
+    bad[len(bad) // 2] ^= 1
+    with pytest.raises(dmp.WrongStorageKey):
+        Identity.deserialize(bytes(bad), storage_key)
+    with pytest.raises(dmp.DmpError):
+        Identity.deserialize(b"", storage_key)
+    with pytest.raises(ValueError):
+        alice.serialize(storage_key[:16])
+    with pytest.raises(ValueError):
+        Identity.deserialize(record, storage_key + b"\0")
+
+
+def test_fingerprint_of_an_invalid_id() -> None:
+    with pytest.raises((dmp.BadEnvelope, dmp.WeakKey)):
+        dmp.fingerprint(bytes(32))
+    with pytest.raises(ValueError):
+        dmp.fingerprint(bytes(16))
+
+
+def test_closed_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    i = Identity.generate()
+    addr = address_of(i)
+    spy = Spy(monkeypatch, "dmp_identity_free")
+    assert not i.closed
+    i.close()
+    assert i.closed and spy.count(addr) == 1
+    i.close()  # idempotent
+    assert spy.count(addr) == 1
+    for op in (lambda: i.agent_id, lambda: i.bundle(), lambda: i.sign(b"x"), lambda: i.serialize(bytes(32))):
+        with pytest.raises(dmp.ClosedError, match="Identity is closed"):
+            op()
+    assert "closed" in repr(i)
+    with pytest.raises(dmp.ClosedError):
+        with i:
+            pass
