@@ -3,7 +3,10 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use dmp::{Agent, AgentConfig, Error, EventKind, SessionState, StorageKey};
+use dmp::{
+    Agent, AgentConfig, Error, EventKind, Group, Identity, PrekeyBundle, Session, SessionConfig,
+    SessionState, StorageKey,
+};
 
 fn key() -> StorageKey {
     StorageKey::from_bytes([0x11; 32])
@@ -159,6 +162,7 @@ fn groups_of_three_with_invites_add_and_remove() {
     introduce(&mut a, &mut b);
     introduce(&mut a, &mut c);
     introduce(&mut b, &mut c);
+    introduce(&mut c, &mut b);
     let gid = a.group_create().unwrap();
     a.group_add(&gid, &b.agent_id()).unwrap();
     a.group_add(&gid, &c.agent_id()).unwrap();
@@ -173,7 +177,13 @@ fn groups_of_three_with_invites_add_and_remove() {
     }
     drain(&mut b, &mut a);
     drain(&mut c, &mut a);
+    // B and C each add the other (their apps agree on the membership), then exchange keys. A key
+    // from a non-member is refused, and the same envelope is accepted once the sender is added.
     b.group_add(&gid, &c.agent_id()).unwrap();
+    let (_, early) = b.outbox_next().unwrap();
+    let early = early.to_vec();
+    assert_eq!(c.receive(&early).unwrap_err(), Error::UnknownSender);
+    c.group_add(&gid, &b.agent_id()).unwrap();
     drain(&mut b, &mut c);
     assert_eq!(b.group_members(&gid).unwrap().len(), 2);
     assert_eq!(c.group_members(&gid).unwrap().len(), 2);
@@ -199,6 +209,42 @@ fn groups_of_three_with_invites_add_and_remove() {
     assert_eq!(c.receive(&secret).unwrap_err(), Error::UnknownKeyId);
     let from_c = c.group_send(&gid, b"still here").unwrap();
     assert_eq!(a.receive(&from_c).unwrap_err(), Error::MemberRemoved);
+}
+
+/// What an agent sends over a session: a payload kind byte, then the body.
+fn raw_distribution(from: &Identity, to: &mut Agent, group: &Group) -> Vec<u8> {
+    let bundle = PrekeyBundle::from_bytes(&to.bundle(true).unwrap()).unwrap();
+    let mut s = Session::initiate(from.keys(), &bundle, SessionConfig::default()).unwrap();
+    s.encrypt(&dmp::agent::payload::frame(dmp::agent::payload::DISTRIBUTION, &group.distribution())).unwrap()
+}
+
+#[test]
+fn knowing_a_group_id_earns_no_sender_key_and_a_removed_member_cannot_rejoin() {
+    let mut a = mem();
+    let mut b = Agent::open_with_seed(None, key(), AgentConfig::default(), &[9; 32]).unwrap();
+    introduce(&mut a, &mut b);
+    let gid = a.group_create().unwrap();
+    a.group_add(&gid, &b.agent_id()).unwrap();
+    drain(&mut a, &mut b);
+    // Mallory learned the group id (it is in the clear in group messages) and has a session with A.
+    let mallory = Identity::generate().unwrap();
+    let mut forged = Group::new(mallory.agent_id(), gid).unwrap();
+    forged.add_member(&a.agent_id()).unwrap();
+    let env = raw_distribution(&mallory, &mut a, &forged);
+    let outbox_before = a.outbox_len();
+    assert_eq!(a.receive(&env).unwrap_err(), Error::UnknownSender);
+    assert_eq!(a.outbox_len(), outbox_before, "no sender key goes back");
+    assert_eq!(a.group_members(&gid).unwrap(), vec![b.agent_id()]);
+    // B is removed, then offers a fresh (rotated) key: refused as a removed member.
+    a.group_remove(&gid, &b.agent_id()).unwrap();
+    let b_keys = Identity::from_seed(&[9; 32]).unwrap();
+    let mut rejoin = Group::new(b_keys.agent_id(), gid).unwrap();
+    rejoin.add_member(&a.agent_id()).unwrap();
+    rejoin.rotate().unwrap();
+    rejoin.rotate().unwrap();
+    let env = raw_distribution(&b_keys, &mut a, &rejoin);
+    assert_eq!(a.receive(&env).unwrap_err(), Error::MemberRemoved);
+    assert!(a.group_members(&gid).unwrap().is_empty());
 }
 
 #[test]

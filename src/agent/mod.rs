@@ -52,8 +52,9 @@ pub struct AgentConfig {
     pub one_time_prekey_low_water: usize,
     /// Drop a non-primary session unused for this long (seconds; checked by `maintain`).
     pub old_session_ttl_secs: u64,
-    /// Accept a sender-key distribution from a peer for a group we do not have, or in which the
-    /// peer is not a member yet (an invitation): the peer becomes a member and gets ours back.
+    /// Accept a sender-key distribution from a peer for a group we do not hold (an invitation):
+    /// we join with the peer as a member and send it ours. In a group we hold, a distribution
+    /// from a non-member is always refused (`UnknownSender`, or `MemberRemoved`).
     pub accept_group_invites: bool,
     /// Keep every received event, saved in the same transaction as the state it changed, until
     /// [`Agent::ack`] (at-least-once delivery: after a crash, [`Agent::pending_events`] gives the
@@ -663,11 +664,21 @@ impl Agent {
     fn take_distribution(&self, p: &mut Pending, from: &AgentId, body: &[u8]) -> Result<[u8; GROUP_ID_LEN]> {
         let d = Distribution::parse(body)?;
         let gid = d.group_id;
+        // Only a group we do not hold can be joined by invitation. In a group we hold, membership
+        // is ours to decide: a non-member's key is refused (the caller adds the peer, then the same
+        // envelope can be delivered again), so knowing a group id never earns our sender key, and
+        // a removed member cannot re-add itself.
         let (mut g, invited) = match self.groups.get(&gid) {
             Some(g) if g.is_member(from) => (g.clone(), false),
-            Some(g) if self.config.accept_group_invites => (g.clone(), true),
+            Some(g) => {
+                let mut probe = g.clone();
+                return Err(match probe.process_distribution(from, body) {
+                    Err(Error::MemberRemoved) => Error::MemberRemoved,
+                    _ => Error::UnknownSender,
+                });
+            }
             None if self.config.accept_group_invites => (Group::new(self.agent_id(), gid)?, true),
-            _ => return Err(Error::UnknownSender),
+            None => return Err(Error::UnknownSender),
         };
         if invited {
             g.add_member(from)?;

@@ -32,14 +32,12 @@ pub const DMP_EVENT_SESSION_ESTABLISHED: i32 = 4;
 
 /// An agent. Opaque.
 pub struct DmpAgent {
-    tag: u64,
     inner: Mutex<Agent>,
 }
 
 /// A received event. Opaque; read it with the `dmp_event_*` functions, release it with
 /// `dmp_event_free`.
 pub struct DmpEvent {
-    tag: u64,
     inner: Mutex<Event>,
 }
 
@@ -48,10 +46,7 @@ impl Handle for DmpAgent {
     const TAG: u64 = 0x444d_5041_4745_4e54; // "DMPAGENT"
     const NAME: &'static str = "dmp_agent_t";
     fn wrap(inner: Agent) -> Self {
-        DmpAgent { tag: Self::TAG, inner: Mutex::new(inner) }
-    }
-    fn tag(&self) -> u64 {
-        self.tag
+        DmpAgent { inner: Mutex::new(inner) }
     }
     fn mutex(&self) -> &Mutex<Agent> {
         &self.inner
@@ -63,10 +58,7 @@ impl Handle for DmpEvent {
     const TAG: u64 = 0x444d_5045_5645_4e54; // "DMPEVENT"
     const NAME: &'static str = "dmp_event_t";
     fn wrap(inner: Event) -> Self {
-        DmpEvent { tag: Self::TAG, inner: Mutex::new(inner) }
-    }
-    fn tag(&self) -> u64 {
-        self.tag
+        DmpEvent { inner: Mutex::new(inner) }
     }
     fn mutex(&self) -> &Mutex<Event> {
         &self.inner

@@ -16,7 +16,6 @@ use crate::wire::Padding;
 
 /// A group as one member sees it. Opaque.
 pub struct DmpGroup {
-    tag: u64,
     inner: Mutex<Group>,
 }
 
@@ -25,10 +24,7 @@ impl Handle for DmpGroup {
     const TAG: u64 = 0x444d_5047_524f_5550; // "DMPGROUP"
     const NAME: &'static str = "dmp_group_t";
     fn wrap(inner: Group) -> Self {
-        DmpGroup { tag: Self::TAG, inner: Mutex::new(inner) }
-    }
-    fn tag(&self) -> u64 {
-        self.tag
+        DmpGroup { inner: Mutex::new(inner) }
     }
     fn mutex(&self) -> &Mutex<Group> {
         &self.inner

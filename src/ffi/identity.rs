@@ -16,7 +16,6 @@ use crate::state::StorageKey;
 
 /// An identity (Ed25519 identity key, signed prekeys, one-time prekeys). Opaque.
 pub struct DmpIdentity {
-    tag: u64,
     inner: Mutex<Identity>,
 }
 
@@ -25,10 +24,7 @@ impl Handle for DmpIdentity {
     const TAG: u64 = 0x444d_5049_4445_4e54; // "DMPIDENT"
     const NAME: &'static str = "dmp_identity_t";
     fn wrap(inner: Identity) -> Self {
-        DmpIdentity { tag: Self::TAG, inner: Mutex::new(inner) }
-    }
-    fn tag(&self) -> u64 {
-        self.tag
+        DmpIdentity { inner: Mutex::new(inner) }
     }
     fn mutex(&self) -> &Mutex<Identity> {
         &self.inner
@@ -297,10 +293,12 @@ pub unsafe extern "C" fn dmp_identity_bundle(
 }
 
 /// Verifies a prekey bundle (format, identity key, strict signatures of the signed prekey and of
-/// the ML-KEM prekey, a valid ML-KEM key paired with its prekey, no small-order prekey) and
-/// writes its agent id. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE`,
+/// the ML-KEM prekey, a valid ML-KEM key paired with its prekey) and writes its agent id. An X25519
+/// prekey of small order is not refused here but where it is used: `dmp_session_initiate` returns
+/// `DMP_ERR_WEAK_KEY`. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE`,
 /// `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`, `DMP_ERR_BAD_SIGNATURE`,
-/// `DMP_ERR_WEAK_KEY`, `DMP_ERR_DOWNGRADE` (a hybrid bundle stripped of its ML-KEM part).
+/// `DMP_ERR_WEAK_KEY` (an identity key of small order), `DMP_ERR_DOWNGRADE` (a hybrid bundle
+/// stripped of its ML-KEM part).
 ///
 /// # Safety
 /// `bundle` NULL or valid for `bundle_len` reads; `agent_id32_out` NULL or valid for 32 writes.

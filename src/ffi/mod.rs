@@ -6,7 +6,8 @@
 //!   failure for `dmp_last_error_message`;
 //! * every pointer is checked before any side effect ([`input`], [`array_in`], [`array_out`],
 //!   [`out_ref`], [`OutBuf`]); inputs may be NULL only with length 0;
-//! * handles are `Box`ed, `Mutex`-guarded values whose ownership is written once ([`Handle`]);
+//! * handles are `Box`ed, `Mutex`-guarded values whose ownership is written once ([`Handle`]),
+//!   registered while alive, so a wrong, freed or stray handle is refused rather than read;
 //! * outputs go into caller buffers; a too-small buffer reports the size needed and changes nothing.
 
 pub mod agent;
@@ -18,9 +19,10 @@ pub mod sizes;
 pub mod status;
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::ffi::CString;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use crate::error::Error;
 
@@ -200,8 +202,23 @@ impl<'a> OutBuf<'a> {
     }
 }
 
-/// Ownership of one kind of opaque handle, written once: a `Box` holding a tag (to catch a handle
-/// of another kind) and a `Mutex` (concurrent calls on one handle are serialized).
+/// Every live handle, with its kind's tag. A handle is checked here before it is touched, so a
+/// handle of another kind, a freed handle or a stray pointer is refused (`InvalidArgument`)
+/// instead of being dereferenced, and freeing a handle twice is harmless.
+///
+/// A `BTreeMap`, not a `HashMap`: its nodes are referenced by pointers to their start, so leak
+/// checkers see the registry of a process that exits with live handles as reachable.
+fn registry() -> &'static Mutex<BTreeMap<usize, u64>> {
+    static REGISTRY: OnceLock<Mutex<BTreeMap<usize, u64>>> = OnceLock::new();
+    REGISTRY.get_or_init(|| Mutex::new(BTreeMap::new()))
+}
+
+fn registered_tag(addr: usize) -> Option<u64> {
+    registry().lock().unwrap_or_else(|e| e.into_inner()).get(&addr).copied()
+}
+
+/// Ownership of one kind of opaque handle, written once: a `Box` holding a `Mutex` (concurrent
+/// calls on one handle are serialized), registered while alive.
 pub trait Handle: Sized + 'static {
     /// The wrapped core type.
     type Inner;
@@ -211,30 +228,43 @@ pub trait Handle: Sized + 'static {
     const NAME: &'static str;
     /// Wraps a value.
     fn wrap(inner: Self::Inner) -> Self;
-    /// The tag stored in this handle.
-    fn tag(&self) -> u64;
     /// The guarded value.
     fn mutex(&self) -> &Mutex<Self::Inner>;
 
-    /// Moves a value to the heap and hands out the pointer.
+    /// Moves a value to the heap, registers it, and hands out the pointer.
     fn into_raw(inner: Self::Inner) -> *mut Self {
-        Box::into_raw(Box::new(Self::wrap(inner)))
+        let ptr = Box::into_raw(Box::new(Self::wrap(inner)));
+        registry().lock().unwrap_or_else(|e| e.into_inner()).insert(ptr as usize, Self::TAG);
+        ptr
     }
 
-    /// Locks the handle behind `ptr`. NULL is `NullPointer`; a handle of another kind is
-    /// `InvalidArgument`; a handle poisoned by an earlier internal failure is `Internal`.
+    /// Locks the handle behind `ptr`. NULL is `NullPointer`; a handle of another kind, a freed
+    /// one or any other pointer is `InvalidArgument`; a handle poisoned by an earlier internal
+    /// failure is `Internal`.
     ///
     /// # Safety
-    /// `ptr` must be NULL or a live handle from `into_raw` (of any handle type).
+    /// `ptr` must not be freed by another thread during the call.
     unsafe fn lock<'a>(ptr: *const Self) -> FfiResult<MutexGuard<'a, Self::Inner>> {
         if ptr.is_null() {
             return Err(null(Self::NAME));
         }
-        // SAFETY: non-NULL and live, promised by the caller.
-        let handle = unsafe { &*ptr };
-        if handle.tag() != Self::TAG {
-            return Err(FfiError::new(Error::InvalidArgument, format!("not a {}", Self::NAME)));
+        match registered_tag(ptr as usize) {
+            Some(tag) if tag == Self::TAG => {}
+            Some(_) => {
+                return Err(FfiError::new(
+                    Error::InvalidArgument,
+                    format!("not a {}: a handle of another kind", Self::NAME),
+                ));
+            }
+            None => {
+                return Err(FfiError::new(
+                    Error::InvalidArgument,
+                    format!("not a live {} (freed, or not a handle)", Self::NAME),
+                ));
+            }
         }
+        // SAFETY: registered, so created by into_raw and not yet freed.
+        let handle = unsafe { &*ptr };
         handle.mutex().lock().map_err(|_| {
             FfiError::new(Error::Internal, format!("{} poisoned by an earlier failure", Self::NAME))
         })
@@ -251,21 +281,27 @@ pub trait Handle: Sized + 'static {
         Ok(())
     }
 
-    /// Releases a handle; NULL is ignored. Its secrets are zeroized as the value drops.
+    /// Releases a handle; its secrets are zeroized as the value drops. NULL, a handle of another
+    /// kind, an already freed handle or any other pointer is ignored.
     ///
     /// # Safety
-    /// `ptr` must be NULL or a live handle from `into_raw` of this type, not used afterwards.
+    /// `ptr` must not be in use by another thread.
     unsafe fn free(ptr: *mut Self) {
         if ptr.is_null() {
             return;
         }
-        // SAFETY: promised by the caller.
-        let handle = unsafe { &*ptr };
-        if handle.tag() != Self::TAG {
-            return; // not ours: freeing it as this type would be worse than leaking it
+        let owned = {
+            let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+            match reg.get(&(ptr as usize)) {
+                Some(tag) if *tag == Self::TAG => reg.remove(&(ptr as usize)).is_some(),
+                _ => false,
+            }
+        };
+        if owned {
+            // SAFETY: it was registered as this type, so it came from Box::into_raw in into_raw,
+            // and it is now unregistered, so it is dropped exactly once.
+            drop(unsafe { Box::from_raw(ptr) });
         }
-        // SAFETY: created by Box::into_raw in into_raw, promised live and not used again.
-        drop(unsafe { Box::from_raw(ptr) });
     }
 }
 
@@ -307,6 +343,28 @@ mod tests {
     fn guard_value_and_void_survive_panics() {
         assert_eq!(guard_value(7u32, || panic!("x")), 7);
         guard_void(|| panic!("x"));
+    }
+
+    #[test]
+    fn wrong_freed_and_stray_handles_are_refused_and_double_free_is_harmless() {
+        use super::identity::{
+            DmpIdentity, dmp_identity_free, dmp_identity_generate, dmp_identity_public_key,
+        };
+        use super::session::{DmpSession, dmp_session_state};
+        let mut id: *mut DmpIdentity = std::ptr::null_mut();
+        // SAFETY: valid out-pointers throughout; the point is what happens with bad handles.
+        unsafe {
+            assert_eq!(dmp_identity_generate(&mut id), 0);
+            let mut pk = [0u8; 32];
+            assert_eq!(dmp_identity_public_key(id, pk.as_mut_ptr()), 0);
+            let mut state = 0i32;
+            assert_eq!(dmp_session_state(id as *const DmpSession, &mut state), Error::InvalidArgument.code());
+            let stray = pk.as_ptr() as *const DmpIdentity;
+            assert_eq!(dmp_identity_public_key(stray, pk.as_mut_ptr()), Error::InvalidArgument.code());
+            dmp_identity_free(id);
+            assert_eq!(dmp_identity_public_key(id, pk.as_mut_ptr()), Error::InvalidArgument.code());
+            dmp_identity_free(id); // a second free is ignored
+        }
     }
 
     #[test]

@@ -29,7 +29,6 @@ pub const DMP_PADDING_BUCKETS: i32 = 1;
 
 /// A pairwise session. Opaque.
 pub struct DmpSession {
-    tag: u64,
     inner: Mutex<Session>,
 }
 
@@ -38,10 +37,7 @@ impl Handle for DmpSession {
     const TAG: u64 = 0x444d_5053_4553_534e; // "DMPSESSN"
     const NAME: &'static str = "dmp_session_t";
     fn wrap(inner: Session) -> Self {
-        DmpSession { tag: Self::TAG, inner: Mutex::new(inner) }
-    }
-    fn tag(&self) -> u64 {
-        self.tag
+        DmpSession { inner: Mutex::new(inner) }
     }
     fn mutex(&self) -> &Mutex<Session> {
         &self.inner

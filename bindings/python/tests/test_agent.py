@@ -127,6 +127,7 @@ def test_groups_of_three_with_the_outbox_delivered_by_the_test(agents: list[Agen
     introduce(a, b)
     introduce(a, c)
     introduce(b, c)
+    introduce(c, b)
     gid = a.group_create()
     assert a.group_members(gid) == []
     a.group_add(gid, b.agent_id)
@@ -136,7 +137,9 @@ def test_groups_of_three_with_the_outbox_delivered_by_the_test(agents: list[Agen
         assert (ev.kind, ev.group_id, ev.peer) == (EventKind.DISTRIBUTION_CONSUMED, gid, a.agent_id)
     assert b.outbox_count == 1 and c.outbox_count == 1
     drain_all()
+    # In a group it holds, an agent takes keys only from members: B and C add each other first.
     b.group_add(gid, c.agent_id)
+    c.group_add(gid, b.agent_id)
     drain_all()
     for x in agents:
         assert len(x.group_members(gid)) == 2

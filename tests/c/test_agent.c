@@ -1,0 +1,833 @@
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, fork, alarm, waitpid (check.h) */
+/*
+ * test_agent.c: the agent layer through the C ABI: agents in memory and in a store, bundles,
+ * sending and receiving (events), connecting, retained events and acknowledgements, groups with
+ * their outbox, maintenance, store locking and keys, NULL pointers.
+ */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "dmp.h"
+#include "session_helpers.h"
+
+typedef struct {
+    uint8_t *data;
+    size_t len;
+} blob_t;
+
+static void blob_free(blob_t *b) {
+    free(b->data);
+    b->data = NULL;
+    b->len = 0;
+}
+
+static dmp_agent_t *open_memory(int32_t flags) {
+    uint8_t key[32];
+    CHECK_OK(dmp_random_bytes(key, sizeof key));
+    dmp_agent_t *a = NULL;
+    CHECK_OK(dmp_agent_open(NULL, 0, key, flags, &a));
+    CHECK(a != NULL);
+    return a;
+}
+
+static void agent_id(const dmp_agent_t *a, uint8_t *id) { CHECK_OK(dmp_agent_id(a, id)); }
+
+static blob_t agent_bundle(dmp_agent_t *a, int otk) {
+    blob_t b = {NULL, 0};
+    size_t need = 0;
+    CHECK_STATUS(dmp_agent_bundle(a, otk, NULL, 0, &need), DMP_ERR_BUFFER_TOO_SMALL);
+    b.data = check_xmalloc(need);
+    CHECK_OK(dmp_agent_bundle(a, otk, b.data, need, &b.len));
+    CHECK(b.len == need);
+    return b;
+}
+
+/* from learns to's bundle. */
+static void introduce(dmp_agent_t *from, dmp_agent_t *to) {
+    blob_t b = agent_bundle(to, 1);
+    uint8_t peer[32], want[32];
+    CHECK_OK(dmp_agent_add_bundle(from, b.data, b.len, peer));
+    agent_id(to, want);
+    CHECK(memcmp(peer, want, 32) == 0);
+    blob_free(&b);
+}
+
+static blob_t agent_send(dmp_agent_t *a, const uint8_t *peer, const void *pt, size_t n) {
+    blob_t e = {NULL, 0};
+    size_t need = 0;
+    if (!CHECK_STATUS(dmp_agent_send(a, peer, (const uint8_t *)pt, n, NULL, 0, &need), DMP_ERR_BUFFER_TOO_SMALL))
+        return e;
+    e.data = check_xmalloc(need);
+    if (!CHECK_OK(dmp_agent_send(a, peer, (const uint8_t *)pt, n, e.data, need, &e.len))) blob_free(&e);
+    else CHECK(e.len == need);
+    return e;
+}
+
+/* Receives e on a and checks the event: kind, sender, plaintext. Returns the event (to free). */
+static dmp_event_t *receive_expect(dmp_agent_t *a, const blob_t *e, int32_t kind, const uint8_t *from,
+                                   const void *pt, size_t n, int line) {
+    dmp_event_t *ev = NULL;
+    unsigned long failed_before = check_failed_;
+    if (!CHECK_OK(dmp_agent_receive(a, e->data, e->len, &ev))) {
+        fprintf(stderr, "    (receive at line %d)\n", line);
+        return NULL;
+    }
+    int32_t k = -1;
+    uint8_t peer[32];
+    CHECK_OK(dmp_event_kind(ev, &k));
+    CHECK(k == kind);
+    CHECK_OK(dmp_event_peer(ev, peer));
+    CHECK(memcmp(peer, from, 32) == 0);
+    size_t len = 0;
+    CHECK_STATUS(dmp_event_plaintext(ev, NULL, 0, &len), n == 0 ? DMP_OK : DMP_ERR_BUFFER_TOO_SMALL);
+    CHECK(len == n);
+    uint8_t *buf = check_xmalloc(n + 1);
+    CHECK_OK(dmp_event_plaintext(ev, buf, n + 1, &len));
+    CHECK(len == n && (n == 0 || memcmp(buf, pt, n) == 0));
+    free(buf);
+    if (check_failed_ != failed_before) fprintf(stderr, "    (event received at line %d)\n", line);
+    return ev;
+}
+#define RECEIVE(a, e, kind, from, pt, n) receive_expect((a), (e), (kind), (from), (pt), (n), __LINE__)
+
+static int32_t state_with(const dmp_agent_t *a, const uint8_t *peer) {
+    int32_t st = -1;
+    CHECK_OK(dmp_agent_session_state(a, peer, &st));
+    return st;
+}
+
+static void pairwise(void) {
+    dmp_agent_t *a = open_memory(0), *b = open_memory(0), *c = open_memory(0);
+    uint8_t ida[32], idb[32], idc[32];
+    agent_id(a, ida);
+    agent_id(b, idb);
+    agent_id(c, idc);
+    CHECK(memcmp(ida, idb, 32) != 0);
+
+    /* The fingerprint is the one of the agent id. */
+    uint8_t fp[DMP_FINGERPRINT_LEN], fp2[DMP_FINGERPRINT_LEN];
+    size_t len = 0;
+    CHECK_STATUS(dmp_agent_fingerprint(a, NULL, 0, &len), DMP_ERR_BUFFER_TOO_SMALL);
+    CHECK(len == DMP_FINGERPRINT_LEN);
+    CHECK_OK(dmp_agent_fingerprint(a, fp, sizeof fp, &len));
+    CHECK_OK(dmp_fingerprint(ida, fp2, sizeof fp2, &len));
+    CHECK(memcmp(fp, fp2, sizeof fp) == 0);
+
+    /* Bundles: a hybrid identity's; a too-small buffer hands out nothing. */
+    blob_t bb = agent_bundle(b, 0);
+    CHECK(bb.len == DMP_HYBRID_BUNDLE_LEN);
+    uint8_t who[32];
+    CHECK_OK(dmp_bundle_verify(bb.data, bb.len, who));
+    CHECK(memcmp(who, idb, 32) == 0);
+    blob_free(&bb);
+    CHECK_STATUS(dmp_agent_bundle(b, 1, who, sizeof who, &len), DMP_ERR_BUFFER_TOO_SMALL);
+    CHECK(len == DMP_BUNDLE_MAX_LEN);
+    CHECK_STATUS(dmp_agent_bundle(b, 2, NULL, 0, &len), DMP_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(dmp_agent_bundle(b, -1, NULL, 0, &len), DMP_ERR_INVALID_ARGUMENT);
+    /* Our own bundle, a tampered one. */
+    blob_t own = agent_bundle(a, 0);
+    CHECK_STATUS(dmp_agent_add_bundle(a, own.data, own.len, who), DMP_ERR_INVALID_ARGUMENT);
+    own.data[100] ^= 1;
+    CHECK_STATUS(dmp_agent_add_bundle(b, own.data, own.len, who), DMP_ERR_BAD_SIGNATURE);
+    blob_free(&own);
+
+    /* Nobody known yet. */
+    uint8_t out[4096];
+    CHECK_STATUS(dmp_agent_send(a, idb, (const uint8_t *)"x", 1, out, sizeof out, &len), DMP_ERR_NO_SESSION);
+    int32_t st = 0;
+    CHECK_STATUS(dmp_agent_session_state(a, idb, &st), DMP_ERR_NO_SESSION);
+    CHECK_STATUS(dmp_agent_connect(a, idb, out, sizeof out, &len), DMP_ERR_NO_SESSION);
+    CHECK_OK(dmp_agent_peers(a, NULL, 0, &len));
+    CHECK(len == 0);
+
+    /* a writes to b from b's bundle. Knowing a bundle is not having a session. */
+    introduce(a, b);
+    CHECK_STATUS(dmp_agent_session_state(a, idb, &st), DMP_ERR_NO_SESSION);
+    CHECK_OK(dmp_agent_peers(a, NULL, 0, &len));
+    CHECK(len == 0);
+    blob_t m1 = agent_send(a, idb, "hello b", 7);
+    CHECK(m1.len == DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + 1 + 7 + 1);
+    CHECK(state_with(a, idb) == DMP_SESSION_INITIATING);
+    dmp_event_t *ev = RECEIVE(b, &m1, DMP_EVENT_MESSAGE, ida, "hello b", 7);
+    uint64_t seq = 99;
+    int32_t fresh = -1;
+    CHECK_OK(dmp_event_seq(ev, &seq, &fresh));
+    CHECK(fresh == 1);
+    uint8_t gid[32];
+    CHECK_STATUS(dmp_event_group_id(ev, gid), DMP_ERR_WRONG_STATE);
+    dmp_event_free(ev);
+    CHECK(state_with(b, ida) == DMP_SESSION_ACTIVE);
+    /* Replays and other inputs change nothing. */
+    dmp_event_t *none = (dmp_event_t *)(void *)&len;
+    CHECK_STATUS(dmp_agent_receive(b, m1.data, m1.len, &none), DMP_ERR_DUPLICATE);
+    CHECK(none == NULL);
+    blob_t bundle_c = agent_bundle(c, 0);
+    CHECK_STATUS(dmp_agent_receive(b, bundle_c.data, bundle_c.len, &none), DMP_ERR_WRONG_MESSAGE_TYPE);
+    blob_free(&bundle_c);
+    CHECK_FAILS(dmp_agent_receive(b, m1.data, 40, &none));
+    CHECK_FAILS(dmp_agent_receive(b, NULL, 0, &none));
+
+    /* b replies over the same session; both ACTIVE; the sequence numbers increase. */
+    blob_t r1 = agent_send(b, ida, "hello a", 7);
+    CHECK(r1.len == DMP_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + 1 + 7 + 1);
+    ev = RECEIVE(a, &r1, DMP_EVENT_MESSAGE, idb, "hello a", 7);
+    uint64_t seq_a = 0;
+    CHECK_OK(dmp_event_seq(ev, &seq_a, &fresh));
+    CHECK(fresh == 0);
+    dmp_event_free(ev);
+    CHECK(state_with(a, idb) == DMP_SESSION_ACTIVE);
+    blob_t m2 = agent_send(a, idb, "", 0);
+    ev = RECEIVE(b, &m2, DMP_EVENT_MESSAGE, ida, "", 0);
+    uint64_t seq2 = 0;
+    CHECK_OK(dmp_event_seq(ev, &seq2, &fresh));
+    CHECK(seq2 > seq);
+    dmp_event_free(ev);
+    /* A pairwise envelope of a session the agent does not have. */
+    CHECK_STATUS(dmp_agent_receive(c, m2.data, m2.len, &none), DMP_ERR_WRONG_SESSION);
+    /* Peers, in id order. */
+    uint8_t peers[64];
+    CHECK_OK(dmp_agent_peers(a, peers, sizeof peers, &len));
+    CHECK(len == 32 && memcmp(peers, idb, 32) == 0);
+    CHECK_STATUS(dmp_agent_peers(a, peers, 31, &len), DMP_ERR_BUFFER_TOO_SMALL);
+    CHECK(len == 32);
+
+    /* Sending: too small changes nothing (the next envelope still decrypts in order). */
+    CHECK_STATUS(dmp_agent_send(a, idb, (const uint8_t *)"abc", 3, out, 10, &len), DMP_ERR_BUFFER_TOO_SMALL);
+    blob_t m3 = agent_send(a, idb, "abc", 3);
+    ev = RECEIVE(b, &m3, DMP_EVENT_MESSAGE, ida, "abc", 3);
+    dmp_event_free(ev);
+    /* The largest plaintext is DMP_MAX_PLAINTEXT_LEN - 1. */
+    uint8_t *big = check_xmalloc(DMP_MAX_PLAINTEXT_LEN);
+    memset(big, 7, DMP_MAX_PLAINTEXT_LEN);
+    CHECK_STATUS(dmp_agent_send(a, idb, big, DMP_MAX_PLAINTEXT_LEN, out, sizeof out, &len), DMP_ERR_TOO_LARGE);
+    free(big);
+
+    /* connect: a session without a message. */
+    introduce(a, c);
+    size_t need = 0;
+    CHECK_STATUS(dmp_agent_connect(a, idc, NULL, 0, &need), DMP_ERR_BUFFER_TOO_SMALL);
+    blob_t hello = {check_xmalloc(need), 0};
+    CHECK_OK(dmp_agent_connect(a, idc, hello.data, need, &hello.len));
+    CHECK(hello.len == need);
+    ev = RECEIVE(c, &hello, DMP_EVENT_SESSION_ESTABLISHED, ida, "", 0);
+    CHECK_OK(dmp_event_seq(ev, &seq, &fresh));
+    CHECK(fresh == 1);
+    dmp_event_free(ev);
+    CHECK(state_with(c, ida) == DMP_SESSION_ACTIVE);
+    /* Without retention nothing is pending. */
+    size_t pending = 99;
+    CHECK_OK(dmp_agent_pending_count(c, &pending));
+    CHECK(pending == 0);
+    CHECK_STATUS(dmp_agent_pending_event(c, 0, &none), DMP_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(dmp_agent_ack(c, seq), DMP_ERR_INVALID_ARGUMENT);
+
+    /* Maintenance: far in the future the signed prekey is rotated. */
+    blob_t before = agent_bundle(b, 0);
+    const uint64_t now = (uint64_t)time(NULL);
+    CHECK_OK(dmp_agent_maintain(b, now));
+    blob_t same = agent_bundle(b, 0);
+    CHECK(helpers_be32(same.data + 34) == helpers_be32(before.data + 34)); /* not due yet */
+    blob_free(&same);
+    CHECK_OK(dmp_agent_maintain(b, now + 30ull * 24 * 3600));
+    blob_t after = agent_bundle(b, 0);
+    CHECK(helpers_be32(after.data + 34) > helpers_be32(before.data + 34));
+    blob_free(&before);
+    blob_free(&after);
+    /* The session with a goes on. */
+    blob_t m4 = agent_send(a, idb, "still here", 10);
+    ev = RECEIVE(b, &m4, DMP_EVENT_MESSAGE, ida, "still here", 10);
+    dmp_event_free(ev);
+
+    blob_free(&m1);
+    blob_free(&m2);
+    blob_free(&m3);
+    blob_free(&m4);
+    blob_free(&r1);
+    blob_free(&hello);
+    dmp_agent_free(a);
+    dmp_agent_free(b);
+    dmp_agent_free(c);
+}
+
+/* Both agents start a session at the same time: both settle on the same one, whatever the
+ * order of delivery, and the conversation goes on. */
+static void simultaneous_start(int deliver_a_first) {
+    dmp_agent_t *a = open_memory(0), *b = open_memory(0);
+    uint8_t ida[32], idb[32];
+    agent_id(a, ida);
+    agent_id(b, idb);
+    introduce(a, b);
+    introduce(b, a);
+    blob_t a1 = agent_send(a, idb, "a1", 2);
+    blob_t b1 = agent_send(b, ida, "b1", 2);
+    dmp_event_t *ev;
+    if (deliver_a_first) {
+        ev = RECEIVE(b, &a1, DMP_EVENT_MESSAGE, ida, "a1", 2);
+        dmp_event_free(ev);
+        ev = RECEIVE(a, &b1, DMP_EVENT_MESSAGE, idb, "b1", 2);
+        dmp_event_free(ev);
+    } else {
+        ev = RECEIVE(a, &b1, DMP_EVENT_MESSAGE, idb, "b1", 2);
+        dmp_event_free(ev);
+        ev = RECEIVE(b, &a1, DMP_EVENT_MESSAGE, ida, "a1", 2);
+        dmp_event_free(ev);
+    }
+    for (int round = 0; round < 3; round++) {
+        blob_t x = agent_send(a, idb, "from a", 6);
+        blob_t y = agent_send(b, ida, "from b", 6);
+        ev = RECEIVE(b, &x, DMP_EVENT_MESSAGE, ida, "from a", 6);
+        dmp_event_free(ev);
+        ev = RECEIVE(a, &y, DMP_EVENT_MESSAGE, idb, "from b", 6);
+        dmp_event_free(ev);
+        blob_free(&x);
+        blob_free(&y);
+    }
+    CHECK(state_with(a, idb) == DMP_SESSION_ACTIVE);
+    CHECK(state_with(b, ida) == DMP_SESSION_ACTIVE);
+    /* Both use one session: b's next envelope is a MESSAGE of the session a sends on. */
+    blob_t x = agent_send(a, idb, "x", 1);
+    blob_t y = agent_send(b, ida, "y", 1);
+    CHECK(x.len > 18 && y.len > 18 && memcmp(x.data + 2, y.data + 2, DMP_SESSION_ID_LEN) == 0);
+    ev = RECEIVE(b, &x, DMP_EVENT_MESSAGE, ida, "x", 1);
+    dmp_event_free(ev);
+    ev = RECEIVE(a, &y, DMP_EVENT_MESSAGE, idb, "y", 1);
+    dmp_event_free(ev);
+    blob_free(&x);
+    blob_free(&y);
+    blob_free(&a1);
+    blob_free(&b1);
+    dmp_agent_free(a);
+    dmp_agent_free(b);
+}
+
+static void retained_events(void) {
+    dmp_agent_t *a = open_memory(0), *d = open_memory(DMP_AGENT_RETAIN_EVENTS);
+    uint8_t ida[32], idd[32];
+    agent_id(a, ida);
+    agent_id(d, idd);
+    introduce(a, d);
+    blob_t e1 = agent_send(a, idd, "one", 3);
+    blob_t e2 = agent_send(a, idd, "two", 3);
+    size_t pending = 99;
+    CHECK_OK(dmp_agent_pending_count(d, &pending));
+    CHECK(pending == 0);
+    dmp_event_t *ev1 = RECEIVE(d, &e1, DMP_EVENT_MESSAGE, ida, "one", 3);
+    dmp_event_t *ev2 = RECEIVE(d, &e2, DMP_EVENT_MESSAGE, ida, "two", 3);
+    uint64_t s1 = 0, s2 = 0;
+    int32_t fresh = 0;
+    CHECK_OK(dmp_event_seq(ev1, &s1, &fresh));
+    CHECK_OK(dmp_event_seq(ev2, &s2, &fresh));
+    CHECK(s2 > s1);
+    dmp_event_free(ev1);
+    dmp_event_free(ev2);
+    CHECK_OK(dmp_agent_pending_count(d, &pending));
+    CHECK(pending == 2);
+    /* The oldest first; a copy each time. */
+    dmp_event_t *p0 = NULL, *p1 = NULL;
+    CHECK_OK(dmp_agent_pending_event(d, 0, &p0));
+    CHECK_OK(dmp_agent_pending_event(d, 1, &p1));
+    uint64_t q0 = 0, q1 = 0;
+    CHECK_OK(dmp_event_seq(p0, &q0, &fresh));
+    CHECK_OK(dmp_event_seq(p1, &q1, &fresh));
+    CHECK(q0 == s1 && q1 == s2);
+    uint8_t buf[8];
+    size_t len = 0;
+    CHECK_OK(dmp_event_plaintext(p1, buf, sizeof buf, &len));
+    CHECK(len == 3 && memcmp(buf, "two", 3) == 0);
+    dmp_event_free(p0);
+    dmp_event_free(p1);
+    dmp_event_t *none = NULL;
+    CHECK_STATUS(dmp_agent_pending_event(d, 2, &none), DMP_ERR_INVALID_ARGUMENT);
+    CHECK(none == NULL);
+    CHECK_STATUS(dmp_agent_pending_event(d, SIZE_MAX, &none), DMP_ERR_INVALID_ARGUMENT);
+    /* Acknowledging forgets; twice is an error. */
+    CHECK_OK(dmp_agent_ack(d, s1));
+    CHECK_STATUS(dmp_agent_ack(d, s1), DMP_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(dmp_agent_ack(d, UINT64_MAX), DMP_ERR_INVALID_ARGUMENT);
+    CHECK_OK(dmp_agent_pending_count(d, &pending));
+    CHECK(pending == 1);
+    CHECK_OK(dmp_agent_pending_event(d, 0, &p0));
+    CHECK_OK(dmp_event_seq(p0, &q0, &fresh));
+    CHECK(q0 == s2);
+    dmp_event_free(p0);
+    CHECK_OK(dmp_agent_ack(d, s2));
+    CHECK_OK(dmp_agent_pending_count(d, &pending));
+    CHECK(pending == 0);
+    blob_free(&e1);
+    blob_free(&e2);
+    dmp_agent_free(a);
+    dmp_agent_free(d);
+}
+
+/* Delivers every outbox envelope of `from` to the agents in `to` (by agent id). */
+static void flush_outbox(dmp_agent_t *from, dmp_agent_t **to, size_t n_to, int32_t expect_kind) {
+    uint8_t from_id[32];
+    agent_id(from, from_id);
+    size_t count = 0;
+    CHECK_OK(dmp_agent_outbox_count(from, &count));
+    for (size_t k = 0; k < count; k++) {
+        uint8_t peer[32];
+        size_t need = 0;
+        CHECK_STATUS(dmp_agent_outbox_next(from, peer, NULL, 0, &need), DMP_ERR_BUFFER_TOO_SMALL);
+        blob_t e = {check_xmalloc(need), 0};
+        CHECK_OK(dmp_agent_outbox_next(from, peer, e.data, need, &e.len));
+        /* Not removed until done. */
+        size_t again = 0;
+        CHECK_OK(dmp_agent_outbox_count(from, &again));
+        CHECK(again == count - k);
+        int delivered = 0;
+        for (size_t i = 0; i < n_to; i++) {
+            uint8_t id[32];
+            agent_id(to[i], id);
+            if (memcmp(id, peer, 32) != 0) continue;
+            dmp_event_t *ev = RECEIVE(to[i], &e, expect_kind, from_id, "", 0);
+            dmp_event_free(ev);
+            delivered = 1;
+        }
+        CHECK(delivered);
+        CHECK_OK(dmp_agent_outbox_done(from));
+        blob_free(&e);
+    }
+    CHECK_OK(dmp_agent_outbox_count(from, &count));
+    CHECK(count == 0);
+}
+
+static void groups(void) {
+    dmp_agent_t *a = open_memory(0), *b = open_memory(0), *c = open_memory(0);
+    dmp_agent_t *e = open_memory(DMP_AGENT_REFUSE_GROUP_INVITES);
+    uint8_t ida[32], idb[32], idc[32], ide[32];
+    agent_id(a, ida);
+    agent_id(b, idb);
+    agent_id(c, idc);
+    agent_id(e, ide);
+    introduce(a, b);
+    introduce(a, c);
+    introduce(a, e);
+
+    uint8_t gid[32];
+    CHECK_OK(dmp_agent_group_create(a, gid));
+    size_t len = 99;
+    CHECK_OK(dmp_agent_group_members(a, gid, NULL, 0, &len));
+    CHECK(len == 0);
+    uint8_t nogroup[32] = {1};
+    CHECK_STATUS(dmp_agent_group_members(a, nogroup, NULL, 0, &len), DMP_ERR_WRONG_SESSION);
+    CHECK_STATUS(dmp_agent_group_add(a, nogroup, idb), DMP_ERR_WRONG_SESSION);
+    /* Adding queues our sender key for the new member. */
+    size_t count = 99;
+    CHECK_OK(dmp_agent_outbox_count(a, &count));
+    CHECK(count == 0);
+    uint8_t peer[32], out[8192];
+    CHECK_STATUS(dmp_agent_outbox_next(a, peer, out, sizeof out, &len), DMP_ERR_WRONG_STATE);
+    CHECK_STATUS(dmp_agent_outbox_done(a), DMP_ERR_WRONG_STATE);
+    CHECK_OK(dmp_agent_group_add(a, gid, idb));
+    CHECK_OK(dmp_agent_group_add(a, gid, idc));
+    CHECK_STATUS(dmp_agent_group_add(a, gid, idb), DMP_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(dmp_agent_group_add(a, gid, ida), DMP_ERR_INVALID_ARGUMENT);
+    CHECK_OK(dmp_agent_outbox_count(a, &count));
+    CHECK(count == 2);
+    uint8_t members[96];
+    CHECK_OK(dmp_agent_group_members(a, gid, members, sizeof members, &len));
+    CHECK(len == 64);
+    CHECK_STATUS(dmp_agent_group_members(a, gid, members, 63, &len), DMP_ERR_BUFFER_TOO_SMALL);
+    CHECK(len == 64);
+
+    /* b and c take a's sender key (and, invited, reciprocate with theirs via their outboxes). */
+    dmp_agent_t *bc[2] = {b, c};
+    flush_outbox(a, bc, 2, DMP_EVENT_DISTRIBUTION_CONSUMED);
+    dmp_agent_t *aa[1] = {a};
+    flush_outbox(b, aa, 1, DMP_EVENT_DISTRIBUTION_CONSUMED);
+    flush_outbox(c, aa, 1, DMP_EVENT_DISTRIBUTION_CONSUMED);
+
+    /* Group messages. */
+    size_t need = 0;
+    CHECK_STATUS(dmp_agent_group_send(a, gid, (const uint8_t *)"to all", 6, NULL, 0, &need), DMP_ERR_BUFFER_TOO_SMALL);
+    CHECK(need == DMP_GROUP_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + 7 + DMP_SIGNATURE_LEN);
+    blob_t gm = {check_xmalloc(need), 0};
+    CHECK_OK(dmp_agent_group_send(a, gid, (const uint8_t *)"to all", 6, gm.data, need, &gm.len));
+    dmp_event_t *ev = RECEIVE(b, &gm, DMP_EVENT_GROUP_MESSAGE, ida, "to all", 6);
+    uint8_t egid[32];
+    CHECK_OK(dmp_event_group_id(ev, egid));
+    CHECK(memcmp(egid, gid, 32) == 0);
+    dmp_event_free(ev);
+    ev = RECEIVE(c, &gm, DMP_EVENT_GROUP_MESSAGE, ida, "to all", 6);
+    dmp_event_free(ev);
+    dmp_event_t *none = NULL;
+    CHECK_STATUS(dmp_agent_receive(b, gm.data, gm.len, &none), DMP_ERR_DUPLICATE);
+    /* An agent outside the group. */
+    CHECK_STATUS(dmp_agent_receive(e, gm.data, gm.len, &none), DMP_ERR_WRONG_SESSION);
+    blob_free(&gm);
+    /* b writes to the group: a (and c, who got b's key? no: only a, who invited b) read it. */
+    CHECK_OK(dmp_agent_group_send(b, gid, (const uint8_t *)"from b", 6, out, sizeof out, &len));
+    blob_t gb = {out, len};
+    ev = RECEIVE(a, &gb, DMP_EVENT_GROUP_MESSAGE, idb, "from b", 6);
+    dmp_event_free(ev);
+    CHECK_STATUS(dmp_agent_group_send(a, nogroup, (const uint8_t *)"x", 1, out, sizeof out, &len), DMP_ERR_WRONG_SESSION);
+
+    /* An agent that refuses invitations. */
+    uint8_t gid2[32];
+    CHECK_OK(dmp_agent_group_create(a, gid2));
+    CHECK_OK(dmp_agent_group_add(a, gid2, ide));
+    CHECK_OK(dmp_agent_outbox_next(a, peer, out, sizeof out, &len));
+    CHECK(memcmp(peer, ide, 32) == 0);
+    CHECK_STATUS(dmp_agent_receive(e, out, len, &none), DMP_ERR_UNKNOWN_SENDER);
+    CHECK(none == NULL);
+    CHECK_OK(dmp_agent_outbox_done(a));
+
+    /* Removing c: a's key rotates and goes to b only. */
+    CHECK_OK(dmp_agent_group_remove(a, gid, idc));
+    CHECK_STATUS(dmp_agent_group_remove(a, gid, idc), DMP_ERR_UNKNOWN_SENDER);
+    CHECK_STATUS(dmp_agent_group_remove(a, nogroup, idb), DMP_ERR_WRONG_SESSION);
+    CHECK_OK(dmp_agent_group_members(a, gid, members, sizeof members, &len));
+    CHECK(len == 32 && memcmp(members, idb, 32) == 0);
+    CHECK_OK(dmp_agent_outbox_count(a, &count));
+    CHECK(count == 1);
+    dmp_agent_t *bonly[1] = {b};
+    flush_outbox(a, bonly, 1, DMP_EVENT_DISTRIBUTION_CONSUMED);
+    CHECK_OK(dmp_agent_group_send(a, gid, (const uint8_t *)"without c", 9, out, sizeof out, &len));
+    blob_t gw = {out, len};
+    ev = RECEIVE(b, &gw, DMP_EVENT_GROUP_MESSAGE, ida, "without c", 9);
+    dmp_event_free(ev);
+    CHECK_STATUS(dmp_agent_receive(c, gw.data, gw.len, &none), DMP_ERR_UNKNOWN_KEY_ID);
+
+    dmp_agent_free(a);
+    dmp_agent_free(b);
+    dmp_agent_free(c);
+    dmp_agent_free(e);
+}
+
+/* Classical peers: a raw classical identity talks to agents only with DMP_AGENT_ALLOW_CLASSICAL. */
+static void classical_peers(void) {
+    dmp_identity_t *classic = new_identity_of(DMP_SUITE_CLASSICAL);
+    uint8_t bundle[DMP_BUNDLE_MAX_LEN], idc[32];
+    size_t blen = get_bundle(classic, 1, bundle);
+    CHECK_OK(dmp_identity_public_key(classic, idc));
+    dmp_agent_t *strict = open_memory(0), *lenient = open_memory(DMP_AGENT_ALLOW_CLASSICAL);
+    uint8_t peer[32], out[4096];
+    size_t len = 0;
+    CHECK_OK(dmp_agent_add_bundle(strict, bundle, blen, peer)); /* remembered; refused at use */
+    CHECK_STATUS(dmp_agent_send(strict, idc, (const uint8_t *)"hi", 2, out, sizeof out, &len), DMP_ERR_PQ_REQUIRED);
+    blen = get_bundle(classic, 1, bundle);
+    CHECK_OK(dmp_agent_add_bundle(lenient, bundle, blen, peer));
+    CHECK_OK(dmp_agent_send(lenient, idc, (const uint8_t *)"hi", 2, out, sizeof out, &len));
+    CHECK(len == DMP_PREKEY_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + 1 + 2 + 1);
+    /* The raw peer sees the agent's one-byte payload kind in front. */
+    dmp_session_t *s = NULL;
+    uint8_t pt[16];
+    size_t ptlen = 0;
+    CHECK_OK(dmp_session_accept_with(classic, out, len, DMP_PQ_ALLOW_CLASSICAL, &s, pt, sizeof pt, &ptlen));
+    CHECK(ptlen == 3 && memcmp(pt + 1, "hi", 2) == 0);
+    dmp_session_free(s);
+    CHECK_STATUS(dmp_agent_open(NULL, 0, out, 8, (dmp_agent_t **)(void *)&s), DMP_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(dmp_agent_open(NULL, 0, out, -1, (dmp_agent_t **)(void *)&s), DMP_ERR_INVALID_ARGUMENT);
+    dmp_agent_free(strict);
+    dmp_agent_free(lenient);
+    dmp_identity_free(classic);
+}
+
+static void remove_tree(const char *dir) {
+    DIR *d = opendir(dir);
+    if (d == NULL) return;
+    struct dirent *de;
+    char path[4096];
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static void stores(void) {
+    char dir[] = "/tmp/dmp-test-agent-XXXXXX";
+    if (mkdtemp(dir) == NULL) {
+        CHECK(!"mkdtemp");
+        return;
+    }
+    char path[256], path2[256], junk[256], missing[256];
+    snprintf(path, sizeof path, "%s/agent.db", dir);
+    snprintf(path2, sizeof path2, "%s/seeded.db", dir);
+    snprintf(junk, sizeof junk, "%s/junk.db", dir);
+    snprintf(missing, sizeof missing, "%s/no/such/dir/agent.db", dir);
+    const uint8_t *p = (const uint8_t *)path;
+    uint8_t key[32], wrong[32];
+    CHECK_OK(dmp_random_bytes(key, sizeof key));
+    CHECK_OK(dmp_random_bytes(wrong, sizeof wrong));
+
+    dmp_agent_t *s = NULL, *other = open_memory(0);
+    CHECK_OK(dmp_agent_open(p, strlen(path), key, 0, &s));
+    uint8_t ids[32], ido[32];
+    agent_id(s, ids);
+    agent_id(other, ido);
+    /* Locked while open. */
+    dmp_agent_t *again = NULL;
+    CHECK_STATUS(dmp_agent_open(p, strlen(path), key, 0, &again), DMP_ERR_STORE_LOCKED);
+    CHECK(again == NULL);
+    /* A conversation, then close. */
+    introduce(other, s);
+    blob_t m = agent_send(other, ids, "persist me", 10);
+    dmp_event_t *ev = RECEIVE(s, &m, DMP_EVENT_MESSAGE, ido, "persist me", 10);
+    dmp_event_free(ev);
+    blob_free(&m);
+    blob_t held = agent_send(other, ids, "held", 4);
+    dmp_agent_free(s);
+
+    /* Reopened: the same identity and session; wrong key refused. */
+    s = (dmp_agent_t *)(void *)&ids;
+    CHECK_STATUS(dmp_agent_open(p, strlen(path), wrong, 0, &s), DMP_ERR_WRONG_STORAGE_KEY);
+    CHECK(s == NULL);
+    CHECK_OK(dmp_agent_open(p, strlen(path), key, 0, &s));
+    uint8_t ids2[32];
+    agent_id(s, ids2);
+    CHECK(memcmp(ids, ids2, 32) == 0);
+    CHECK(state_with(s, ido) == DMP_SESSION_ACTIVE);
+    ev = RECEIVE(s, &held, DMP_EVENT_MESSAGE, ido, "held", 4);
+    dmp_event_free(ev);
+    blob_free(&held);
+    blob_t r = agent_send(s, ido, "after reopen", 12);
+    ev = RECEIVE(other, &r, DMP_EVENT_MESSAGE, ids, "after reopen", 12);
+    dmp_event_free(ev);
+    blob_free(&r);
+    dmp_agent_free(s);
+
+    /* A retaining agent keeps unacknowledged events across a reopen, and its handed-out
+     * one-time prekeys stay handed out. */
+    char path3[256];
+    snprintf(path3, sizeof path3, "%s/retain.db", dir);
+    const uint8_t *p3 = (const uint8_t *)path3;
+    CHECK_OK(dmp_agent_open(p3, strlen(path3), key, DMP_AGENT_RETAIN_EVENTS, &s));
+    uint8_t idr[32];
+    agent_id(s, idr);
+    blob_t rb = agent_bundle(s, 1);
+    uint32_t otk_before = helpers_be32(rb.data + 135);
+    uint8_t peer_id[32];
+    CHECK_OK(dmp_agent_add_bundle(other, rb.data, rb.len, peer_id));
+    blob_free(&rb);
+    blob_t k1 = agent_send(other, idr, "keep me", 7);
+    ev = RECEIVE(s, &k1, DMP_EVENT_MESSAGE, ido, "keep me", 7);
+    uint64_t kseq = 0;
+    int32_t kfresh = 0;
+    CHECK_OK(dmp_event_seq(ev, &kseq, &kfresh));
+    dmp_event_free(ev);
+    blob_free(&k1);
+    dmp_agent_free(s); /* as if the process had crashed before handling the event */
+    CHECK_OK(dmp_agent_open(p3, strlen(path3), key, DMP_AGENT_RETAIN_EVENTS, &s));
+    size_t pending = 0;
+    CHECK_OK(dmp_agent_pending_count(s, &pending));
+    CHECK(pending == 1);
+    dmp_event_t *kept = NULL;
+    CHECK_OK(dmp_agent_pending_event(s, 0, &kept));
+    uint64_t kseq2 = 0;
+    CHECK_OK(dmp_event_seq(kept, &kseq2, &kfresh));
+    CHECK(kseq2 == kseq);
+    uint8_t kbuf[16];
+    size_t klen = 0;
+    CHECK_OK(dmp_event_plaintext(kept, kbuf, sizeof kbuf, &klen));
+    CHECK(klen == 7 && memcmp(kbuf, "keep me", 7) == 0);
+    dmp_event_free(kept);
+    CHECK_OK(dmp_agent_ack(s, kseq));
+    rb = agent_bundle(s, 1);
+    CHECK(helpers_be32(rb.data + 135) != otk_before);
+    blob_free(&rb);
+    dmp_agent_free(s);
+    CHECK_OK(dmp_agent_open(p3, strlen(path3), key, DMP_AGENT_RETAIN_EVENTS, &s));
+    CHECK_OK(dmp_agent_pending_count(s, &pending));
+    CHECK(pending == 0); /* the acknowledgement was saved */
+    dmp_agent_free(s);
+
+    /* Not a store; a directory that does not exist. */
+    FILE *f = fopen(junk, "wb");
+    CHECK(f != NULL);
+    if (f != NULL) {
+        for (int i = 0; i < 64; i++) fputs("this is not a DMP store ", f);
+        fclose(f);
+    }
+    s = NULL;
+    CHECK_STATUS(dmp_agent_open((const uint8_t *)junk, strlen(junk), key, 0, &s), DMP_ERR_STORE_FAILED);
+    CHECK(s == NULL);
+    CHECK_STATUS(dmp_agent_open((const uint8_t *)missing, strlen(missing), key, 0, &s), DMP_ERR_STORE_FAILED);
+    CHECK(s == NULL);
+
+    /* A store made from a seed: the seed's agent id; another seed is refused later. */
+    uint8_t seed[32], seed2[32], ed[32];
+    CHECK_OK(dmp_random_bytes(seed, sizeof seed));
+    CHECK_OK(dmp_random_bytes(seed2, sizeof seed2));
+    CHECK_OK(dmp_ed25519_public(seed, ed));
+    CHECK_OK(dmp_agent_open_with_seed((const uint8_t *)path2, strlen(path2), key, seed, 0, &s));
+    agent_id(s, ids);
+    CHECK(memcmp(ids, ed, 32) == 0);
+    dmp_agent_free(s);
+    s = (dmp_agent_t *)(void *)&ids;
+    CHECK_STATUS(dmp_agent_open_with_seed((const uint8_t *)path2, strlen(path2), key, seed2, 0, &s),
+                 DMP_ERR_INVALID_ARGUMENT);
+    CHECK(s == NULL);
+    CHECK_OK(dmp_agent_open_with_seed((const uint8_t *)path2, strlen(path2), key, seed, 0, &s));
+    dmp_agent_free(s);
+    CHECK_OK(dmp_agent_open((const uint8_t *)path2, strlen(path2), key, 0, &s));
+    agent_id(s, ids);
+    CHECK(memcmp(ids, ed, 32) == 0);
+    dmp_agent_free(s);
+    /* In memory, from a seed. */
+    CHECK_OK(dmp_agent_open_with_seed(NULL, 0, key, seed, 0, &s));
+    agent_id(s, ids);
+    CHECK(memcmp(ids, ed, 32) == 0);
+    dmp_agent_free(s);
+
+    dmp_agent_free(other);
+    remove_tree(dir);
+}
+
+static int other_kinds_child(void *arg) {
+    dmp_agent_t *a = arg;
+    unsigned long failed_before = check_failed_;
+    dmp_identity_t *id = new_identity();
+    uint8_t buf[64];
+    size_t count = 0;
+    int32_t kind = 0;
+    CHECK_STATUS(dmp_agent_id((dmp_agent_t *)(void *)id, buf), DMP_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(dmp_agent_outbox_count((dmp_agent_t *)(void *)id, &count), DMP_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(dmp_event_kind((dmp_event_t *)(void *)a, &kind), DMP_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(dmp_identity_public_key((dmp_identity_t *)(void *)a, buf), DMP_ERR_INVALID_ARGUMENT);
+    CHECK_OK(dmp_agent_id(a, buf)); /* the agent still works */
+    dmp_identity_free(id);
+    return check_failed_ != failed_before;
+}
+
+static void null_pointers(void) {
+    dmp_agent_t *a = open_memory(0), *b = open_memory(0);
+    uint8_t key[32] = {1}, seed[32] = {2}, ida[32], idb[32], out[4096], gid[32];
+    agent_id(a, ida);
+    agent_id(b, idb);
+    size_t len = 0, count = 0;
+    int sentinel = 0;
+    dmp_agent_t *x = (dmp_agent_t *)(void *)&sentinel;
+    const uint8_t path[] = "/nonexistent";
+    CHECK_STATUS(dmp_agent_open(NULL, 5, key, 0, &x), DMP_ERR_NULL_POINTER);
+    CHECK(x == NULL);
+    CHECK_STATUS(dmp_agent_open(path, sizeof path - 1, NULL, 0, &x), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_open(NULL, 0, key, 0, NULL), DMP_ERR_NULL_POINTER);
+    x = (dmp_agent_t *)(void *)&sentinel;
+    CHECK_STATUS(dmp_agent_open_with_seed(NULL, 5, key, seed, 0, &x), DMP_ERR_NULL_POINTER);
+    CHECK(x == NULL);
+    CHECK_STATUS(dmp_agent_open_with_seed(NULL, 0, NULL, seed, 0, &x), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_open_with_seed(NULL, 0, key, NULL, 0, &x), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_open_with_seed(NULL, 0, key, seed, 0, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_open_with_seed(NULL, 0, key, seed, 16, &x), DMP_ERR_INVALID_ARGUMENT);
+
+    CHECK_STATUS(dmp_agent_id(NULL, ida), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_id(a, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_fingerprint(NULL, out, sizeof out, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_fingerprint(a, NULL, sizeof out, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_fingerprint(a, out, sizeof out, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_bundle(NULL, 0, out, sizeof out, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_bundle(a, 0, NULL, sizeof out, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_bundle(a, 0, out, sizeof out, NULL), DMP_ERR_NULL_POINTER);
+    blob_t bb = agent_bundle(b, 1);
+    uint8_t peer[32];
+    CHECK_STATUS(dmp_agent_add_bundle(NULL, bb.data, bb.len, peer), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_add_bundle(a, NULL, bb.len, peer), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_add_bundle(a, bb.data, bb.len, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_OK(dmp_agent_add_bundle(a, bb.data, bb.len, peer));
+    blob_free(&bb);
+    CHECK_STATUS(dmp_agent_send(NULL, idb, out, 1, out + 8, 100, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_send(a, NULL, out, 1, out + 8, 100, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_send(a, idb, NULL, 1, out + 8, 100, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_send(a, idb, ida, 1, NULL, 100, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_send(a, idb, ida, 1, out, sizeof out, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_connect(NULL, idb, out, sizeof out, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_connect(a, NULL, out, sizeof out, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_connect(a, idb, NULL, sizeof out, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_connect(a, idb, out, sizeof out, NULL), DMP_ERR_NULL_POINTER);
+    /* Nothing was sent by the refused calls: b's first envelope is a's first message. */
+    blob_t m = agent_send(a, idb, "first", 5);
+    dmp_event_t *ev = NULL;
+    CHECK_STATUS(dmp_agent_receive(NULL, m.data, m.len, &ev), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_receive(b, NULL, m.len, &ev), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_receive(b, m.data, m.len, NULL), DMP_ERR_NULL_POINTER);
+    ev = RECEIVE(b, &m, DMP_EVENT_MESSAGE, ida, "first", 5);
+    blob_free(&m);
+
+    int32_t k = 0, fresh = 0;
+    uint64_t seq = 0;
+    CHECK_STATUS(dmp_event_kind(NULL, &k), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_event_kind(ev, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_event_peer(NULL, peer), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_event_peer(ev, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_event_group_id(NULL, gid), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_event_group_id(ev, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_event_plaintext(NULL, out, sizeof out, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_event_plaintext(ev, NULL, sizeof out, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_event_plaintext(ev, out, sizeof out, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_event_seq(NULL, &seq, &fresh), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_event_seq(ev, NULL, &fresh), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_event_seq(ev, &seq, NULL), DMP_ERR_NULL_POINTER);
+    dmp_event_free(ev);
+    dmp_event_free(NULL);
+
+    CHECK_STATUS(dmp_agent_pending_count(NULL, &count), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_pending_count(a, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_pending_event(NULL, 0, &ev), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_pending_event(a, 0, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_ack(NULL, 0), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_peers(NULL, out, sizeof out, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_peers(a, NULL, sizeof out, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_peers(a, out, sizeof out, NULL), DMP_ERR_NULL_POINTER);
+    int32_t st = 0;
+    CHECK_STATUS(dmp_agent_session_state(NULL, idb, &st), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_session_state(a, NULL, &st), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_session_state(a, idb, NULL), DMP_ERR_NULL_POINTER);
+    uint8_t not_point[32] = {2};
+    CHECK_STATUS(dmp_agent_session_state(a, not_point, &st), DMP_ERR_BAD_ENVELOPE);
+    CHECK_STATUS(dmp_agent_maintain(NULL, 0), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_group_create(NULL, gid), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_group_create(a, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_OK(dmp_agent_group_create(a, gid));
+    CHECK_STATUS(dmp_agent_group_add(NULL, gid, idb), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_group_add(a, NULL, idb), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_group_add(a, gid, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_group_remove(NULL, gid, idb), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_group_remove(a, NULL, idb), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_group_remove(a, gid, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_group_send(NULL, gid, out, 1, out + 8, 300, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_group_send(a, NULL, out, 1, out + 8, 300, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_group_send(a, gid, NULL, 1, out + 8, 300, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_group_send(a, gid, ida, 1, NULL, 300, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_group_send(a, gid, ida, 1, out, sizeof out, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_group_members(NULL, gid, out, sizeof out, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_group_members(a, NULL, out, sizeof out, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_group_members(a, gid, NULL, sizeof out, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_group_members(a, gid, out, sizeof out, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_outbox_count(NULL, &count), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_outbox_count(a, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_outbox_next(NULL, peer, out, sizeof out, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_outbox_next(a, NULL, out, sizeof out, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_outbox_next(a, peer, NULL, sizeof out, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_outbox_next(a, peer, out, sizeof out, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_outbox_done(NULL), DMP_ERR_NULL_POINTER);
+    dmp_agent_free(NULL);
+
+    /* Handles of other kinds: in a child process (see test_identity.c, handle_kinds). */
+    CHECK_IN_CHILD("handles of other kinds passed to the dmp_agent_* and dmp_event_* functions", other_kinds_child, a);
+    dmp_agent_free(a);
+    dmp_agent_free(b);
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
+    pairwise();
+    simultaneous_start(1);
+    simultaneous_start(0);
+    retained_events();
+    groups();
+    classical_peers();
+    stores();
+    null_pointers();
+    return check_finish(argv[0]);
+}
