@@ -88,7 +88,8 @@
 #define DMP_SESSION_ACTIVE 2
 
 /**
- * Keys erased; every call is refused with `DMP_ERR_WRONG_STATE`.
+ * Keys erased; every call but the accessors (state, peer id, session id) and free is refused
+ * with `DMP_ERR_WRONG_STATE`.
  */
 #define DMP_SESSION_CLOSED 3
 

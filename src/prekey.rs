@@ -198,9 +198,10 @@ pub struct PrekeyBundle {
 
 impl PrekeyBundle {
     /// Parses and verifies a bundle: well-formed, identity key valid, signed prekey signature
-    /// valid (strict) under it for the bundle's suite, KEM prekey signed and valid, and no X25519
-    /// prekey of small order. A hybrid bundle whose KEM part was removed is `Downgrade`.
-    /// Errors besides: `BadEnvelope`, `UnsupportedVersion`, `WrongMessageType`, `WeakKey`,
+    /// valid (strict) under it for the bundle's suite, KEM prekey signed, valid and paired. (An
+    /// X25519 prekey of small order is refused where it is used: every DH refuses an all-zero
+    /// output.) A hybrid bundle whose KEM part was removed is `Downgrade`. Errors besides:
+    /// `BadEnvelope`, `UnsupportedVersion`, `WrongMessageType`, `WeakKey` (identity key),
     /// `BadSignature`.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         Self::verify(BundleFields::parse(bytes)?)

@@ -40,7 +40,7 @@ pub enum SessionState {
     Initiating = 1,
     /// A message from the peer has been decrypted.
     Active = 2,
-    /// Keys erased; every call is refused.
+    /// Keys erased; every call but the accessors (state, ids) is refused.
     Closed = 3,
 }
 

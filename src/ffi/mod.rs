@@ -1,5 +1,5 @@
 //! The C ABI, and nothing else: this module checks pointers and lengths, calls the core, and maps
-//! errors. Conventions (DESIGN.md, "The C ABI"):
+//! errors. Conventions (docs/PROTOCOL.md, appendix A "C ABI"):
 //!
 //! * every fallible function returns `int32_t` (`DMP_OK` or a negative `DMP_ERR_*`) and runs its
 //!   body inside [`guard`], which catches panics (`DMP_ERR_INTERNAL`) and records the detail of a

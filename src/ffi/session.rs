@@ -19,7 +19,8 @@ pub const DMP_SESSION_DORMANT: i32 = 0;
 pub const DMP_SESSION_INITIATING: i32 = 1;
 /// A message from the peer has been decrypted.
 pub const DMP_SESSION_ACTIVE: i32 = 2;
-/// Keys erased; every call is refused with `DMP_ERR_WRONG_STATE`.
+/// Keys erased; every call but the accessors (state, peer id, session id) and free is refused
+/// with `DMP_ERR_WRONG_STATE`.
 pub const DMP_SESSION_CLOSED: i32 = 3;
 
 /// Outgoing plaintexts carry only a one-byte end marker.
