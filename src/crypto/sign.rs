@@ -73,10 +73,14 @@ impl SigningKey {
 }
 
 impl VerifyingKey {
-    /// Decodes a public key. Refuses encodings that do not decompress (`BadEnvelope`)
-    /// and points of small order (`WeakKey`).
+    /// Decodes a public key. Refuses encodings that do not decompress or are not canonical
+    /// (`BadEnvelope`: one point must have one id and one fingerprint) and points of small order
+    /// (`WeakKey`).
     pub fn from_bytes(bytes: &[u8; PUBLIC_KEY_LEN]) -> Result<Self> {
         let key = ed25519_dalek::VerifyingKey::from_bytes(bytes).map_err(|_| Error::BadEnvelope)?;
+        if key.to_edwards().compress().to_bytes() != *bytes {
+            return Err(Error::BadEnvelope);
+        }
         if key.is_weak() {
             return Err(Error::WeakKey);
         }
@@ -146,6 +150,16 @@ mod tests {
         let mut id = [0u8; 32];
         id[0] = 1;
         assert_eq!(VerifyingKey::from_bytes(&id).unwrap_err(), Error::WeakKey);
+    }
+
+    #[test]
+    fn non_canonical_encodings_are_refused() {
+        // y = 2^255 - 1 (all 0xff) is y = 18 mod p, the same point as its canonical encoding.
+        assert_eq!(VerifyingKey::from_bytes(&[0xff; 32]).unwrap_err(), Error::BadEnvelope);
+        let mut canonical = [0u8; 32];
+        canonical[0] = 0x12;
+        canonical[31] = 0x80;
+        assert!(VerifyingKey::from_bytes(&canonical).is_ok());
     }
 
     #[test]

@@ -30,8 +30,10 @@ use crate::wire::reader::{Reader, Writer};
 use sender_key::{OwnSenderKey, SenderKeyState};
 
 /// What we hold of one other member.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct Member {
+    /// The member's agent id (validated once, when it was added).
+    id: AgentId,
     /// Distributions must name a key id at least this (after a re-add: above the key id the
     /// member held when it was removed, so that its keys from before the removal stay dead).
     min_key_id: u32,
@@ -134,7 +136,7 @@ impl Group {
             Some(i) => self.removed.remove(i).map_or(0, |(_, next)| next),
             None => 0,
         };
-        self.members.insert(key, Member { min_key_id, ..Member::default() });
+        self.members.insert(key, Member { id: *id, min_key_id, current: None, previous: None });
         Ok(())
     }
 
@@ -147,7 +149,7 @@ impl Group {
             return Err(Error::UnknownSender);
         }
         let fresh = OwnSenderKey::generate(self.next_key_id()?)?;
-        let gone = self.members.remove(&key).unwrap_or_default();
+        let gone = self.members.remove(&key).ok_or(Error::UnknownSender)?;
         let next_allowed = gone
             .current
             .as_ref()
@@ -286,7 +288,7 @@ impl Group {
             return Err(Error::MemberRemoved);
         }
         let member = self.members.get_mut(&sender).ok_or(Error::UnknownSender)?;
-        let sender_id = AgentId::from_bytes(&sender).map_err(|_| Error::UnknownSender)?;
+        let sender_id = member.id;
         let key_id = env.header.key_id;
         let limits = self.limits;
         let current = member.current.as_mut().ok_or(Error::UnknownKeyId)?;
@@ -385,7 +387,7 @@ impl Group {
         let mut members = BTreeMap::new();
         for _ in 0..member_count {
             let id: [u8; 32] = r.array()?;
-            valid_peer(&id, &own)?;
+            let agent = valid_peer(&id, &own)?;
             let min_key_id = r.u32()?;
             let current = if r.bool()? { Some(SenderKeyState::decode(&mut r, limits)?) } else { None };
             let previous = if r.bool()? {
@@ -405,7 +407,7 @@ impl Group {
             } && current.as_ref().is_none_or(|c| c.key_id >= min_key_id);
             if !consistent
                 || removed.iter().any(|(x, _)| *x == id)
-                || members.insert(id, Member { min_key_id, current, previous }).is_some()
+                || members.insert(id, Member { id: agent, min_key_id, current, previous }).is_some()
             {
                 return Err(Error::BadState);
             }
@@ -421,9 +423,10 @@ impl Group {
 }
 
 /// A member id in a record must be a valid agent id other than our own.
-fn valid_peer(id: &[u8; 32], own: &AgentId) -> Result<()> {
-    if AgentId::from_bytes(id).is_err() || *id == own.to_bytes() {
+fn valid_peer(id: &[u8; 32], own: &AgentId) -> Result<AgentId> {
+    let agent = AgentId::from_bytes(id).map_err(|_| Error::BadState)?;
+    if *id == own.to_bytes() {
         return Err(Error::BadState);
     }
-    Ok(())
+    Ok(agent)
 }
