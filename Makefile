@@ -4,7 +4,7 @@
 
 CARGO ?= cargo
 
-.PHONY: demo test lint rust-test c-test python-test zig-test header-check bench clean
+.PHONY: demo test lint rust-test c-test python-test zig-test janus-test header-check bench clean
 
 demo:
 	$(CARGO) run --release --example two_agents
@@ -31,6 +31,9 @@ python-test:
 
 zig-test:
 	bash zig/test.sh
+
+janus-test: zig-test
+	bash bindings/janus/test.sh
 
 bench:
 	$(CARGO) bench --bench dmp
