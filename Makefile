@@ -9,7 +9,7 @@ CARGO ?= cargo
 demo:
 	$(CARGO) run --release --example two_agents
 
-test: lint rust-test header-check c-test
+test: lint rust-test header-check c-test python-test zig-test janus-test
 
 lint:
 	$(CARGO) fmt --check
