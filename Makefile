@@ -1,15 +1,18 @@
 # DMP: the two commands the README promises, and their parts.
-#   make demo   two agents set up a session and talk, printing the lifecycle
+#   make demo   a Python agent and a Zig dmp-node talk over loopback TCP, then form a group
 #   make test   every check and every test (what CI runs)
 
 CARGO ?= cargo
 
-.PHONY: demo test lint rust-test c-test python-test zig-test janus-test header-check bench clean
+.PHONY: demo test lint rust-test c-test python-test zig-test janus-test demo-test demo-rust header-check bench clean
 
 demo:
+	bash demo/run.sh
+
+demo-rust:
 	$(CARGO) run --release --example two_agents
 
-test: lint rust-test header-check c-test python-test zig-test janus-test
+test: lint rust-test header-check c-test python-test zig-test janus-test demo-test
 
 lint:
 	$(CARGO) fmt --check
@@ -34,6 +37,9 @@ zig-test:
 
 janus-test: zig-test
 	bash bindings/janus/test.sh
+
+demo-test: zig-test python-test
+	bash demo/test.sh
 
 bench:
 	$(CARGO) bench --bench dmp
