@@ -192,6 +192,11 @@ fn sizes(c: &mut Criterion) {
     g2.add_member(&id.agent_id()).unwrap();
     group.process_distribution(&member.agent_id(), &g2.distribution()).unwrap();
     println!("size: idle session record {} bytes", a.to_sealed(&key).unwrap().len());
+    println!(
+        "size: in-memory Session {} bytes inline (+ 8 bytes per remembered peer ratchet key, at most 128; \
+         + 1,088 bytes of ML-KEM ciphertext while an initiator is unanswered; + ~70 bytes per skipped key)",
+        std::mem::size_of::<Session>()
+    );
     println!("size: two-member group record {} bytes", group.to_sealed(&key).unwrap().len());
     println!(
         "size: hybrid bundle {} / with one-time prekey {} bytes",
