@@ -37,6 +37,8 @@ pub enum RecordKind {
     Outgoing = 6,
     /// A received event an agent retains until acknowledged.
     Event = 7,
+    /// The ids of sessions an agent dropped, so that their first messages cannot recreate them.
+    DroppedSessions = 8,
 }
 
 /// The caller's 32-byte key for state at rest.

@@ -470,3 +470,31 @@ fn send_len_is_exact_before_and_after_the_session_exists() {
     let gid = a.group_create().unwrap();
     assert_eq!(a.group_send_len(&gid, 10).unwrap(), a.group_send(&gid, &[1; 10]).unwrap().len());
 }
+
+#[test]
+fn a_replayed_first_message_of_a_dropped_session_does_not_recreate_it() {
+    let dir = temp_dir("dropped");
+    let pa = dir.join("a.db");
+    let config = AgentConfig { old_session_ttl_secs: 50, ..AgentConfig::default() };
+    let first_of_old;
+    {
+        let mut a = Agent::open(Some(&pa), key(), config).unwrap();
+        // Two sessions from the same peer identity; the older one is then pruned.
+        let mut b = Agent::open_with_seed(None, key(), AgentConfig::default(), &[4; 32]).unwrap();
+        // No one-time prekey: only the remembered id stops a replay of this first message.
+        let bundle = a.bundle(false).unwrap();
+        b.add_bundle(&bundle).unwrap();
+        first_of_old = b.send(&a.agent_id(), b"old").unwrap();
+        a.receive(&first_of_old).unwrap();
+        let mut b2 = Agent::open_with_seed(None, key(), AgentConfig::default(), &[4; 32]).unwrap();
+        introduce(&mut b2, &mut a);
+        a.receive(&b2.send(&a.agent_id(), b"new").unwrap()).unwrap();
+        assert_eq!(a.maintain(u64::MAX / 2).unwrap().sessions_dropped, 1);
+        assert_eq!(a.receive(&first_of_old).unwrap_err(), Error::Duplicate);
+        assert_eq!(a.session_count(), 1);
+    }
+    // Remembered across a restart.
+    let mut a = Agent::open(Some(&pa), key(), config).unwrap();
+    assert_eq!(a.receive(&first_of_old).unwrap_err(), Error::Duplicate);
+    assert_eq!(a.session_count(), 1);
+}

@@ -38,6 +38,10 @@ pub use event::{Event, EventKind};
 
 /// Most sessions kept per peer (the primary and older ones still readable).
 pub const MAX_SESSIONS_PER_PEER: usize = 4;
+/// Ids of dropped sessions remembered (oldest forgotten first), so that a replayed first message
+/// of a dropped session is refused (`Duplicate`) instead of creating the session again.
+pub const MAX_DROPPED_SESSION_IDS: usize = 4096;
+const DROPPED: &str = "dropped";
 
 /// How an agent looks after its keys and sessions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,6 +122,8 @@ pub struct Agent {
     outbox: VecDeque<Outgoing>,
     /// Retained events, oldest first.
     inbox: VecDeque<Event>,
+    /// Ids of dropped sessions, oldest first (bounded).
+    dropped: VecDeque<[u8; SESSION_ID_LEN]>,
 }
 
 impl core::fmt::Debug for Agent {
@@ -246,6 +252,7 @@ impl Agent {
             groups: HashMap::new(),
             outbox: VecDeque::new(),
             inbox: VecDeque::new(),
+            dropped: VecDeque::new(),
         }
     }
 
@@ -297,6 +304,17 @@ impl Agent {
                     return Err(Error::BadState);
                 }
                 self.inbox.push_back(ev);
+            } else if name == DROPPED {
+                let plain = open_record_named(RecordKind::DroppedSessions, key, n, value)?;
+                if plain.len() % SESSION_ID_LEN != 0 || plain.len() / SESSION_ID_LEN > MAX_DROPPED_SESSION_IDS
+                {
+                    return Err(Error::BadState);
+                }
+                for id in plain.chunks(SESSION_ID_LEN) {
+                    let mut sid = [0u8; SESSION_ID_LEN];
+                    sid.copy_from_slice(id);
+                    self.dropped.push_back(sid);
+                }
             } else if name != IDENTITY {
                 return Err(Error::BadState);
             }
@@ -614,6 +632,7 @@ impl Agent {
                 let pt = Zeroizing::new(s.decrypt(envelope)?);
                 (s, pt, false)
             }
+            None if env.prekey.is_some() && self.dropped.contains(&sid) => return Err(Error::Duplicate),
             None if env.prekey.is_some() => {
                 let mut id = self.identity.clone();
                 let (s, pt) = Session::accept(&mut id, envelope, self.config.session)?;
@@ -829,8 +848,24 @@ impl Agent {
     }
 
     /// Commits `p` to the store, then (only then) replaces the in-memory state.
-    fn apply(&mut self, p: Pending) -> Result<()> {
+    fn apply(&mut self, mut p: Pending) -> Result<()> {
+        let mut dropped = self.dropped.clone();
+        if !p.dropped_sessions.is_empty() {
+            dropped.extend(p.dropped_sessions.iter().copied());
+            while dropped.len() > MAX_DROPPED_SESSION_IDS {
+                dropped.pop_front();
+            }
+            let plain: Vec<u8> = dropped.iter().flatten().copied().collect();
+            let value =
+                seal_record_named(RecordKind::DroppedSessions, &self.key, DROPPED.as_bytes(), &plain)?;
+            p.changes.push(Change::Put {
+                name: DROPPED.into(),
+                kind: RecordKind::DroppedSessions as u8,
+                value,
+            });
+        }
         self.store.commit(&p.changes)?;
+        self.dropped = dropped;
         if let Some(id) = p.identity {
             self.identity = id;
         }
