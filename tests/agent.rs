@@ -498,3 +498,26 @@ fn a_replayed_first_message_of_a_dropped_session_does_not_recreate_it() {
     assert_eq!(a.receive(&first_of_old).unwrap_err(), Error::Duplicate);
     assert_eq!(a.session_count(), 1);
 }
+
+#[test]
+fn a_store_missing_its_identity_or_meta_record_is_refused() {
+    for missing in ["identity", "meta"] {
+        let dir = temp_dir(&format!("missing-{missing}"));
+        let p = dir.join("a.db");
+        {
+            let mut a = Agent::open(Some(&p), key(), AgentConfig::default()).unwrap();
+            let mut b = mem();
+            introduce(&mut a, &mut b);
+            a.send(&b.agent_id(), b"x").unwrap();
+        }
+        {
+            let db = rusqlite::Connection::open(&p).unwrap();
+            db.execute("DELETE FROM records WHERE name = ?1", [missing]).unwrap();
+        }
+        assert_eq!(
+            Agent::open(Some(&p), key(), AgentConfig::default()).unwrap_err(),
+            Error::BadState,
+            "{missing}"
+        );
+    }
+}

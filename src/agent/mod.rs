@@ -210,6 +210,12 @@ impl Agent {
         };
         let records = store.load_all()?;
         let identity_record = records.iter().find(|(n, _, _)| n == IDENTITY);
+        // The identity and the meta record are written together when a store is created: a store
+        // with one and not the other, or with records but no identity, was damaged.
+        let has_meta = records.iter().any(|(n, _, _)| n == META);
+        if identity_record.is_some() != has_meta || (identity_record.is_none() && !records.is_empty()) {
+            return Err(Error::BadState);
+        }
         let mut agent = match identity_record {
             Some((_, _, value)) => {
                 let identity = Identity::from_sealed_named(value, &key, IDENTITY.as_bytes())?;
