@@ -121,7 +121,9 @@ fn removal_rotates_and_the_removed_member_cannot_read_or_send() {
     let eve_old = s.groups[2].encrypt(b"from eve before removal").unwrap();
     for g in 0..2 {
         let key_before = s.groups[g].key_id();
+        assert!(!s.groups[g].is_removed(&eve));
         s.groups[g].remove_member(&eve).unwrap();
+        assert!(s.groups[g].is_removed(&eve) && !s.groups[g].is_member(&eve));
         assert_eq!(s.groups[g].key_id(), key_before + 1, "removal rotates our sender key");
     }
     s.distribute(0);

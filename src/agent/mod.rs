@@ -695,13 +695,8 @@ impl Agent {
         // a removed member cannot re-add itself.
         let (mut g, invited) = match self.groups.get(&gid) {
             Some(g) if g.is_member(from) => (g.clone(), false),
-            Some(g) => {
-                let mut probe = g.clone();
-                return Err(match probe.process_distribution(from, body) {
-                    Err(Error::MemberRemoved) => Error::MemberRemoved,
-                    _ => Error::UnknownSender,
-                });
-            }
+            Some(g) if g.is_removed(from) => return Err(Error::MemberRemoved),
+            Some(_) => return Err(Error::UnknownSender),
             None if self.config.accept_group_invites => (Group::new(self.agent_id(), gid)?, true),
             None => return Err(Error::UnknownSender),
         };

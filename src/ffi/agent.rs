@@ -3,10 +3,9 @@
 
 use std::sync::Mutex;
 
-use super::identity::storage_key_in;
 use super::{
     FfiError, FfiResult, Handle, OutBuf, array_in, array_out, clear_handle_out, guard, guard_void, input,
-    out_ref,
+    out_ref, storage_key_in,
 };
 use crate::agent::{Agent, AgentConfig, Event};
 use crate::error::Error;

@@ -3,10 +3,10 @@
 
 use std::sync::Mutex;
 
-use super::identity::{DmpIdentity, storage_key_in};
+use super::identity::DmpIdentity;
 use super::{
-    FfiError, FfiResult, Handle, OutBuf, array_in, array_out, clear_handle_out, guard, guard_void, input,
-    out_ref,
+    FfiError, FfiResult, Handle, OutBuf, array_in, array_out, clear_handle_out, deserialize, guard,
+    guard_void, input, out_ref, sink_result, storage_key_in,
 };
 use crate::error::Error;
 use crate::group::Group;
@@ -323,16 +323,9 @@ pub unsafe extern "C" fn dmp_group_decrypt(
                 OutBuf::new(out, out_cap, out_len)?,
             )
         };
-        let mut sink_error = None;
-        let sender = g
-            .decrypt_with(msg, |pt| {
-                out.write(pt).map_err(|e| {
-                    let code = e.error;
-                    sink_error = Some(e);
-                    code
-                })
-            })
-            .map_err(|e| sink_error.take().unwrap_or(FfiError::from(e)))?;
+        let mut stash = None;
+        let result = g.decrypt_with(msg, out.sink(&mut stash));
+        let sender = sink_result(result, stash)?;
         *sender_out = sender.to_bytes();
         Ok(())
     })
@@ -416,15 +409,8 @@ pub unsafe extern "C" fn dmp_group_deserialize(
 ) -> i32 {
     // SAFETY: caller contract.
     unsafe { clear_handle_out(out) };
-    guard("dmp_group_deserialize", || {
-        let key = storage_key_in(storage_key32)?;
-        // SAFETY: caller contract.
-        let record = unsafe { input(record, record_len, "record") }?;
-        if out.is_null() {
-            return Err(FfiError::new(Error::NullPointer, "`out` is NULL"));
-        }
-        let group = Group::from_sealed(record, &key)?;
-        // SAFETY: caller contract.
-        unsafe { DmpGroup::store(out, group) }
+    // SAFETY: caller contract.
+    guard("dmp_group_deserialize", || unsafe {
+        deserialize::<DmpGroup>(record, record_len, storage_key32, out, Group::from_sealed)
     })
 }

@@ -5,14 +5,13 @@ use std::sync::Mutex;
 use zeroize::Zeroizing;
 
 use super::{
-    FfiError, FfiResult, Handle, OutBuf, array_in, array_out, clear_handle_out, guard, guard_void, input,
-    out_ref,
+    FfiError, FfiResult, Handle, OutBuf, array_in, array_out, clear_handle_out, deserialize, guard,
+    guard_void, input, out_ref, storage_key_in,
 };
 use crate::error::Error;
 use crate::identity::{AgentId, Identity};
 use crate::prekey::PrekeyBundle;
 use crate::prekey::Suite;
-use crate::state::StorageKey;
 
 /// An identity (Ed25519 identity key, signed prekeys, one-time prekeys). Opaque.
 pub struct DmpIdentity {
@@ -29,12 +28,6 @@ impl Handle for DmpIdentity {
     fn mutex(&self) -> &Mutex<Identity> {
         &self.inner
     }
-}
-
-pub(crate) fn storage_key_in(key32: *const u8) -> FfiResult<StorageKey> {
-    // SAFETY: exported functions require key32 to be NULL or point to 32 bytes.
-    let bytes = unsafe { array_in::<32>(key32, "storage_key32") }?;
-    Ok(StorageKey::from_bytes(*bytes))
 }
 
 pub(crate) fn bool_in(v: i32, what: &str) -> FfiResult<bool> {
@@ -434,15 +427,8 @@ pub unsafe extern "C" fn dmp_identity_deserialize(
 ) -> i32 {
     // SAFETY: caller contract.
     unsafe { clear_handle_out(out) };
-    guard("dmp_identity_deserialize", || {
-        let key = storage_key_in(storage_key32)?;
-        // SAFETY: caller contract.
-        let record = unsafe { input(record, record_len, "record") }?;
-        if out.is_null() {
-            return Err(FfiError::new(Error::NullPointer, "`out` is NULL"));
-        }
-        let id = Identity::from_sealed(record, &key)?;
-        // SAFETY: caller contract.
-        unsafe { DmpIdentity::store(out, id) }
+    // SAFETY: caller contract.
+    guard("dmp_identity_deserialize", || unsafe {
+        deserialize::<DmpIdentity>(record, record_len, storage_key32, out, Identity::from_sealed)
     })
 }

@@ -200,6 +200,59 @@ impl<'a> OutBuf<'a> {
         self.reserve(bytes.len())?.copy_from_slice(bytes);
         Ok(())
     }
+
+    /// The sink a core `*_with` call writes its plaintext into. The core sees only an error's
+    /// code (and so changes nothing); the detail (the size needed) waits in `stash` for
+    /// [`sink_result`].
+    pub fn sink<'s>(
+        &'s mut self,
+        stash: &'s mut Option<FfiError>,
+    ) -> impl FnOnce(&[u8]) -> Result<(), Error> + 's {
+        move |pt| {
+            self.write(pt).map_err(|e| {
+                let code = e.error;
+                *stash = Some(e);
+                code
+            })
+        }
+    }
+}
+
+/// The result of a core call made with an [`OutBuf::sink`]: the sink's own error, with its
+/// detail, if it was the sink that failed.
+pub fn sink_result<T>(result: Result<T, Error>, stash: Option<FfiError>) -> FfiResult<T> {
+    result.map_err(|e| stash.unwrap_or(FfiError::from(e)))
+}
+
+/// The caller's 32-byte storage key.
+pub(crate) fn storage_key_in(key32: *const u8) -> FfiResult<crate::state::StorageKey> {
+    // SAFETY: exported functions require key32 to be NULL or point to 32 bytes.
+    let bytes = unsafe { array_in::<32>(key32, "storage_key32") }?;
+    Ok(crate::state::StorageKey::from_bytes(*bytes))
+}
+
+/// The body of every `dmp_*_deserialize`: checks the key, the record and `out`, opens the record
+/// with `open` and stores the new handle.
+///
+/// # Safety
+/// `record` NULL or valid for `record_len` reads; `key32` NULL or 32 reads; `out` NULL or valid
+/// for a pointer write.
+pub(crate) unsafe fn deserialize<H: Handle>(
+    record: *const u8,
+    record_len: usize,
+    key32: *const u8,
+    out: *mut *mut H,
+    open: impl FnOnce(&[u8], &crate::state::StorageKey) -> crate::error::Result<H::Inner>,
+) -> FfiResult {
+    let key = storage_key_in(key32)?;
+    // SAFETY: forwarded caller promise.
+    let record = unsafe { input(record, record_len, "record") }?;
+    if out.is_null() {
+        return Err(null("out"));
+    }
+    let inner = open(record, &key)?;
+    // SAFETY: forwarded caller promise.
+    unsafe { H::store(out, inner) }
 }
 
 /// Every live handle, with its kind's tag. A handle is checked here before it is touched, so a
@@ -365,6 +418,66 @@ mod tests {
             assert_eq!(dmp_identity_public_key(id, pk.as_mut_ptr()), Error::InvalidArgument.code());
             dmp_identity_free(id); // a second free is ignored
         }
+    }
+
+    #[test]
+    fn huge_lengths_are_refused_before_any_pointer_is_read() {
+        use super::raw::{dmp_aead_open, dmp_aead_seal};
+        let key = [1u8; 32];
+        let mut out = [0u8; 64];
+        let mut len = 0usize;
+        // SAFETY: the lengths lie on purpose; the library must refuse them without reading.
+        unsafe {
+            let rc = dmp_aead_seal(
+                key.as_ptr(),
+                key.as_ptr(),
+                usize::MAX,
+                key.as_ptr(),
+                4,
+                out.as_mut_ptr(),
+                64,
+                &mut len,
+            );
+            assert_eq!(rc, Error::InvalidArgument.code());
+            let rc = dmp_aead_open(
+                key.as_ptr(),
+                key.as_ptr(),
+                0,
+                key.as_ptr(),
+                isize::MAX as usize + 1,
+                out.as_mut_ptr(),
+                64,
+                &mut len,
+            );
+            assert_eq!(rc, Error::InvalidArgument.code());
+            let rc = dmp_aead_seal(
+                key.as_ptr(),
+                key.as_ptr(),
+                0,
+                key.as_ptr(),
+                4,
+                out.as_mut_ptr(),
+                usize::MAX,
+                &mut len,
+            );
+            assert_eq!(rc, Error::InvalidArgument.code());
+        }
+    }
+
+    #[test]
+    fn sink_keeps_the_detail_and_the_core_sees_the_code() {
+        let mut len = 0usize;
+        let mut buf = [0u8; 2];
+        // SAFETY: valid buffer and length pointer.
+        let mut out = unsafe { OutBuf::new(buf.as_mut_ptr(), 2, &mut len) }.unwrap();
+        let mut stash = None;
+        let core: Result<(), Error> = (out.sink(&mut stash))(b"four");
+        assert_eq!(core, Err(Error::BufferTooSmall));
+        let err = sink_result(core, stash).unwrap_err();
+        assert_eq!(err.error, Error::BufferTooSmall);
+        assert!(err.detail.unwrap().contains("need 4 bytes"));
+        assert_eq!(len, 4);
+        assert_eq!(sink_result::<()>(Err(Error::AuthFailed), None).unwrap_err().error, Error::AuthFailed);
     }
 
     #[test]

@@ -3,9 +3,10 @@
 
 use std::sync::Mutex;
 
-use super::identity::{DmpIdentity, storage_key_in};
+use super::identity::DmpIdentity;
 use super::{
-    FfiError, FfiResult, Handle, OutBuf, array_out, clear_handle_out, guard, guard_void, input, out_ref,
+    FfiError, FfiResult, Handle, OutBuf, array_out, clear_handle_out, deserialize, guard, guard_void, input,
+    out_ref, sink_result, storage_key_in,
 };
 use crate::error::Error;
 use crate::prekey::{PqPolicy, PrekeyBundle};
@@ -164,15 +165,9 @@ unsafe fn accept(
     if session_out.is_null() {
         return Err(FfiError::new(Error::NullPointer, "`session_out` is NULL"));
     }
-    let mut sink_error = None;
-    let result = Session::accept_with(&mut id, env, config, |pt| {
-        out.write(pt).map_err(|e| {
-            let code = e.error;
-            sink_error = Some(e);
-            code
-        })
-    });
-    let session = result.map_err(|e| sink_error.take().unwrap_or(FfiError::from(e)))?;
+    let mut stash = None;
+    let result = Session::accept_with(&mut id, env, config, out.sink(&mut stash));
+    let session = sink_result(result, stash)?;
     // SAFETY: caller contract.
     unsafe { DmpSession::store(session_out, session) }
 }
@@ -328,15 +323,9 @@ pub unsafe extern "C" fn dmp_session_decrypt(
                 OutBuf::new(out, out_cap, out_len)?,
             )
         };
-        let mut sink_error = None;
-        s.decrypt_with(env, |pt| {
-            out.write(pt).map_err(|e| {
-                let code = e.error;
-                sink_error = Some(e);
-                code
-            })
-        })
-        .map_err(|e| sink_error.take().unwrap_or(FfiError::from(e)))
+        let mut stash = None;
+        let result = s.decrypt_with(env, out.sink(&mut stash));
+        sink_result(result, stash)
     })
 }
 
@@ -486,16 +475,9 @@ pub unsafe extern "C" fn dmp_session_deserialize(
 ) -> i32 {
     // SAFETY: caller contract.
     unsafe { clear_handle_out(out) };
-    guard("dmp_session_deserialize", || {
-        let key = storage_key_in(storage_key32)?;
-        // SAFETY: caller contract.
-        let record = unsafe { input(record, record_len, "record") }?;
-        if out.is_null() {
-            return Err(FfiError::new(Error::NullPointer, "`out` is NULL"));
-        }
-        let session = Session::from_sealed(record, &key)?;
-        // SAFETY: caller contract.
-        unsafe { DmpSession::store(out, session) }
+    // SAFETY: caller contract.
+    guard("dmp_session_deserialize", || unsafe {
+        deserialize::<DmpSession>(record, record_len, storage_key32, out, Session::from_sealed)
     })
 }
 

@@ -170,7 +170,12 @@ impl Group {
         Ok(())
     }
 
-    fn is_removed(&self, id: &[u8; 32]) -> bool {
+    /// Whether `id` was removed from the group (and not added back).
+    pub fn is_removed(&self, id: &AgentId) -> bool {
+        self.is_removed_bytes(&id.to_bytes())
+    }
+
+    fn is_removed_bytes(&self, id: &[u8; 32]) -> bool {
         self.removed.iter().any(|(r, _)| r == id)
     }
 
@@ -198,7 +203,7 @@ impl Group {
         if d.sender != sender || *from == self.own {
             return Err(Error::UnknownSender);
         }
-        if self.is_removed(&sender) {
+        if self.is_removed_bytes(&sender) {
             return Err(Error::MemberRemoved);
         }
         let member = self.members.get_mut(&sender).ok_or(Error::UnknownSender)?;
@@ -284,7 +289,7 @@ impl Group {
             return Err(Error::WrongSession);
         }
         let sender = env.header.sender;
-        if self.is_removed(&sender) {
+        if self.is_removed_bytes(&sender) {
             return Err(Error::MemberRemoved);
         }
         let member = self.members.get_mut(&sender).ok_or(Error::UnknownSender)?;
