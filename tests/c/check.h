@@ -7,7 +7,7 @@
  *                                    (number and name) and dmp_last_error_message().
  *   CHECK_OK(call)                   CHECK_STATUS(call, DMP_OK).
  *   CHECK_FAILS(call)                the call must return some negative DMP_ERR_* code.
- *   CHECK_IN_CHILD(what, fn, arg)    runs the checks of fn(arg) (0 = all held); see below.
+ *   CHECK_GROUP(what, fn, arg)       runs the checks of fn(arg) (0 = all held); see below.
  *   check_finish(argv[0])            prints "<program>: K checks passed" and returns the exit
  *                                    status for main(): 0, or 1 if any check failed.
  *
@@ -149,66 +149,14 @@ static inline int check_finish(const char *argv0) {
     return 0;
 }
 
-/* ---- running a risky check in a child process ---- */
+/* ---- a group of checks in a function ---- */
 
-/*
- * Runs fn(arg) in a forked child with a time limit, for calls that may hang or corrupt memory
- * (a library bug must not take the whole program down). fn returns 0 if everything it checked
- * held. Returns 0 if the child exited with 0; otherwise prints what happened and returns 1.
- * Under valgrind the child is checked too; its memory errors make it exit with valgrind's
- * --error-exitcode (1), reported as such.
- */
-#if defined(__unix__)
-#include <signal.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-static inline int check_in_child(const char *what, int (*fn)(void *), void *arg, unsigned timeout_s) {
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        perror("fork");
-        return 1;
-    }
-    if (pid == 0) {
-        alarm(timeout_s);
-        int rc = fn(arg);
-        fflush(stdout);
-        fflush(stderr);
-        _exit(rc == 0 ? 0 : 3);
-    }
-    int status = 0;
-    if (waitpid(pid, &status, 0) != pid) {
-        perror("waitpid");
-        return 1;
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
-        fprintf(stderr, "    %s: wrong status codes (see above)\n", what);
-    else if (WIFEXITED(status))
-        fprintf(stderr, "    %s: child exited with %d (1: memory errors found by valgrind)\n", what,
-                WEXITSTATUS(status));
-    else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
-        fprintf(stderr, "    %s: HUNG (no answer within %u s; killed)\n", what, timeout_s);
-    else if (WIFSIGNALED(status))
-        fprintf(stderr, "    %s: CRASHED (signal %d)\n", what, WTERMSIG(status));
-    return 1;
-}
-
-/* A group of checks in a function (returns 0 if every check in it held). The checks once ran in a
- * forked child because a wrong handle could hang or crash the library; the library now refuses
- * such handles without touching them (a registry of live handles), so they run in this process,
- * where valgrind watches them. */
-#define CHECK_IN_CHILD(what, fn, arg)                                                             \
+/* Runs fn(arg), a function of checks that returns non-zero if any of them failed (each failed
+ * check is already counted), and names the group on failure. */
+#define CHECK_GROUP(what, fn, arg)                                                               \
     do {                                                                                         \
-        if ((fn)(arg) != 0) {                                                                    \
-            fprintf(stderr, "%s:%d: checks failed: %s\n", __FILE__, __LINE__, (what));            \
-            check_failed_++;                                                                     \
-        }                                                                                        \
+        if ((fn)(arg) != 0) fprintf(stderr, "%s:%d: in: %s\n", __FILE__, __LINE__, (what));      \
     } while (0)
-#endif
 
 /* ---- small helpers shared by the programs ---- */
 

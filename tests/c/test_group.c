@@ -634,8 +634,8 @@ static void null_pointers_and_handles(member_t *a, member_t *b) {
     free(rec);
     dmp_group_free(NULL);
 
-    /* Handles of other kinds are refused (in a child process: see test_identity.c, handle_kinds). */
-    CHECK_IN_CHILD("handles of other kinds passed to the dmp_group_*, dmp_identity_* and "
+    /* Handles of other kinds are refused (see test_identity.c, handle_kinds). */
+    CHECK_GROUP("handles of other kinds passed to the dmp_group_*, dmp_identity_* and "
                              "dmp_session_* functions", other_kinds_child, a);
 }
 

@@ -1,16 +1,8 @@
-#define _GNU_SOURCE /* malloc_usable_size, fork */
 /*
  * test_identity.c: identities, fingerprints, signatures, prekey bundles, prekey management and
  * identity records.
  */
 #include <ctype.h>
-#include <malloc.h>
-#if defined(__has_include)
-#if __has_include(<valgrind/memcheck.h>)
-#include <valgrind/memcheck.h>
-#define DMP_TESTS_HAVE_MEMCHECK_H 1
-#endif
-#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -658,7 +650,7 @@ static int session_as_identity_child(void *unused) {
 static void handle_kinds(void) {
     /* A handle of another kind is refused with DMP_ERR_INVALID_ARGUMENT, never read: the library
      * keeps a registry of live handles and checks it before touching one. */
-    CHECK_IN_CHILD("a session handle passed to the dmp_identity_* functions", session_as_identity_child, NULL);
+    CHECK_GROUP("a session handle passed to the dmp_identity_* functions", session_as_identity_child, NULL);
     /* A freed handle and a stray pointer are refused too, and a second free is harmless. */
     dmp_identity_t *id = NULL;
     CHECK_OK(dmp_identity_generate(&id));

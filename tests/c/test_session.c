@@ -999,10 +999,10 @@ static void null_pointers_and_handles(void) {
 
     dmp_session_free(NULL);
 
-    /* An identity handle passed as a session is refused, not used (in a child process: see
+    /* An identity handle passed as a session is refused, not used (see
      * test_identity.c, handle_kinds). */
     struct identity_as_session_args args = {alice, r.data, r.len};
-    CHECK_IN_CHILD("an identity handle passed to the dmp_session_* functions", identity_as_session_child, &args);
+    CHECK_GROUP("an identity handle passed to the dmp_session_* functions", identity_as_session_child, &args);
     /* The identity still works. */
     CHECK_OK(dmp_identity_public_key(alice, buf32));
 
