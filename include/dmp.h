@@ -140,7 +140,8 @@
 #define DMP_SHARED_SECRET_LEN 32
 
 /**
- * Bytes of the XChaCha20-Poly1305 nonce at the front of a sealed message.
+ * Bytes of the XChaCha20-Poly1305 nonce at the front of a raw seal (`dmp_aead_seal`), a group
+ * message's sealed part and a state record. Session messages send none.
  */
 #define DMP_NONCE_LEN 24
 
@@ -157,7 +158,7 @@
 /**
  * Bytes of a session id.
  */
-#define DMP_SESSION_ID_LEN 16
+#define DMP_SESSION_ID_LEN 8
 
 /**
  * Bytes of a fingerprint text (ASCII, not NUL-terminated), e.g. "1a2b 3c4d ... 7e8f".
@@ -185,14 +186,17 @@
 #define DMP_BUNDLE_MAX_LEN 1424
 
 /**
- * Header bytes of a session message before its sealed part.
+ * Header bytes of a session message before its sealed part, when both of its counters are below
+ * 128 (the shortest header; larger counters add up to 8 bytes). A session message adds
+ * `DMP_MESSAGE_HEADER_LEN + DMP_TAG_LEN + 1` = 61 bytes to its plaintext in that case: its nonce
+ * is not sent (each message key seals one message, under the all-zero nonce).
  */
-#define DMP_MESSAGE_HEADER_LEN 58
+#define DMP_MESSAGE_HEADER_LEN 44
 
 /**
- * Header bytes of a classical first (prekey) message before its sealed part.
+ * Header bytes of a classical first (prekey) message before its sealed part (counters below 128).
  */
-#define DMP_PREKEY_MESSAGE_HEADER_LEN 131
+#define DMP_PREKEY_MESSAGE_HEADER_LEN 117
 
 /**
  * Largest HKDF-SHA256 output (255 * 32).
@@ -257,7 +261,7 @@
 /**
  * Header bytes of a hybrid first (prekey) message before its sealed part.
  */
-#define DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN 1224
+#define DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN 1210
 
 /**
  * Bytes of an ML-KEM-768 encapsulation key.
@@ -1517,8 +1521,8 @@ int32_t dmp_session_encrypted_len(const dmp_session_t *session,
 /**
  * Encrypts `pt` into an envelope for the peer. DORMANT becomes INITIATING. If `out_cap` is too
  * small, `DMP_ERR_BUFFER_TOO_SMALL` with `*out_len` = size needed and the session unchanged.
- * Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (CLOSED), `DMP_ERR_TOO_LARGE`,
- * `DMP_ERR_RANDOM_FAILURE`.
+ * Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (CLOSED), `DMP_ERR_TOO_LARGE`.
+ * (No randomness is drawn: the message key is the chain's next one.)
  *
  * # Safety
  * `session` NULL or live; `pt` NULL (if `pt_len` is 0) or valid; `out`, `out_len` as usual.
@@ -1535,7 +1539,7 @@ int32_t dmp_session_encrypt(dmp_session_t *session,
  * Decrypts an envelope from the peer and writes the plaintext. INITIATING becomes ACTIVE. On
  * any error the session is unchanged; with `DMP_ERR_BUFFER_TOO_SMALL` `*out_len` holds the size
  * needed and the same envelope can be decrypted again. A plaintext is never larger than
- * `envelope_len - DMP_MESSAGE_HEADER_LEN - DMP_AEAD_OVERHEAD - 1`.
+ * `envelope_len - DMP_MESSAGE_HEADER_LEN - DMP_TAG_LEN - 1`.
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (DORMANT or CLOSED),
  * `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`,
  * `DMP_ERR_WRONG_SESSION`, `DMP_ERR_AUTH_FAILED`, `DMP_ERR_DUPLICATE`, `DMP_ERR_TOO_FAR_AHEAD`,
@@ -1576,9 +1580,9 @@ int32_t dmp_session_peer_id(const dmp_session_t *session,
  * Errors: `DMP_ERR_NULL_POINTER`.
  *
  * # Safety
- * `session` NULL or live; `id16_out` NULL or valid for 16 writes.
+ * `session` NULL or live; `id8_out` NULL or valid for `DMP_SESSION_ID_LEN` (8) writes.
  */
-DMP_WARN_UNUSED_RESULT int32_t dmp_session_id(const dmp_session_t *session, uint8_t *id16_out);
+DMP_WARN_UNUSED_RESULT int32_t dmp_session_id(const dmp_session_t *session, uint8_t *id8_out);
 
 /**
  * Sets the padding of outgoing messages (`DMP_PADDING_NONE` or `DMP_PADDING_BUCKETS`).
@@ -1618,6 +1622,11 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_session_close(dmp_session_t *session);
  * Serializes the session encrypted with the 32-byte storage key. Errors:
  * `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (CLOSED), `DMP_ERR_BUFFER_TOO_SMALL`
  * (`*out_len` = size needed).
+ *
+ * A record is stale as soon as the session encrypts again: store the new one before sending
+ * that envelope, and never go back to an older record of a session that has sent since. An
+ * older copy would encrypt with message keys already used, and each message key always uses the
+ * same nonce (docs/SECURITY.md section 4). `dmp_agent_*` does this for you.
  *
  * # Safety
  * `session` NULL or live; `storage_key32` NULL or 32 reads; `out`, `out_len` as usual.
@@ -1722,7 +1731,7 @@ size_t dmp_bundle_len(void);
 size_t dmp_bundle_max_len(void);
 
 /**
- * The value of `DMP_MESSAGE_HEADER_LEN`: header bytes of a session message before its sealed part.
+ * The value of `DMP_MESSAGE_HEADER_LEN`: header bytes of a session message before its sealed part (shortest form).
  */
 size_t dmp_message_header_len(void);
 

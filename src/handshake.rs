@@ -172,7 +172,7 @@ fn derive(dhs: &[SharedSecret], kem: Option<&KemSharedSecret>) -> ([u8; SESSION_
         }
         None => X3DH_INFO,
     };
-    let okm = Zeroizing::new(hkdf_array::<48>(&[0u8; 32], &ikm, info));
+    let okm = Zeroizing::new(hkdf_array::<{ 32 + SESSION_ID_LEN }>(&[0u8; 32], &ikm, info));
     let mut sk = [0u8; 32];
     sk.copy_from_slice(&okm[..32]);
     let mut session_id = [0u8; SESSION_ID_LEN];

@@ -10,14 +10,19 @@ pub const PUBLIC_KEY_LEN: usize = 32;
 pub const SECRET_KEY_LEN: usize = 32;
 /// Length of an Ed25519 signature.
 pub const SIGNATURE_LEN: usize = 64;
-/// Length of the XChaCha20-Poly1305 nonce, chosen at random for every encryption.
+/// Length of the XChaCha20-Poly1305 nonce: random in raw seals and state records, all zero in
+/// session messages (whose keys each seal one message; see `crypto::aead::seal_single_use_into`).
 pub const NONCE_LEN: usize = 24;
 /// Length of the Poly1305 authentication tag.
 pub const TAG_LEN: usize = 16;
-/// Bytes an AEAD seal adds to its plaintext: nonce then tag.
+/// Bytes a raw AEAD seal adds to its plaintext: nonce then tag. (A session message adds only
+/// the tag: its nonce is not sent.)
 pub const AEAD_OVERHEAD: usize = NONCE_LEN + TAG_LEN;
-/// Length of a session id (derived from the handshake's shared secret).
-pub const SESSION_ID_LEN: usize = 16;
+/// Length of a session id (derived from the handshake's shared secret). Eight bytes: it only
+/// routes an envelope to its session (the AEAD authenticates). A new session's id clashes with
+/// one of an agent's n others with a chance of about n/2^64 (2^-50 at 16,384 sessions), and the
+/// agent then starts another handshake rather than overwrite; every message saves 8 bytes.
+pub const SESSION_ID_LEN: usize = 8;
 /// Length of an agent's human-comparable fingerprint text, e.g. `"1a2b 3c4d ... 7e8f"`:
 /// 16 bytes of hash as 8 groups of 4 hex digits separated by spaces.
 pub const FINGERPRINT_LEN: usize = 39;

@@ -230,8 +230,9 @@ impl Session {
         if len > MAX_PLAINTEXT_LEN {
             return Err(Error::TooLarge);
         }
-        let header = crate::wire::envelope::header_len(self.prekey_header.as_ref());
-        Ok(header + aead::sealed_len(crate::wire::padding::framed_len(len, self.padding)))
+        let ratchet = self.ratchet.as_ref().ok_or(Error::WrongState)?.peek_sending()?;
+        let header = crate::wire::envelope::header_len(self.prekey_header.as_ref(), &ratchet);
+        Ok(header + aead::single_use_sealed_len(crate::wire::padding::framed_len(len, self.padding)))
     }
 
     /// Encrypts `plaintext` into an envelope. DORMANT becomes INITIATING.
@@ -256,7 +257,7 @@ impl Session {
         let (head, sealed) = out.split_at_mut(header.len());
         head.copy_from_slice(&header);
         let ad = associated_data(&header, &self.local.to_bytes(), &self.peer.to_bytes());
-        aead::seal_into(&key.aead_key(), &ad, &framed, sealed)?;
+        aead::seal_single_use_into(&key.aead_key(), &ad, &framed, sealed)?;
         if self.state == SessionState::Dormant {
             self.state = SessionState::Initiating;
         }
@@ -304,7 +305,7 @@ impl Session {
         let ad = associated_data(env.header_bytes, &self.peer.to_bytes(), &self.local.to_bytes());
         let ratchet = self.ratchet.as_mut().ok_or(Error::WrongState)?;
         ratchet.decrypt(&env.ratchet, |key| {
-            let mut plaintext = Zeroizing::new(aead::open(&key.aead_key(), &ad, env.sealed)?);
+            let mut plaintext = aead::open_single_use(&key.aead_key(), &ad, env.sealed)?;
             unpad(&mut plaintext)?;
             if plaintext.len() > MAX_PLAINTEXT_LEN {
                 return Err(Error::TooLarge);

@@ -61,14 +61,16 @@ fn pairwise_tamper_errors(byte: usize, mask: u8, old_chain: bool) -> &'static [E
         // 0x02 ^ 0x01 = 0x03, a PREKEY_BUNDLE: known but wrong type; any other flip: unknown type.
         1 if mask == 0x01 => &[Error::WrongMessageType],
         1 => &[Error::BadEnvelope],
-        2..18 => &[Error::WrongSession],
+        2..10 => &[Error::WrongSession],
         // The first 8 bytes of the ratchet key are the prefix remembered for old chains.
-        18..26 => &[Error::AuthFailed],
+        10..18 => &[Error::AuthFailed],
         // A changed key with an old chain's prefix is taken for that old chain: a replay.
-        26..50 if old_chain => &[Error::AuthFailed, Error::Duplicate],
-        26..50 => &[Error::AuthFailed],
-        // PN and N steer the key search: another stored key, a used number, or a big jump.
-        50..58 => &[Error::AuthFailed, Error::Duplicate, Error::TooFarAhead],
+        18..42 if old_chain => &[Error::AuthFailed, Error::Duplicate],
+        18..42 => &[Error::AuthFailed],
+        // PN and N (one-byte varints: a schedule never counts to 128) steer the key search:
+        // another stored key, a used number, a big jump; a flipped top bit makes the varint run
+        // on into the next bytes, which may not be a valid varint at all.
+        42..44 => &[Error::AuthFailed, Error::Duplicate, Error::TooFarAhead, Error::BadEnvelope],
         _ => &[Error::AuthFailed],
     }
 }

@@ -25,7 +25,7 @@ fn hybrid_is_the_default_and_round_trips_with_and_without_one_time_prekeys() {
         let mut bob = Identity::generate().unwrap();
         assert_eq!(bob.suite(), Suite::Hybrid);
         let (_, mut alice, env) = first_message(&mut bob, otk);
-        assert_eq!(env[86] & 2, 2, "the ML-KEM block flag is set");
+        assert_eq!(env[78] & 2, 2, "the ML-KEM block flag is set");
         assert!(env.len() > HYBRID_PREKEY_MESSAGE_HEADER_LEN);
         let (mut b, pt) = Session::accept(&mut bob, &env, SessionConfig::default()).unwrap();
         assert_eq!(pt, b"post-quantum hello");
@@ -53,7 +53,7 @@ fn classical_peers_talk_when_both_policies_allow_it() {
     let mut bob = Identity::generate_with(Suite::Classical).unwrap();
     let mut a = Session::initiate(alice.keys(), &bob.bundle(true).unwrap(), allow_classical()).unwrap();
     let env = a.encrypt(b"classical").unwrap();
-    assert_eq!(env.len(), PREKEY_MESSAGE_HEADER_LEN + 40 + b"classical".len() + 1);
+    assert_eq!(env.len(), PREKEY_MESSAGE_HEADER_LEN + 16 + b"classical".len() + 1);
     // A responder requiring hybrid refuses it, and nothing is consumed.
     assert_eq!(Session::accept(&mut bob, &env, SessionConfig::default()).unwrap_err(), Error::PqRequired);
     assert_eq!(bob.one_time_prekey_count(), 1);
@@ -68,7 +68,7 @@ fn a_hybrid_initiator_with_a_permissive_policy_still_uses_ml_kem() {
     let mut bob = Identity::generate().unwrap();
     let mut a = Session::initiate(alice.keys(), &bob.bundle(false).unwrap(), allow_classical()).unwrap();
     let env = a.encrypt(b"x").unwrap();
-    assert_eq!(env[86] & 2, 2);
+    assert_eq!(env[78] & 2, 2);
     // And a responder requiring hybrid accepts it.
     assert!(Session::accept(&mut bob, &env, SessionConfig::default()).is_ok());
 }
@@ -90,9 +90,9 @@ fn stripping_ml_kem_from_a_bundle_is_a_downgrade() {
 fn stripping_ml_kem_from_a_first_message_is_a_downgrade_even_when_classical_is_allowed() {
     let mut bob = Identity::generate().unwrap();
     let (_, _, env) = first_message(&mut bob, true);
-    let mut stripped = env[..91].to_vec();
-    stripped[86] &= !2;
-    stripped.extend_from_slice(&env[91 + 1093..]);
+    let mut stripped = env[..83].to_vec();
+    stripped[78] &= !2;
+    stripped.extend_from_slice(&env[83 + 1093..]);
     for config in [SessionConfig::default(), allow_classical()] {
         assert_eq!(Session::accept(&mut bob, &stripped, config).unwrap_err(), Error::Downgrade);
     }
@@ -142,10 +142,10 @@ fn a_kem_kind_or_id_swapped_in_the_first_message_is_refused() {
     bob.generate_one_time_prekeys(2).unwrap();
     let (_, _, env) = first_message(&mut bob, true);
     let mut kind = env.clone();
-    kind[91] = 1; // one-time relabelled last-resort: decapsulated with another key
+    kind[83] = 1; // one-time relabelled last-resort: decapsulated with another key
     assert_eq!(Session::accept(&mut bob, &kind, SessionConfig::default()).unwrap_err(), Error::AuthFailed);
     let mut id = env.clone();
-    id[95] ^= 3; // another one-time KEM prekey id: no longer paired with the OPK
+    id[87] ^= 3; // another one-time KEM prekey id: no longer paired with the OPK
     assert_eq!(Session::accept(&mut bob, &id, SessionConfig::default()).unwrap_err(), Error::BadEnvelope);
     assert_eq!(bob.one_time_prekey_count(), 2);
     assert!(Session::accept(&mut bob, &env, SessionConfig::default()).is_ok());
@@ -155,7 +155,8 @@ fn a_kem_kind_or_id_swapped_in_the_first_message_is_refused() {
 fn every_byte_of_a_hybrid_first_message_header_is_bound() {
     let mut bob = Identity::generate().unwrap();
     let (_, _, env) = first_message(&mut bob, true);
-    for i in (0..HYBRID_PREKEY_MESSAGE_HEADER_LEN).step_by(11).chain(86..92) {
+    // Every 11th byte, and all of flags (78), one-time prekey id (79..83) and ML-KEM kind and id (83..88).
+    for i in (0..HYBRID_PREKEY_MESSAGE_HEADER_LEN).step_by(11).chain(78..88) {
         let mut t = env.clone();
         t[i] ^= 0x20;
         assert!(Session::accept(&mut bob, &t, SessionConfig::default()).is_err(), "byte {i}");
@@ -170,7 +171,7 @@ fn restored_hybrid_initiator_keeps_sending_the_kem_ciphertext() {
     let key = storage_key();
     let mut restored = Session::from_sealed(&alice.to_sealed(&key).unwrap(), &key).unwrap();
     let env = restored.encrypt(b"again").unwrap();
-    assert_eq!(env[86] & 2, 2);
+    assert_eq!(env[78] & 2, 2);
     let (_, pt) = Session::accept(&mut bob, &env, SessionConfig::default()).unwrap();
     assert_eq!(pt, b"again");
 }

@@ -47,7 +47,7 @@ pub const Api = struct {
     dmp_session_decrypt: *const fn (session: ?*anyopaque, envelope: ?[*]const u8, envelope_len: usize, out: ?[*]u8, out_cap: usize, out_len: ?*usize) callconv(.c) i32,
     dmp_session_state: *const fn (session: ?*const anyopaque, state_out: ?*i32) callconv(.c) i32,
     dmp_session_peer_id: *const fn (session: ?*const anyopaque, peer32_out: ?[*]u8) callconv(.c) i32,
-    dmp_session_id: *const fn (session: ?*const anyopaque, id16_out: ?[*]u8) callconv(.c) i32,
+    dmp_session_id: *const fn (session: ?*const anyopaque, id8_out: ?[*]u8) callconv(.c) i32,
     dmp_session_close: *const fn (session: ?*anyopaque) callconv(.c) i32,
     dmp_session_serialize: *const fn (session: ?*const anyopaque, storage_key32: ?[*]const u8, out: ?[*]u8, out_cap: usize, out_len: ?*usize) callconv(.c) i32,
     dmp_session_deserialize: *const fn (record: ?[*]const u8, record_len: usize, storage_key32: ?[*]const u8, out: ?*?*anyopaque) callconv(.c) i32,

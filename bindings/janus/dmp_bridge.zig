@@ -377,7 +377,7 @@ export fn dmpj_signature_len() callconv(.c) i64 {
 export fn dmpj_fingerprint_len() callconv(.c) i64 {
     return libSize("dmp_fingerprint_len");
 }
-/// Bytes of a session id: 16.
+/// Bytes of a session id: 8.
 export fn dmpj_session_id_len() callconv(.c) i64 {
     return libSize("dmp_session_id_len");
 }
@@ -686,10 +686,10 @@ export fn dmpj_session_peer_id(session: ?*const anyopaque, peer32_out: ?[*]u8) c
     return libStatus(a.dmp_session_peer_id(session, peer32_out));
 }
 
-/// Writes the 16-byte session id (the same on both sides).
-export fn dmpj_session_id(session: ?*const anyopaque, id16_out: ?[*]u8) callconv(.c) i32 {
+/// Writes the 8-byte session id (the same on both sides).
+export fn dmpj_session_id(session: ?*const anyopaque, id8_out: ?[*]u8) callconv(.c) i32 {
     const a = lib() orelse return failed();
-    return libStatus(a.dmp_session_id(session, id16_out));
+    return libStatus(a.dmp_session_id(session, id8_out));
 }
 
 /// Closes the session: keys erased, every later call but state/peer_id/id/free refused.

@@ -81,7 +81,7 @@ pub const J = struct {
     pub extern fn dmpj_session_decrypt(session: ?*anyopaque, envelope: ?*anyopaque, envelope_len: i64, out: ?*anyopaque, out_cap: i64, out_len: ?*anyopaque) i32;
     pub extern fn dmpj_session_state(session: ?*anyopaque, state_out: ?*anyopaque) i32;
     pub extern fn dmpj_session_peer_id(session: ?*anyopaque, peer32_out: ?*anyopaque) i32;
-    pub extern fn dmpj_session_id(session: ?*anyopaque, id16_out: ?*anyopaque) i32;
+    pub extern fn dmpj_session_id(session: ?*anyopaque, id8_out: ?*anyopaque) i32;
     pub extern fn dmpj_session_close(session: ?*anyopaque) i32;
     pub extern fn dmpj_session_serialize(session: ?*anyopaque, storage_key32: ?*anyopaque, out: ?*anyopaque, out_cap: i64, out_len: ?*anyopaque) i32;
     pub extern fn dmpj_session_deserialize(record: ?*anyopaque, record_len: i64, storage_key32: ?*anyopaque, out: ?*anyopaque) i32;
@@ -663,6 +663,90 @@ test "Janus sources: dmp.jan and first_app.jan call only exports, with their arg
     try testing.expect(std.mem.indexOf(u8, first_app_jan, "use zig \"../dmp_bridge.zig\"") != null);
 }
 
+/// The value of `const NAME: iNN = VALUE` in a Janus source, or null if it has no such line.
+fn janusConst(src: []const u8, name: []const u8) ?i64 {
+    var lines = std.mem.splitScalar(u8, src, '\n');
+    while (lines.next()) |line| {
+        if (!std.mem.startsWith(u8, line, "const ")) continue;
+        const rest = line["const ".len..];
+        if (!std.mem.startsWith(u8, rest, name) or rest.len <= name.len or rest[name.len] != ':') continue;
+        const eq = std.mem.indexOfScalar(u8, rest, '=') orelse return null;
+        const text = std.mem.trim(u8, rest[eq + 1 ..], " \t\r");
+        return std.fmt.parseInt(i64, text, 10) catch null;
+    }
+    return null;
+}
+
+test "Janus sources: every constant of dmp.jan has the header's value" {
+    // dmp.jan name -> header value (through zig/src/c.zig, which zig/tests checks against dmp.h).
+    const NameValue = struct { []const u8, i64 };
+    const pairs = [_]NameValue{
+        .{ "OK", c.DMP_OK },
+        .{ "SESSION_DORMANT", c.DMP_SESSION_DORMANT },
+        .{ "SESSION_INITIATING", c.DMP_SESSION_INITIATING },
+        .{ "SESSION_ACTIVE", c.DMP_SESSION_ACTIVE },
+        .{ "SESSION_CLOSED", c.DMP_SESSION_CLOSED },
+        .{ "EVENT_MESSAGE", c.DMP_EVENT_MESSAGE },
+        .{ "EVENT_GROUP_MESSAGE", c.DMP_EVENT_GROUP_MESSAGE },
+        .{ "EVENT_DISTRIBUTION_CONSUMED", c.DMP_EVENT_DISTRIBUTION_CONSUMED },
+        .{ "EVENT_SESSION_ESTABLISHED", c.DMP_EVENT_SESSION_ESTABLISHED },
+        .{ "AGENT_RETAIN_EVENTS", c.DMP_AGENT_RETAIN_EVENTS },
+        .{ "AGENT_REFUSE_GROUP_INVITES", c.DMP_AGENT_REFUSE_GROUP_INVITES },
+        .{ "AGENT_ALLOW_CLASSICAL", c.DMP_AGENT_ALLOW_CLASSICAL },
+        .{ "KEY_LEN", c.DMP_KEY_LEN },
+        .{ "PUBLIC_KEY_LEN", c.DMP_PUBLIC_KEY_LEN },
+        .{ "AGENT_ID_LEN", c.DMP_PUBLIC_KEY_LEN },
+        .{ "SIGNATURE_LEN", c.DMP_SIGNATURE_LEN },
+        .{ "FINGERPRINT_LEN", c.DMP_FINGERPRINT_LEN },
+        .{ "SESSION_ID_LEN", c.DMP_SESSION_ID_LEN },
+        .{ "GROUP_ID_LEN", c.DMP_GROUP_ID_LEN },
+        .{ "AEAD_OVERHEAD", c.DMP_AEAD_OVERHEAD },
+        .{ "BUNDLE_MAX_LEN", c.DMP_BUNDLE_MAX_LEN },
+        .{ "DISTRIBUTION_LEN", c.DMP_DISTRIBUTION_LEN },
+        .{ "MAX_PLAINTEXT_LEN", c.DMP_MAX_PLAINTEXT_LEN },
+        .{ "MAX_ENVELOPE_LEN", c.DMP_MAX_ENVELOPE_LEN },
+    };
+    var problems: usize = 0;
+    for (pairs) |pair| {
+        const got = janusConst(dmp_jan, pair[0]) orelse {
+            std.debug.print("dmp.jan: no constant {s}\n", .{pair[0]});
+            problems += 1;
+            continue;
+        };
+        if (got != pair[1]) {
+            std.debug.print("dmp.jan: {s} = {d}, the header says {d}\n", .{ pair[0], got, pair[1] });
+            problems += 1;
+        }
+    }
+    // The status codes, by the header's names.
+    const errors = [_][]const u8{
+        "INTERNAL",            "INVALID_ARGUMENT",   "NULL_POINTER",   "BUFFER_TOO_SMALL", "BAD_ENVELOPE",
+        "UNSUPPORTED_VERSION", "WRONG_MESSAGE_TYPE", "AUTH_FAILED",    "DUPLICATE",        "TOO_FAR_AHEAD",
+        "WRONG_SESSION",       "WRONG_STATE",        "BAD_SIGNATURE",  "WEAK_KEY",         "UNKNOWN_PREKEY",
+        "WRONG_STORAGE_KEY",   "RANDOM_FAILURE",     "TOO_LARGE",      "BAD_STATE",        "UNKNOWN_SENDER",
+        "UNKNOWN_KEY_ID",      "MEMBER_REMOVED",     "SUPERSEDED_KEY", "DOWNGRADE",        "PQ_REQUIRED",
+        "NO_SESSION",          "STORE_LOCKED",       "STORE_FAILED",
+    };
+    inline for (errors) |e| {
+        const got = janusConst(dmp_jan, "ERR_" ++ e);
+        if (got != @as(i64, @field(c, "DMP_ERR_" ++ e))) {
+            std.debug.print("dmp.jan: ERR_{s} = {?d}, the header says {d}\n", .{ e, got, @field(c, "DMP_ERR_" ++ e) });
+            problems += 1;
+        }
+    }
+    try testing.expectEqual(@as(usize, 0), problems);
+    try testing.expectEqual(@as(?i64, 8), janusConst(dmp_jan, "SESSION_ID_LEN"));
+    // Nothing else: every constant of dmp.jan is checked above, but the bridge's own
+    // ERR_LIBRARY_UNAVAILABLE.
+    var count: usize = 0;
+    var lines = std.mem.splitScalar(u8, dmp_jan, '\n');
+    while (lines.next()) |line| {
+        if (std.mem.startsWith(u8, line, "const ")) count += 1;
+    }
+    try testing.expect(janusConst(dmp_jan, "ERR_LIBRARY_UNAVAILABLE") != null);
+    try testing.expectEqual(pairs.len + errors.len + 1, count);
+}
+
 // =============================================================================================
 // The library table against zig/src/c.zig (which zig/tests checks against include/dmp.h)
 // =============================================================================================
@@ -1111,13 +1195,13 @@ test "first app: DORMANT -> INITIATING -> ACTIVE -> CLOSED with bridge buffers, 
     try testing.expectEqual(@as(i32, c.DMP_SESSION_ACTIVE), j("dmpj_buf_i32")(cell, 0));
 
     // Both sides name the same session and each other.
-    const ida = buf_new(16);
+    const ida = buf_new(c.DMP_SESSION_ID_LEN);
     defer j("dmpj_buf_free")(ida);
-    const idb = buf_new(16);
+    const idb = buf_new(c.DMP_SESSION_ID_LEN);
     defer j("dmpj_buf_free")(idb);
     try ok(j("dmpj_session_id")(a, ida));
     try ok(j("dmpj_session_id")(b, idb));
-    try testing.expectEqual(@as(i32, 1), j("dmpj_mem_eq")(ida, idb, 16));
+    try testing.expectEqual(@as(i32, 1), j("dmpj_mem_eq")(ida, idb, c.DMP_SESSION_ID_LEN));
     const peer = buf_new(32);
     defer j("dmpj_buf_free")(peer);
     const bob_id = buf_new(32);
@@ -1267,8 +1351,8 @@ test "session: buffers, tampering, replay, reordering, serialization and NULL" {
     var st: i32 = 0;
     try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_session_state")(null, P(&st)));
     try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_session_state")(a, null));
-    var id16: [16]u8 = undefined;
-    try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_session_id")(null, P(&id16)));
+    var id8: [c.DMP_SESSION_ID_LEN]u8 = undefined;
+    try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_session_id")(null, P(&id8)));
     try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_session_peer_id")(a, null));
     try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_session_close")(null));
     try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_session_encrypt")(null, P(msg), msg.len, P(&env), env.len, P(&n)));

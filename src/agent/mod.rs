@@ -41,6 +41,8 @@ pub const MAX_SESSIONS_PER_PEER: usize = 4;
 /// Ids of dropped sessions remembered (oldest forgotten first), so that a replayed first message
 /// of a dropped session is refused (`Duplicate`) instead of creating the session again.
 pub const MAX_DROPPED_SESSION_IDS: usize = 4096;
+/// Fresh handshakes tried for a session id no other session has (one nearly always suffices).
+const MAX_SESSION_ID_TRIES: usize = 4;
 const DROPPED: &str = "dropped";
 
 /// How an agent looks after its keys and sessions.
@@ -545,12 +547,13 @@ impl Agent {
         if framed > crate::limits::MAX_PLAINTEXT_LEN {
             return Err(Error::TooLarge);
         }
+        // A new session's first message has both counters at 0: the shortest header.
         let header = match bundle.suite() {
             Suite::Hybrid => crate::wire::envelope::HYBRID_PREKEY_MESSAGE_HEADER_LEN,
             Suite::Classical => crate::wire::envelope::PREKEY_MESSAGE_HEADER_LEN,
         };
         let padded = crate::wire::padding::framed_len(framed, self.config.session.padding);
-        Ok(header + crate::crypto::aead::sealed_len(padded))
+        Ok(header + crate::crypto::aead::single_use_sealed_len(padded))
     }
 
     /// The exact length of [`group_send`](Self::group_send)'s envelope for a `len`-byte plaintext.
@@ -577,8 +580,7 @@ impl Agent {
             None => {
                 let bytes = entry.bundle.as_ref().ok_or(Error::NoSession)?;
                 let bundle = PrekeyBundle::from_bytes(bytes)?;
-                let s = Session::initiate(self.identity.keys(), &bundle, self.config.session)?;
-                (s.session_id(), s)
+                self.initiate_fresh(p, &bundle)?
             }
         };
         let env = session.encrypt(framed)?;
@@ -586,6 +588,23 @@ impl Agent {
         self.put_session(p, sid, session)?;
         self.put_peer(p, pid, entry)?;
         Ok(env)
+    }
+
+    /// A new session from `bundle` whose id names no session we hold, will hold or dropped.
+    /// Ids are 8 bytes of handshake output, so a clash has a chance of about n/2^64; if one
+    /// happens, another ephemeral key gives another id instead of overwriting a session.
+    fn initiate_fresh(&self, p: &Pending, bundle: &PrekeyBundle) -> Result<([u8; SESSION_ID_LEN], Session)> {
+        for _ in 0..MAX_SESSION_ID_TRIES {
+            let s = Session::initiate(self.identity.keys(), bundle, self.config.session)?;
+            let sid = s.session_id();
+            let taken = self.sessions.contains_key(&sid)
+                || self.dropped.contains(&sid)
+                || self.pending_session(p, &sid).is_some();
+            if !taken {
+                return Ok((sid, s));
+            }
+        }
+        Err(Error::Internal)
     }
 
     // ---- receiving ----

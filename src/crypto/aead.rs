@@ -1,7 +1,13 @@
-//! XChaCha20-Poly1305 with a fresh random 24-byte nonce for every encryption.
+//! XChaCha20-Poly1305, two ways.
 //!
-//! Sealed format: `nonce (24) || ciphertext || tag (16)`, the same bytes libsodium's
-//! `crypto_aead_xchacha20poly1305_ietf_encrypt` produces after its caller prepends the nonce.
+//! - [`seal`]/[`open`]: a fresh random 24-byte nonce for every encryption, for keys that seal
+//!   many messages (raw C ABI, state records). Sealed format: `nonce (24) || ciphertext || tag
+//!   (16)`, the same bytes libsodium's `crypto_aead_xchacha20poly1305_ietf_encrypt` produces after
+//!   its caller prepends the nonce.
+//! - [`seal_single_use_into`]/[`open_single_use`]: for a key that seals exactly one message (a
+//!   Double Ratchet message key), with the all-zero nonce, which is not sent: `ciphertext || tag`.
+//!   A nonce only has to be unique per key; with one message per key any fixed value is, and a
+//!   random one would cost 24 bytes per message and an OS call.
 
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{Key, Tag, XChaCha20Poly1305, XNonce};
@@ -66,6 +72,54 @@ pub fn seal_into(key: &AeadKey, ad: &[u8], plaintext: &[u8], out: &mut [u8]) -> 
     Ok(())
 }
 
+/// The nonce of every single-use seal.
+const SINGLE_USE_NONCE: [u8; NONCE_LEN] = [0; NONCE_LEN];
+
+/// Length of a single-use seal of a `plaintext_len`-byte plaintext: ciphertext and tag.
+pub const fn single_use_sealed_len(plaintext_len: usize) -> usize {
+    plaintext_len + TAG_LEN
+}
+
+/// Encrypts `plaintext` under a key that seals nothing else, into `out` (exactly
+/// `single_use_sealed_len(plaintext.len())` bytes): `ciphertext || tag`.
+///
+/// The caller guarantees `key` is never used for another plaintext: the ratchet steps its chain
+/// before an envelope leaves `Session::encrypt`, and the agent commits that step before it
+/// returns the envelope.
+pub fn seal_single_use_into(key: &AeadKey, ad: &[u8], plaintext: &[u8], out: &mut [u8]) -> Result<()> {
+    if out.len() != single_use_sealed_len(plaintext.len()) {
+        return Err(Error::BufferTooSmall);
+    }
+    let (body, tag_out) = out.split_at_mut(plaintext.len());
+    body.copy_from_slice(plaintext);
+    let tag = key
+        .cipher()
+        .encrypt_inout_detached(<&XNonce>::from(&SINGLE_USE_NONCE), ad, body.into())
+        .map_err(|_| Error::TooLarge)?;
+    tag_out.copy_from_slice(&tag);
+    Ok(())
+}
+
+/// Decrypts a single-use seal (`ciphertext || tag`); tampering, truncation or a wrong key is
+/// `AuthFailed`. The plaintext is returned in a buffer that is zeroized when dropped.
+pub fn open_single_use(key: &AeadKey, ad: &[u8], sealed: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    if sealed.len() < TAG_LEN {
+        return Err(Error::AuthFailed);
+    }
+    let (body, tag) = sealed.split_at(sealed.len() - TAG_LEN);
+    let mut out = zeroize::Zeroizing::new(body.to_vec());
+    let tag: [u8; TAG_LEN] = tag.try_into().map_err(|_| Error::AuthFailed)?;
+    key.cipher()
+        .decrypt_inout_detached(
+            <&XNonce>::from(&SINGLE_USE_NONCE),
+            ad,
+            out.as_mut_slice().into(),
+            <&Tag>::from(&tag),
+        )
+        .map_err(|_| Error::AuthFailed)?;
+    Ok(out)
+}
+
 /// Decrypts `nonce || ct || tag`; any tampering, truncation or wrong key is `AuthFailed`.
 pub fn open(key: &AeadKey, ad: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
     if sealed.len() < AEAD_OVERHEAD {
@@ -114,6 +168,35 @@ mod tests {
 
     fn key(b: u8) -> AeadKey {
         AeadKey::from_bytes([b; 32])
+    }
+
+    #[test]
+    fn single_use_round_trips_and_is_libsodium_with_a_zero_nonce() {
+        let mut sealed = vec![0u8; single_use_sealed_len(5)];
+        seal_single_use_into(&key(1), b"ad", b"hello", &mut sealed).unwrap();
+        assert_eq!(&open_single_use(&key(1), b"ad", &sealed).unwrap()[..], b"hello");
+        // The same bytes as the random-nonce format with the nonce stripped, when it is zero.
+        let mut with_nonce = vec![0u8; NONCE_LEN];
+        with_nonce.extend_from_slice(&sealed);
+        assert_eq!(open(&key(1), b"ad", &with_nonce).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn single_use_refuses_tampering_truncation_wrong_key_and_ad() {
+        let mut sealed = vec![0u8; single_use_sealed_len(3)];
+        seal_single_use_into(&key(1), b"ad", b"abc", &mut sealed).unwrap();
+        for i in 0..sealed.len() {
+            let mut bad = sealed.clone();
+            bad[i] ^= 0x01;
+            assert_eq!(open_single_use(&key(1), b"ad", &bad).err(), Some(Error::AuthFailed));
+        }
+        for n in 0..sealed.len() {
+            assert_eq!(open_single_use(&key(1), b"ad", &sealed[..n]).err(), Some(Error::AuthFailed));
+        }
+        assert_eq!(open_single_use(&key(2), b"ad", &sealed).err(), Some(Error::AuthFailed));
+        assert_eq!(open_single_use(&key(1), b"ax", &sealed).err(), Some(Error::AuthFailed));
+        let mut short = vec![0u8; 3];
+        assert_eq!(seal_single_use_into(&key(1), b"", b"abc", &mut short), Err(Error::BufferTooSmall));
     }
 
     #[test]

@@ -267,8 +267,8 @@ pub unsafe extern "C" fn dmp_session_encrypted_len(
 
 /// Encrypts `pt` into an envelope for the peer. DORMANT becomes INITIATING. If `out_cap` is too
 /// small, `DMP_ERR_BUFFER_TOO_SMALL` with `*out_len` = size needed and the session unchanged.
-/// Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (CLOSED), `DMP_ERR_TOO_LARGE`,
-/// `DMP_ERR_RANDOM_FAILURE`.
+/// Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (CLOSED), `DMP_ERR_TOO_LARGE`.
+/// (No randomness is drawn: the message key is the chain's next one.)
 ///
 /// # Safety
 /// `session` NULL or live; `pt` NULL (if `pt_len` is 0) or valid; `out`, `out_len` as usual.
@@ -296,7 +296,7 @@ pub unsafe extern "C" fn dmp_session_encrypt(
 /// Decrypts an envelope from the peer and writes the plaintext. INITIATING becomes ACTIVE. On
 /// any error the session is unchanged; with `DMP_ERR_BUFFER_TOO_SMALL` `*out_len` holds the size
 /// needed and the same envelope can be decrypted again. A plaintext is never larger than
-/// `envelope_len - DMP_MESSAGE_HEADER_LEN - DMP_AEAD_OVERHEAD - 1`.
+/// `envelope_len - DMP_MESSAGE_HEADER_LEN - DMP_TAG_LEN - 1`.
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (DORMANT or CLOSED),
 /// `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`,
 /// `DMP_ERR_WRONG_SESSION`, `DMP_ERR_AUTH_FAILED`, `DMP_ERR_DUPLICATE`, `DMP_ERR_TOO_FAR_AHEAD`,
@@ -364,13 +364,13 @@ pub unsafe extern "C" fn dmp_session_peer_id(session: *const DmpSession, peer32_
 /// Errors: `DMP_ERR_NULL_POINTER`.
 ///
 /// # Safety
-/// `session` NULL or live; `id16_out` NULL or valid for 16 writes.
+/// `session` NULL or live; `id8_out` NULL or valid for `DMP_SESSION_ID_LEN` (8) writes.
 #[unsafe(no_mangle)]
 #[must_use]
-pub unsafe extern "C" fn dmp_session_id(session: *const DmpSession, id16_out: *mut u8) -> i32 {
+pub unsafe extern "C" fn dmp_session_id(session: *const DmpSession, id8_out: *mut u8) -> i32 {
     guard("dmp_session_id", || {
         // SAFETY: caller contract.
-        let (s, out) = unsafe { (DmpSession::lock(session)?, array_out::<16>(id16_out, "id16_out")?) };
+        let (s, out) = unsafe { (DmpSession::lock(session)?, array_out::<8>(id8_out, "id8_out")?) };
         *out = s.session_id();
         Ok(())
     })
@@ -439,6 +439,11 @@ pub unsafe extern "C" fn dmp_session_close(session: *mut DmpSession) -> i32 {
 /// Serializes the session encrypted with the 32-byte storage key. Errors:
 /// `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (CLOSED), `DMP_ERR_BUFFER_TOO_SMALL`
 /// (`*out_len` = size needed).
+///
+/// A record is stale as soon as the session encrypts again: store the new one before sending
+/// that envelope, and never go back to an older record of a session that has sent since. An
+/// older copy would encrypt with message keys already used, and each message key always uses the
+/// same nonce (docs/SECURITY.md section 4). `dmp_agent_*` does this for you.
 ///
 /// # Safety
 /// `session` NULL or live; `storage_key32` NULL or 32 reads; `out`, `out_len` as usual.

@@ -17,7 +17,8 @@ pub const DMP_SIGNATURE_LEN: usize = 64;
 /// Bytes of an X25519 shared secret.
 pub const DMP_SHARED_SECRET_LEN: usize = 32;
 
-/// Bytes of the XChaCha20-Poly1305 nonce at the front of a sealed message.
+/// Bytes of the XChaCha20-Poly1305 nonce at the front of a raw seal (`dmp_aead_seal`), a group
+/// message's sealed part and a state record. Session messages send none.
 pub const DMP_NONCE_LEN: usize = 24;
 
 /// Bytes of the Poly1305 tag at the end of a sealed message.
@@ -27,7 +28,7 @@ pub const DMP_TAG_LEN: usize = 16;
 pub const DMP_AEAD_OVERHEAD: usize = 40;
 
 /// Bytes of a session id.
-pub const DMP_SESSION_ID_LEN: usize = 16;
+pub const DMP_SESSION_ID_LEN: usize = 8;
 
 /// Bytes of a fingerprint text (ASCII, not NUL-terminated), e.g. "1a2b 3c4d ... 7e8f".
 pub const DMP_FINGERPRINT_LEN: usize = 39;
@@ -44,11 +45,14 @@ pub const DMP_BUNDLE_LEN: usize = 135;
 /// Bytes of a hybrid prekey bundle with a one-time prekey (the largest bundle).
 pub const DMP_BUNDLE_MAX_LEN: usize = 1424;
 
-/// Header bytes of a session message before its sealed part.
-pub const DMP_MESSAGE_HEADER_LEN: usize = 58;
+/// Header bytes of a session message before its sealed part, when both of its counters are below
+/// 128 (the shortest header; larger counters add up to 8 bytes). A session message adds
+/// `DMP_MESSAGE_HEADER_LEN + DMP_TAG_LEN + 1` = 61 bytes to its plaintext in that case: its nonce
+/// is not sent (each message key seals one message, under the all-zero nonce).
+pub const DMP_MESSAGE_HEADER_LEN: usize = 44;
 
-/// Header bytes of a classical first (prekey) message before its sealed part.
-pub const DMP_PREKEY_MESSAGE_HEADER_LEN: usize = 131;
+/// Header bytes of a classical first (prekey) message before its sealed part (counters below 128).
+pub const DMP_PREKEY_MESSAGE_HEADER_LEN: usize = 117;
 
 /// Largest HKDF-SHA256 output (255 * 32).
 pub const DMP_HKDF_MAX_LEN: usize = 8160;
@@ -87,7 +91,7 @@ pub const DMP_GROUP_KEY_GRACE_MESSAGES: u32 = 100;
 pub const DMP_HYBRID_BUNDLE_LEN: usize = 1388;
 
 /// Header bytes of a hybrid first (prekey) message before its sealed part.
-pub const DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN: usize = 1224;
+pub const DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN: usize = 1210;
 
 /// Bytes of an ML-KEM-768 encapsulation key.
 pub const DMP_KEM_PUBLIC_KEY_LEN: usize = 1184;
@@ -179,7 +183,7 @@ pub extern "C" fn dmp_bundle_max_len() -> usize {
     DMP_BUNDLE_MAX_LEN
 }
 
-/// The value of `DMP_MESSAGE_HEADER_LEN`: header bytes of a session message before its sealed part.
+/// The value of `DMP_MESSAGE_HEADER_LEN`: header bytes of a session message before its sealed part (shortest form).
 #[unsafe(no_mangle)]
 pub extern "C" fn dmp_message_header_len() -> usize {
     DMP_MESSAGE_HEADER_LEN

@@ -7,7 +7,7 @@
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::crypto::kdf::{hkdf_array, hmac_sha256};
+use crate::crypto::kdf::{hkdf_array, hmac_sha256_pair};
 use crate::crypto::{AeadKey, SharedSecret};
 use crate::limits::KEY_LEN;
 
@@ -70,8 +70,7 @@ impl RootKey {
 impl ChainKey {
     /// KDF_CK: returns this step's message key and advances the chain.
     pub fn step(&mut self) -> MessageKey {
-        let mk = hmac_sha256(&self.0, &[MESSAGE_KEY_SEED]);
-        let mut next = hmac_sha256(&self.0, &[CHAIN_KEY_SEED]);
+        let (mk, mut next) = hmac_sha256_pair(&self.0, &[MESSAGE_KEY_SEED], &[CHAIN_KEY_SEED]);
         self.0.copy_from_slice(&next);
         next.zeroize();
         MessageKey(mk)

@@ -188,6 +188,18 @@ impl DoubleRatchet {
         self.chains.sending.is_some()
     }
 
+    /// The header [`next_sending`](Self::next_sending) will produce, without stepping anything
+    /// (its length decides the envelope's).
+    pub fn peek_sending(&self) -> Result<RatchetHeader> {
+        let c = &self.chains;
+        c.sending.as_ref().ok_or(Error::WrongState)?;
+        Ok(RatchetHeader {
+            ratchet_key: c.self_ratchet.public_key(),
+            previous_chain_len: c.previous_send_n,
+            message_number: c.send_n,
+        })
+    }
+
     /// RatchetEncrypt's key schedule: the header and key of the next outgoing message.
     pub fn next_sending(&mut self) -> Result<(RatchetHeader, MessageKey)> {
         let c = &mut self.chains;

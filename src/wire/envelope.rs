@@ -4,41 +4,50 @@
 //! MESSAGE                                  PREKEY_MESSAGE
 //!  0  version            1                  0  version            1
 //!  1  type = 2           1                  1  type = 1           1
-//!  2  session id        16                  2  session id        16
-//! 18  ratchet key       32                 18  initiator id      32  (Ed25519)
-//! 50  previous chain n   4 (u32 BE)        50  ephemeral key     32  (X25519)
-//! 54  message number     4 (u32 BE)        82  signed prekey id   4
-//! 58  sealed: nonce 24 | ct | tag 16       86  flags              1  (bit 0: one-time prekey used,
+//!  2  session id         8                  2  session id         8
+//! 10  ratchet key       32                 10  initiator id      32  (Ed25519)
+//! 42  previous chain n   1-5 (varint)      42  ephemeral key     32  (X25519)
+//!  +  message number     1-5 (varint)      74  signed prekey id   4
+//!  +  sealed: ct | tag 16                  78  flags              1  (bit 0: one-time prekey used,
 //!                                                                      bit 1: ML-KEM block follows)
-//!                                          87  one-time prekey id 4  (0 when bit 0 clear)
-//!                                          91  [ML-KEM block   1093: kind 1 | id 4 | ciphertext 1088]
+//!                                          79  one-time prekey id 4  (0 when bit 0 clear)
+//!                                          83  [ML-KEM block   1093: kind 1 | id 4 | ciphertext 1088]
 //!                                           +  ratchet key       32
-//!                                           +  previous chain n   4
-//!                                           +  message number     4
-//!                                              sealed
+//!                                           +  previous chain n   1-5 (varint)
+//!                                           +  message number     1-5 (varint)
+//!                                              sealed: ct | tag 16
 //! ```
-//! A PREKEY_MESSAGE header is 131 bytes classical, 1,224 bytes hybrid.
+//! Counters are unsigned LEB128 varints, shortest form only. A MESSAGE header is 44 bytes while
+//! both counters are below 128 (46 below 16,384; 52 at most); a PREKEY_MESSAGE header is 117
+//! bytes classical, 1,210 bytes hybrid (same counter rule). The sealed part carries no nonce:
+//! every message key seals one message, under the all-zero nonce (`aead::seal_single_use_into`).
+//! With the framing byte, a message adds 61 bytes to its plaintext in the usual case.
 //! The AEAD's associated data is the header (every byte before `sealed`) followed by the sender's
 //! and the recipient's agent ids.
 
 use super::bundle::KemPrekeyKind;
-use super::reader::{Reader, Writer};
+use super::reader::{Reader, VARINT_U32_MAX_LEN, Writer, varint_u32_len};
 use super::{MessageType, PROTOCOL_VERSION, peek_type};
 use crate::crypto::X25519PublicKey;
 use crate::crypto::kem::{KEM_CIPHERTEXT_LEN, KemCiphertext};
 use crate::error::{Error, Result};
-use crate::limits::{AEAD_OVERHEAD, MAX_ENVELOPE_LEN, PUBLIC_KEY_LEN, SESSION_ID_LEN};
+use crate::limits::{MAX_ENVELOPE_LEN, PUBLIC_KEY_LEN, SESSION_ID_LEN, TAG_LEN};
 
-/// Header length of a `MESSAGE`.
-pub const MESSAGE_HEADER_LEN: usize = 58;
-/// Header length of a classical `PREKEY_MESSAGE`.
-pub const PREKEY_MESSAGE_HEADER_LEN: usize = 131;
+/// The ratchet part of every header with both counters below 128: key and two one-byte varints.
+const RATCHET_PART_MIN_LEN: usize = PUBLIC_KEY_LEN + 2;
+/// Header length of a `MESSAGE` whose counters are both below 128 (each larger counter adds up
+/// to 4 bytes, see [`MESSAGE_HEADER_MAX_LEN`]).
+pub const MESSAGE_HEADER_LEN: usize = 2 + SESSION_ID_LEN + RATCHET_PART_MIN_LEN;
+/// Longest `MESSAGE` header: both counters in five-byte varints.
+pub const MESSAGE_HEADER_MAX_LEN: usize = MESSAGE_HEADER_LEN + 2 * (VARINT_U32_MAX_LEN - 1);
+/// Header length of a classical `PREKEY_MESSAGE` whose counters are below 128.
+pub const PREKEY_MESSAGE_HEADER_LEN: usize = 2 + SESSION_ID_LEN + 32 + 32 + 4 + 1 + 4 + RATCHET_PART_MIN_LEN;
 /// Bytes the ML-KEM block adds to a hybrid `PREKEY_MESSAGE` header.
 pub const KEM_BLOCK_LEN: usize = 1 + 4 + KEM_CIPHERTEXT_LEN;
-/// Header length of a hybrid `PREKEY_MESSAGE`.
+/// Header length of a hybrid `PREKEY_MESSAGE` whose counters are below 128.
 pub const HYBRID_PREKEY_MESSAGE_HEADER_LEN: usize = PREKEY_MESSAGE_HEADER_LEN + KEM_BLOCK_LEN;
-/// Smallest sealed part: one framing byte, nonce and tag.
-pub const MIN_SEALED_LEN: usize = 1 + AEAD_OVERHEAD;
+/// Smallest sealed part: one framing byte and the tag.
+pub const MIN_SEALED_LEN: usize = 1 + TAG_LEN;
 
 const FLAG_ONE_TIME_PREKEY: u8 = 0x01;
 const FLAG_KEM: u8 = 0x02;
@@ -92,7 +101,7 @@ pub struct MessageEnvelope<'a> {
     pub ratchet: RatchetHeader,
     /// Every byte before `sealed`, bound as associated data.
     pub header_bytes: &'a [u8],
-    /// `nonce || ciphertext || tag`.
+    /// `ciphertext || tag`.
     pub sealed: &'a [u8],
 }
 
@@ -141,8 +150,8 @@ impl<'a> MessageEnvelope<'a> {
         };
         let ratchet = RatchetHeader {
             ratchet_key: X25519PublicKey(r.array()?),
-            previous_chain_len: r.u32()?,
-            message_number: r.u32()?,
+            previous_chain_len: r.varint_u32()?,
+            message_number: r.varint_u32()?,
         };
         let header_len = r.position();
         let sealed = r.rest();
@@ -160,7 +169,7 @@ pub fn encode_header(
     ratchet: &RatchetHeader,
     sealed_len: usize,
 ) -> Vec<u8> {
-    let header_len = header_len(prekey);
+    let header_len = header_len(prekey, ratchet);
     let mut w = Writer::with_capacity(header_len + sealed_len);
     w.u8(PROTOCOL_VERSION);
     match prekey {
@@ -181,18 +190,22 @@ pub fn encode_header(
             }
         }
     }
-    w.bytes(ratchet.ratchet_key.as_bytes()).u32(ratchet.previous_chain_len).u32(ratchet.message_number);
+    w.bytes(ratchet.ratchet_key.as_bytes())
+        .varint_u32(ratchet.previous_chain_len)
+        .varint_u32(ratchet.message_number);
     debug_assert_eq!(w.buf.len(), header_len);
     w.buf
 }
 
-/// The header length of a message with this prekey header (none: a plain `MESSAGE`).
-pub fn header_len(prekey: Option<&PrekeyHeader>) -> usize {
-    match prekey {
+/// The header length of a message with this prekey header (none: a plain `MESSAGE`) and these
+/// counters.
+pub fn header_len(prekey: Option<&PrekeyHeader>, ratchet: &RatchetHeader) -> usize {
+    let base = match prekey {
         None => MESSAGE_HEADER_LEN,
         Some(p) if p.kem.is_some() => HYBRID_PREKEY_MESSAGE_HEADER_LEN,
         Some(_) => PREKEY_MESSAGE_HEADER_LEN,
-    }
+    };
+    base - 2 + varint_u32_len(ratchet.previous_chain_len) + varint_u32_len(ratchet.message_number)
 }
 
 /// The associated data of a message AEAD: header, sender id, recipient id.
@@ -229,14 +242,16 @@ mod tests {
 
     #[test]
     fn message_round_trips_with_documented_offsets() {
-        let h = encode_header(&[9; 16], None, &ratchet(), 0);
+        let h = encode_header(&[9; 8], None, &ratchet(), 0);
         assert_eq!(h.len(), MESSAGE_HEADER_LEN);
+        assert_eq!(MESSAGE_HEADER_LEN, 44);
         assert_eq!(&h[..2], &[1, 2]);
-        assert_eq!(&h[18..50], &[7; 32]);
-        assert_eq!(&h[50..54], &3u32.to_be_bytes());
+        assert_eq!(&h[2..10], &[9; 8]);
+        assert_eq!(&h[10..42], &[7; 32]);
+        assert_eq!(&h[42..44], &[3, 9]);
         let bytes = with_sealed(h.clone());
         let env = MessageEnvelope::parse(&bytes).unwrap();
-        assert_eq!(env.session_id, [9; 16]);
+        assert_eq!(env.session_id, [9; 8]);
         assert_eq!(env.prekey, None);
         assert_eq!(env.ratchet, ratchet());
         assert_eq!(env.header_bytes, &h[..]);
@@ -246,9 +261,10 @@ mod tests {
     #[test]
     fn prekey_message_round_trips_with_and_without_one_time_prekey() {
         for otk in [None, Some(0), Some(77)] {
-            let h = encode_header(&[9; 16], Some(&prekey(otk)), &ratchet(), 0);
+            let h = encode_header(&[9; 8], Some(&prekey(otk)), &ratchet(), 0);
             assert_eq!(h.len(), PREKEY_MESSAGE_HEADER_LEN);
-            assert_eq!(h.len(), header_len(Some(&prekey(otk))));
+            assert_eq!(h.len(), 117);
+            assert_eq!(h.len(), header_len(Some(&prekey(otk)), &ratchet()));
             let bytes = with_sealed(h);
             let env = MessageEnvelope::parse(&bytes).unwrap();
             assert_eq!(env.prekey, Some(prekey(otk)));
@@ -264,10 +280,10 @@ mod tests {
             id: 3,
             ciphertext: KemCiphertext(Box::new([8; KEM_CIPHERTEXT_LEN])),
         });
-        let h = encode_header(&[9; 16], Some(&p), &ratchet(), 0);
+        let h = encode_header(&[9; 8], Some(&p), &ratchet(), 0);
         assert_eq!(h.len(), HYBRID_PREKEY_MESSAGE_HEADER_LEN);
-        assert_eq!(h.len(), 1224);
-        assert_eq!(h[86], 3);
+        assert_eq!(h.len(), 1210);
+        assert_eq!(h[78], 3);
         let bytes = with_sealed(h);
         let env = MessageEnvelope::parse(&bytes).unwrap();
         assert_eq!(env.prekey, Some(p));
@@ -276,14 +292,14 @@ mod tests {
             assert!(MessageEnvelope::parse(&bytes[..n]).is_err());
         }
         let mut kind = bytes.clone();
-        kind[91] = 9;
+        kind[83] = 9;
         assert_eq!(MessageEnvelope::parse(&kind).unwrap_err(), Error::BadEnvelope);
     }
 
     #[test]
     fn every_truncation_is_refused() {
         for p in [None, Some(prekey(Some(1)))] {
-            let bytes = with_sealed(encode_header(&[9; 16], p.as_ref(), &ratchet(), 0));
+            let bytes = with_sealed(encode_header(&[9; 8], p.as_ref(), &ratchet(), 0));
             for n in 0..bytes.len() {
                 assert!(MessageEnvelope::parse(&bytes[..n]).is_err(), "len {n}");
             }
@@ -292,17 +308,17 @@ mod tests {
 
     #[test]
     fn bad_flags_are_refused() {
-        let mut bytes = with_sealed(encode_header(&[9; 16], Some(&prekey(None)), &ratchet(), 0));
-        bytes[86] = 4;
+        let mut bytes = with_sealed(encode_header(&[9; 8], Some(&prekey(None)), &ratchet(), 0));
+        bytes[78] = 4;
         assert_eq!(MessageEnvelope::parse(&bytes).unwrap_err(), Error::BadEnvelope);
-        bytes[86] = 0;
-        bytes[90] = 1; // id present while the flag says none
+        bytes[78] = 0;
+        bytes[82] = 1; // id present while the flag says none
         assert_eq!(MessageEnvelope::parse(&bytes).unwrap_err(), Error::BadEnvelope);
     }
 
     #[test]
     fn bundle_type_is_wrong_type_and_version_is_checked() {
-        let mut bytes = with_sealed(encode_header(&[9; 16], None, &ratchet(), 0));
+        let mut bytes = with_sealed(encode_header(&[9; 8], None, &ratchet(), 0));
         bytes[1] = MessageType::PrekeyBundle as u8;
         assert_eq!(MessageEnvelope::parse(&bytes).unwrap_err(), Error::WrongMessageType);
         bytes[1] = 2;
@@ -311,8 +327,40 @@ mod tests {
     }
 
     #[test]
+    fn counters_take_varints_and_the_header_length_follows() {
+        for (pn, n) in [(0, 0), (127, 128), (16_383, 16_384), (u32::MAX, u32::MAX)] {
+            let r = RatchetHeader {
+                ratchet_key: X25519PublicKey([7; 32]),
+                previous_chain_len: pn,
+                message_number: n,
+            };
+            let h = encode_header(&[9; 8], None, &r, 0);
+            assert_eq!(h.len(), header_len(None, &r));
+            assert!(h.len() >= MESSAGE_HEADER_LEN && h.len() <= MESSAGE_HEADER_MAX_LEN);
+            let bytes = with_sealed(h);
+            assert_eq!(MessageEnvelope::parse(&bytes).unwrap().ratchet, r);
+        }
+        let r = RatchetHeader {
+            ratchet_key: X25519PublicKey([7; 32]),
+            previous_chain_len: u32::MAX,
+            message_number: u32::MAX,
+        };
+        assert_eq!(header_len(None, &r), MESSAGE_HEADER_MAX_LEN);
+    }
+
+    #[test]
+    fn an_overlong_counter_is_refused() {
+        // PN = 3 written as 0x83 0x00 instead of 0x03: a second form of the same header.
+        let mut bytes = encode_header(&[9; 8], None, &ratchet(), 0);
+        bytes.truncate(42);
+        bytes.extend_from_slice(&[0x83, 0x00, 9]);
+        let bytes = with_sealed(bytes);
+        assert_eq!(MessageEnvelope::parse(&bytes).unwrap_err(), Error::BadEnvelope);
+    }
+
+    #[test]
     fn oversized_envelope_is_refused() {
-        let mut bytes = encode_header(&[9; 16], None, &ratchet(), 0);
+        let mut bytes = encode_header(&[9; 8], None, &ratchet(), 0);
         bytes.resize(MAX_ENVELOPE_LEN + 1, 0);
         assert_eq!(MessageEnvelope::parse(&bytes).unwrap_err(), Error::TooLarge);
     }

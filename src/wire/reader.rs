@@ -66,6 +66,24 @@ impl<'a> Reader<'a> {
         Ok(u32::from_be_bytes(self.array()?))
     }
 
+    /// A u32 as an unsigned LEB128 varint (1 to 5 bytes, 7 bits per byte, low bits first).
+    /// Only the shortest encoding is accepted, so every value has exactly one form on the wire.
+    pub fn varint_u32(&mut self) -> Result<u32> {
+        let mut value: u64 = 0;
+        for i in 0..VARINT_U32_MAX_LEN {
+            let byte = self.u8()?;
+            value |= u64::from(byte & 0x7F) << (7 * i);
+            if byte & 0x80 == 0 {
+                // A final zero byte after the first is an overlong form of a shorter encoding.
+                if (i > 0 && byte == 0) || value > u64::from(u32::MAX) {
+                    return Err(self.short);
+                }
+                return Ok(value as u32);
+            }
+        }
+        Err(self.short)
+    }
+
     /// A big-endian u64.
     pub fn u64(&mut self) -> Result<u64> {
         Ok(u64::from_be_bytes(self.array()?))
@@ -95,6 +113,20 @@ impl<'a> Reader<'a> {
             return Err(self.short);
         }
         Ok(())
+    }
+}
+
+/// Most bytes a u32 takes as a varint.
+pub const VARINT_U32_MAX_LEN: usize = 5;
+
+/// Bytes [`Writer::varint_u32`] writes for `v`.
+pub const fn varint_u32_len(v: u32) -> usize {
+    match v {
+        0..0x80 => 1,
+        0x80..0x4000 => 2,
+        0x4000..0x20_0000 => 3,
+        0x20_0000..0x1000_0000 => 4,
+        _ => 5,
     }
 }
 
@@ -128,6 +160,15 @@ impl Writer {
         self.bytes(&v.to_be_bytes())
     }
 
+    /// Appends a u32 as the shortest unsigned LEB128 varint.
+    pub fn varint_u32(&mut self, mut v: u32) -> &mut Self {
+        while v >= 0x80 {
+            self.buf.push((v as u8 & 0x7F) | 0x80);
+            v >>= 7;
+        }
+        self.u8(v as u8)
+    }
+
     /// Appends a big-endian u64.
     pub fn u64(&mut self, v: u64) -> &mut Self {
         self.bytes(&v.to_be_bytes())
@@ -147,6 +188,39 @@ impl Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn varints_round_trip_at_every_length_boundary() {
+        for v in
+            [0u32, 1, 0x7F, 0x80, 0x3FFF, 0x4000, 0x1F_FFFF, 0x20_0000, 0xFFF_FFFF, 0x1000_0000, u32::MAX]
+        {
+            let mut w = Writer::default();
+            w.varint_u32(v);
+            assert_eq!(w.buf.len(), varint_u32_len(v), "{v:#x}");
+            let mut r = Reader::new(&w.buf);
+            assert_eq!(r.varint_u32(), Ok(v));
+            r.finish().unwrap();
+            // Every proper prefix is short.
+            for cut in 0..w.buf.len() {
+                assert!(Reader::new(&w.buf[..cut]).varint_u32().is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn varints_refuse_overlong_and_oversized_forms() {
+        for bad in [
+            &[0x80, 0x00][..],                     // 0 in two bytes
+            &[0xFF, 0x00],                         // 0x7F in two bytes
+            &[0x80, 0x80, 0x80, 0x80, 0x00],       // 0 in five bytes
+            &[0xFF, 0xFF, 0xFF, 0xFF, 0x10],       // 2^32
+            &[0xFF, 0xFF, 0xFF, 0xFF, 0x7F],       // far above u32::MAX
+            &[0x80, 0x80, 0x80, 0x80, 0x80, 0x01], // six bytes
+        ] {
+            assert!(Reader::new(bad).varint_u32().is_err(), "{bad:02x?}");
+        }
+        assert_eq!(Reader::new(&[0xFF, 0xFF, 0xFF, 0xFF, 0x0F]).varint_u32(), Ok(u32::MAX));
+    }
 
     #[test]
     fn short_reads_fail_without_panic() {

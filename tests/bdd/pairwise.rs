@@ -223,14 +223,24 @@ fn tries_to_receive(w: &mut DmpWorld, who: String, label: String) {
     w.tried(rc);
 }
 
-/// Offsets of a pairwise envelope: (header length, ratchet key offset).
-fn pairwise_layout(env: &[u8]) -> (usize, usize) {
-    match env[1] {
-        2 => (58, 18),
-        1 if env[86] & 2 != 0 => (1224, 1184),
-        1 => (131, 91),
+/// Offsets of a pairwise envelope (docs/PROTOCOL.md section 4): the ratchet key, the message
+/// number N (after the PN varint) and the end of the header (after the N varint).
+struct Layout {
+    ratchet_key: usize,
+    message_number: usize,
+    header: usize,
+}
+
+fn pairwise_layout(env: &[u8]) -> Layout {
+    let ratchet_key = match env[1] {
+        2 => 10,
+        1 if env[78] & 2 != 0 => 83 + 1093,
+        1 => 83,
         t => panic!("not a pairwise envelope (type {t})"),
-    }
+    };
+    let varint_end = |at: usize| at + env[at..].iter().position(|b| b & 0x80 == 0).expect("a varint") + 1;
+    let message_number = varint_end(ratchet_key + 32);
+    Layout { ratchet_key, message_number, header: varint_end(message_number) }
 }
 
 fn random_bytes<const N: usize>() -> [u8; N] {
@@ -243,17 +253,22 @@ fn random_bytes<const N: usize>() -> [u8; N] {
 /// A copy of a pairwise envelope with the damage a feature names.
 pub fn damage_pairwise(env: &[u8], damage: &str) -> Vec<u8> {
     let mut e = env.to_vec();
-    let (header, dhs) = pairwise_layout(env);
+    let Layout { ratchet_key: dhs, message_number, header } = pairwise_layout(env);
     let n = e.len();
     match damage {
-        "a bit flipped in the ciphertext" => e[header + 24] ^= 0x01,
+        "a bit flipped in the ciphertext" => e[header] ^= 0x01,
         "a bit flipped in the authentication tag" => e[n - 1] ^= 0x01,
-        "a bit flipped in the nonce" => e[header] ^= 0x01,
-        "a bit flipped in the message number" => e[dhs + 39] ^= 0x01,
-        "a bit flipped in the previous chain length" => e[dhs + 35] ^= 0x01,
+        "a bit flipped in the message number" => e[message_number] ^= 0x01,
+        "a bit flipped in the previous chain length" => e[dhs + 32] ^= 0x01,
         "a bit flipped in the ratchet key" => e[dhs] ^= 0x01,
         "a ratchet key of small order" => e[dhs..dhs + 32].fill(0),
-        "the session id of another session" => e[2..18].copy_from_slice(&random_bytes::<16>()),
+        "the session id of another session" => e[2..10].copy_from_slice(&random_bytes::<8>()),
+        // The same number in two bytes: a second encoding of the header, refused as malformed.
+        "an overlong message number" => {
+            assert_eq!(header, message_number + 1, "a one-byte message number");
+            e[message_number] |= 0x80;
+            e.insert(header, 0x00);
+        }
         "its last byte cut off" => {
             e.pop();
         }
@@ -322,7 +337,7 @@ fn all_first_messages(w: &mut DmpWorld, prefix: String, n: usize) {
     let envs: Vec<Vec<u8>> = (1..=n).map(|i| w.letter(&format!("{prefix}{i}")).bytes).collect();
     for e in &envs {
         assert_eq!(e[1], 1, "not a first (prekey) message");
-        let (_, dhs) = pairwise_layout(e);
+        let dhs = pairwise_layout(e).ratchet_key;
         assert_eq!(e[2..dhs], envs[0][2..dhs], "first messages differ in their session id or prekey fields");
     }
 }
@@ -642,9 +657,9 @@ fn bundle_is_hybrid(w: &mut DmpWorld, who: String, size: String) {
 fn first_message_hybrid(w: &mut DmpWorld, label: String) {
     let e = w.letter(&label).bytes;
     assert_eq!(e[1], 1, "not a first (prekey) message");
-    assert_eq!(e[86] & 2, 2, "the first message has no ML-KEM block");
+    assert_eq!(e[78] & 2, 2, "the first message has no ML-KEM block");
     assert!(
-        e.len() > dmp_hybrid_prekey_message_header_len() + dmp_aead_overhead(),
+        e.len() > dmp_hybrid_prekey_message_header_len() + dmp_tag_len(),
         "too short for a hybrid first message"
     );
 }

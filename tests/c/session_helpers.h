@@ -27,6 +27,27 @@ static inline uint32_t helpers_be32(const uint8_t *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
+/* Reads an unsigned LEB128 varint (1 to 5 bytes) at *p, advancing it. */
+static inline uint32_t helpers_varint(const uint8_t **p) {
+    uint32_t v = 0;
+    for (unsigned i = 0; i < 5; i++) {
+        uint8_t b = *(*p)++;
+        v |= (uint32_t)(b & 0x7F) << (7 * i);
+        if (!(b & 0x80)) break;
+    }
+    return v;
+}
+
+/* Bytes of the shortest varint form of v. */
+static inline size_t helpers_varint_len(uint32_t v) {
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
 /* Encrypts pt with the exact size from dmp_session_encrypted_len, and checks that size. */
 static inline envelope_t seal_msg_at(const char *file, int line, dmp_session_t *s, const void *pt, size_t n) {
     unsigned long failed_before = check_failed_;
@@ -53,7 +74,7 @@ static inline int open_msg_at(const char *file, int line, dmp_session_t *s, cons
     int ok = CHECK_OK(dmp_session_decrypt(s, e->data, e->len, out, cap, &out_len));
     if (ok) {
         CHECK(out_len == n);
-        CHECK(out_len + DMP_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + 1 <= e->len);
+        CHECK(out_len + DMP_MESSAGE_HEADER_LEN + DMP_TAG_LEN + 1 <= e->len);
         ok = out_len == n && (n == 0 || memcmp(out, pt, n) == 0);
         CHECK(ok);
     }
@@ -86,9 +107,24 @@ static inline size_t first_header_len(int32_t suite) {
     return suite == DMP_SUITE_HYBRID ? DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN : DMP_PREKEY_MESSAGE_HEADER_LEN;
 }
 
-/* The message number of an envelope: the last 4 bytes of its header (either kind). */
-static inline uint32_t message_number(const uint8_t *env, size_t header_len) {
-    return helpers_be32(env + header_len - 4);
+/*
+ * The counters of an envelope whose shortest header (both counters below 128) is
+ * `base_header_len` bytes (DMP_MESSAGE_HEADER_LEN, DMP_PREKEY_MESSAGE_HEADER_LEN or
+ * DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN): the ratchet key (32) ends 2 bytes before that, then PN
+ * and N follow as varints. Returns the header's actual length.
+ */
+static inline size_t ratchet_counters(const uint8_t *env, size_t base_header_len, uint32_t *pn, uint32_t *n) {
+    const uint8_t *p = env + base_header_len - 2;
+    *pn = helpers_varint(&p);
+    *n = helpers_varint(&p);
+    return (size_t)(p - env);
+}
+
+/* The message number (N) of an envelope (either kind, see ratchet_counters). */
+static inline uint32_t message_number(const uint8_t *env, size_t base_header_len) {
+    uint32_t pn = 0, n = 0;
+    (void)ratchet_counters(env, base_header_len, &pn, &n);
+    return n;
 }
 
 /* Initiate / accept under the policy a suite needs (classical peers must be allowed). */

@@ -153,7 +153,7 @@ static void pairwise(void) {
     CHECK_OK(dmp_agent_peers(a, NULL, 0, &len));
     CHECK(len == 0);
     blob_t m1 = agent_send(a, idb, "hello b", 7);
-    CHECK(m1.len == DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + 1 + 7 + 1);
+    CHECK(m1.len == DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN + DMP_TAG_LEN + 1 + 7 + 1);
     CHECK(state_with(a, idb) == DMP_SESSION_INITIATING);
     dmp_event_t *ev = RECEIVE(b, &m1, DMP_EVENT_MESSAGE, ida, "hello b", 7);
     uint64_t seq = 99;
@@ -176,7 +176,7 @@ static void pairwise(void) {
 
     /* b replies over the same session; both ACTIVE; the sequence numbers increase. */
     blob_t r1 = agent_send(b, ida, "hello a", 7);
-    CHECK(r1.len == DMP_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + 1 + 7 + 1);
+    CHECK(r1.len == DMP_MESSAGE_HEADER_LEN + DMP_TAG_LEN + 1 + 7 + 1);
     ev = RECEIVE(a, &r1, DMP_EVENT_MESSAGE, idb, "hello a", 7);
     uint64_t seq_a = 0;
     CHECK_OK(dmp_event_seq(ev, &seq_a, &fresh));
@@ -294,7 +294,8 @@ static void simultaneous_start(int deliver_a_first) {
     /* Both use one session: b's next envelope is a MESSAGE of the session a sends on. */
     blob_t x = agent_send(a, idb, "x", 1);
     blob_t y = agent_send(b, ida, "y", 1);
-    CHECK(x.len > 18 && y.len > 18 && memcmp(x.data + 2, y.data + 2, DMP_SESSION_ID_LEN) == 0);
+    CHECK(x.len > 2 + DMP_SESSION_ID_LEN && y.len > 2 + DMP_SESSION_ID_LEN &&
+          memcmp(x.data + 2, y.data + 2, DMP_SESSION_ID_LEN) == 0);
     ev = RECEIVE(b, &x, DMP_EVENT_MESSAGE, ida, "x", 1);
     dmp_event_free(ev);
     ev = RECEIVE(a, &y, DMP_EVENT_MESSAGE, idb, "y", 1);
@@ -516,7 +517,7 @@ static void classical_peers(void) {
     blen = get_bundle(classic, 1, bundle);
     CHECK_OK(dmp_agent_add_bundle(lenient, bundle, blen, peer));
     CHECK_OK(dmp_agent_send(lenient, idc, (const uint8_t *)"hi", 2, out, sizeof out, &len));
-    CHECK(len == DMP_PREKEY_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + 1 + 2 + 1);
+    CHECK(len == DMP_PREKEY_MESSAGE_HEADER_LEN + DMP_TAG_LEN + 1 + 2 + 1);
     /* The raw peer sees the agent's one-byte payload kind in front. */
     dmp_session_t *s = NULL;
     uint8_t pt[16];

@@ -13,8 +13,23 @@
 #include "dmp.h"
 #include "session_helpers.h"
 
-/* Offsets in envelopes (docs/PROTOCOL.md; wire/envelope.rs). */
-enum { E_VERSION = 0, E_TYPE = 1, E_SESSION_ID = 2 };
+/* Offsets in envelopes (docs/PROTOCOL.md; wire/envelope.rs). Every session message starts with
+ * version, type and session id; in a first (prekey) message the initiator's id, ephemeral key,
+ * signed prekey id, flags (bit 1: ML-KEM block follows) and one-time prekey id follow, then a
+ * hybrid one's ML-KEM block (kind 1, id 4, ciphertext). The ratchet key and the two varint
+ * counters end the header; the sealed part (ciphertext || tag, no nonce) follows. */
+enum {
+    E_VERSION = 0,
+    E_TYPE = 1,
+    E_SESSION_ID = 2,
+    E_RATCHET_KEY = E_SESSION_ID + DMP_SESSION_ID_LEN, /* in a MESSAGE */
+    P_INITIATOR = E_SESSION_ID + DMP_SESSION_ID_LEN,
+    P_EPHEMERAL = P_INITIATOR + 32,
+    P_SIGNED_PREKEY_ID = P_EPHEMERAL + 32,
+    P_FLAGS = P_SIGNED_PREKEY_ID + 4,
+    P_ONE_TIME_PREKEY_ID = P_FLAGS + 1,
+    P_KEM_BLOCK = P_ONE_TIME_PREKEY_ID + 4,
+};
 
 static void lifecycle(int32_t suite) {
     const size_t first_hdr = first_header_len(suite);
@@ -37,7 +52,7 @@ static void lifecycle(int32_t suite) {
     /* A DORMANT session sends first messages (with the prekey header) and decrypts nothing. */
     size_t need = 0;
     CHECK_OK(dmp_session_encrypted_len(as, 5, &need));
-    CHECK(need == first_hdr + DMP_AEAD_OVERHEAD + 5 + 1);
+    CHECK(need == first_hdr + DMP_TAG_LEN + 5 + 1);
     uint8_t junk[200] = {1, 2};
     uint8_t out[256];
     size_t out_len = 0;
@@ -47,6 +62,8 @@ static void lifecycle(int32_t suite) {
     CHECK(m1.len == need);
     CHECK(m1.data[E_VERSION] == 1 && m1.data[E_TYPE] == 1);
     CHECK(memcmp(m1.data + E_SESSION_ID, aid, DMP_SESSION_ID_LEN) == 0);
+    CHECK(memcmp(m1.data + P_INITIATOR, apk, 32) == 0);
+    CHECK(m1.data[P_FLAGS] == (suite == DMP_SUITE_HYBRID ? 0x03 : 0x01)); /* one-time prekey used (+ ML-KEM) */
     CHECK(message_number(m1.data, first_hdr) == 0);
     CHECK(session_state(as) == DMP_SESSION_INITIATING);
     /* Until a reply arrives every message carries the prekey header. */
@@ -74,14 +91,15 @@ static void lifecycle(int32_t suite) {
 
     /* The responder's messages never carry the prekey header. */
     CHECK_OK(dmp_session_encrypted_len(bs, 5, &need));
-    CHECK(need == DMP_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + 5 + 1);
+    CHECK(need == DMP_MESSAGE_HEADER_LEN + DMP_TAG_LEN + 5 + 1);
     envelope_t r1 = seal_msg(bs, "world", 5);
-    CHECK(r1.data[E_TYPE] == 2);
+    CHECK(r1.data[E_TYPE] == 2 && r1.len == need);
+    CHECK(memcmp(r1.data + E_SESSION_ID, aid, DMP_SESSION_ID_LEN) == 0);
     CHECK(session_state(as) == DMP_SESSION_INITIATING);
     open_msg(as, &r1, "world", 5);
     CHECK(session_state(as) == DMP_SESSION_ACTIVE);
     CHECK_OK(dmp_session_encrypted_len(as, 5, &need));
-    CHECK(need == DMP_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + 5 + 1);
+    CHECK(need == DMP_MESSAGE_HEADER_LEN + DMP_TAG_LEN + 5 + 1);
     envelope_t m3 = seal_msg(as, "third", 5);
     CHECK(m3.data[E_TYPE] == 2 && m3.len == need);
     open_msg(bs, &m3, "third", 5);
@@ -200,7 +218,7 @@ static void buffers_change_nothing(void) {
     CHECK(out_len == sizeof reply);
     CHECK(session_state(as) == DMP_SESSION_INITIATING);
     CHECK_OK(dmp_session_encrypted_len(as, 1, &need));
-    CHECK(need == DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + 2); /* still the prekey header */
+    CHECK(need == DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN + DMP_TAG_LEN + 2); /* still the prekey header */
     CHECK_OK(dmp_session_decrypt(as, r.data, r.len, pt, sizeof reply, &out_len));
     CHECK(out_len == sizeof reply && memcmp(pt, reply, sizeof reply) == 0);
     CHECK(session_state(as) == DMP_SESSION_ACTIVE);
@@ -249,7 +267,7 @@ static void tampering_and_replays(void) {
 
     /* Every single-bit flip of a short envelope is refused; the genuine one decrypts after. */
     envelope_t m = seal_msg(bs, "abc", 3);
-    CHECK(m.len == DMP_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + 4);
+    CHECK(m.len == DMP_MESSAGE_HEADER_LEN + DMP_TAG_LEN + 4);
     uint8_t *t = check_xmalloc(m.len + 1);
     uint8_t out[256];
     size_t out_len = 0;
@@ -381,7 +399,8 @@ static void tampering_and_replays(void) {
 /*
  * A first message with any byte flipped, or truncated, is refused by dmp_session_accept, and no
  * one-time prekey is consumed; the genuine one is accepted afterwards. In a hybrid first message
- * the 1,093-byte ML-KEM block (from offset 91) is sampled (every 16th byte) to keep the run short.
+ * the 1,093-byte ML-KEM block (from offset 83, P_KEM_BLOCK) is sampled (every 16th byte) to keep
+ * the run short.
  */
 static void first_message_tampering(int32_t suite) {
     dmp_identity_t *alice = new_identity_of(suite), *bob = new_identity_of(suite);
@@ -390,8 +409,9 @@ static void first_message_tampering(int32_t suite) {
     dmp_session_t *as = NULL, *bs = NULL;
     CHECK_OK(initiate_for(suite, alice, bundle, blen, &as));
     envelope_t f = seal_msg(as, "first", 5);
-    CHECK(f.len == first_header_len(suite) + DMP_AEAD_OVERHEAD + 6);
-    const size_t kem_from = 91, kem_to = 91 + (first_header_len(suite) - DMP_PREKEY_MESSAGE_HEADER_LEN);
+    CHECK(f.len == first_header_len(suite) + DMP_TAG_LEN + 6);
+    const size_t kem_from = P_KEM_BLOCK;
+    const size_t kem_to = P_KEM_BLOCK + (first_header_len(suite) - DMP_PREKEY_MESSAGE_HEADER_LEN);
     uint32_t before = 0, now = 0;
     CHECK_OK(dmp_identity_one_time_prekey_count(bob, &before));
     uint8_t *ft = check_xmalloc(f.len);
@@ -463,7 +483,7 @@ static void pq_policy(void) {
     CHECK_STATUS(dmp_session_initiate(c1, bundle, blen, &s), DMP_ERR_PQ_REQUIRED);
     CHECK_OK(dmp_session_initiate_with(h1, bundle, blen, DMP_PQ_ALLOW_CLASSICAL, &s));
     envelope_t f = seal_msg(s, "classical", 9);
-    CHECK(f.len == DMP_PREKEY_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + 10);
+    CHECK(f.len == DMP_PREKEY_MESSAGE_HEADER_LEN + DMP_TAG_LEN + 10);
     /* The classical first message: refused by default, accepted when allowed. */
     uint32_t before = 0, now = 0;
     CHECK_OK(dmp_identity_one_time_prekey_count(c2, &before));
@@ -493,14 +513,16 @@ static void pq_policy(void) {
     blen = get_bundle(h2, 1, bundle);
     CHECK_OK(dmp_session_initiate_with(h1, bundle, blen, DMP_PQ_ALLOW_CLASSICAL, &s));
     f = seal_msg(s, "hybrid", 6);
-    CHECK(f.len == DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + 7);
-    /* Stripped of its ML-KEM block (flags bit 1 at offset 86, the block from offset 91): a
+    CHECK(f.len == DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN + DMP_TAG_LEN + 7);
+    /* Stripped of its ML-KEM block (flags bit 1 at offset 78, the block from offset 83): a
      * classical message naming a hybrid signed prekey is a downgrade, under any policy. */
     const size_t kem_len = DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN - DMP_PREKEY_MESSAGE_HEADER_LEN;
+    CHECK(P_FLAGS == 78 && P_KEM_BLOCK == 83 && kem_len == 1 + 4 + DMP_KEM_CIPHERTEXT_LEN);
+    CHECK((f.data[P_FLAGS] & 0x02) != 0);
     uint8_t *stripped = check_xmalloc(f.len);
-    memcpy(stripped, f.data, 91);
-    memcpy(stripped + 91, f.data + 91 + kem_len, f.len - 91 - kem_len);
-    stripped[86] &= (uint8_t)~0x02;
+    memcpy(stripped, f.data, P_KEM_BLOCK);
+    memcpy(stripped + P_KEM_BLOCK, f.data + P_KEM_BLOCK + kem_len, f.len - P_KEM_BLOCK - kem_len);
+    stripped[P_FLAGS] &= (uint8_t)~0x02;
     size_t slen = f.len - kem_len;
     CHECK_OK(dmp_identity_one_time_prekey_count(h2, &before));
     r = (dmp_session_t *)(void *)&sentinel;
@@ -510,7 +532,7 @@ static void pq_policy(void) {
     CHECK_STATUS(dmp_session_accept(h2, stripped, slen, &r, out, sizeof out, &out_len), DMP_ERR_DOWNGRADE);
     /* A tampered ML-KEM ciphertext fails authentication. */
     memcpy(stripped, f.data, f.len);
-    stripped[91 + 5 + 100] ^= 0x01;
+    stripped[P_KEM_BLOCK + 5 + 100] ^= 0x01;
     CHECK_STATUS(dmp_session_accept(h2, stripped, f.len, &r, out, sizeof out, &out_len), DMP_ERR_AUTH_FAILED);
     CHECK_OK(dmp_identity_one_time_prekey_count(h2, &now));
     CHECK(now == before);
@@ -535,7 +557,7 @@ static void pq_policy(void) {
     blen = get_bundle(h2, 1, bundle);
     CHECK_OK(dmp_session_initiate(c1, bundle, blen, &s));
     f = seal_msg(s, "mixed", 5);
-    CHECK(f.len == DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + 6);
+    CHECK(f.len == DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN + DMP_TAG_LEN + 6);
     CHECK_OK(dmp_session_accept(h2, f.data, f.len, &r, out, sizeof out, &out_len));
     CHECK(out_len == 5 && memcmp(out, "mixed", 5) == 0);
     envelope_free(&f);
@@ -573,6 +595,66 @@ static void pq_policy(void) {
     dmp_identity_free(c2);
 }
 
+/*
+ * The counters PN and N are varints: a header grows by a byte when one of them reaches 128, and
+ * dmp_session_encrypted_len follows (seal_msg checks the exact size). A counter written in a
+ * longer form than needed is refused.
+ */
+static void varint_counters(void) {
+    dmp_identity_t *alice = new_identity(), *bob = new_identity();
+    dmp_session_t *as = NULL, *bs = NULL;
+    establish(alice, bob, &as, &bs); /* bob's chain has sent N = 0 ("reply") */
+    uint8_t out[64];
+    size_t out_len = 0;
+    uint32_t pn = 0, n = 0;
+    enum { COUNT = 131 };
+    static envelope_t m[COUNT];
+    for (uint32_t i = 1; i < COUNT; i++) {
+        char text[16];
+        int tl = snprintf(text, sizeof text, "n %u", (unsigned)i);
+        m[i] = seal_msg(bs, text, (size_t)tl);
+        size_t hl = ratchet_counters(m[i].data, DMP_MESSAGE_HEADER_LEN, &pn, &n);
+        CHECK(n == i);
+        CHECK(hl == DMP_MESSAGE_HEADER_LEN - 1 + helpers_varint_len(i));
+        CHECK(hl == DMP_MESSAGE_HEADER_LEN + (i >= 128));
+        CHECK(m[i].len == hl + (size_t)tl + 1 + DMP_TAG_LEN);
+    }
+    /* Delivered newest first: every one through a skipped key but the last sent. */
+    for (uint32_t i = COUNT - 1; i >= 1; i--) {
+        char text[16];
+        int tl = snprintf(text, sizeof text, "n %u", (unsigned)i);
+        open_msg(as, &m[i], text, (size_t)tl);
+    }
+    /* A new chain of bob's: PN = 131 (two bytes), N = 0. */
+    envelope_t a = seal_msg(as, "turn", 4);
+    open_msg(bs, &a, "turn", 4);
+    envelope_t b = seal_msg(bs, "next", 4);
+    size_t hl = ratchet_counters(b.data, DMP_MESSAGE_HEADER_LEN, &pn, &n);
+    CHECK(pn == COUNT && n == 0);
+    CHECK(hl == DMP_MESSAGE_HEADER_LEN + 1);
+    CHECK(b.data[E_RATCHET_KEY + 32] == (0x80 | (COUNT & 0x7F)) && b.data[E_RATCHET_KEY + 33] == (COUNT >> 7));
+    /* N = 1 rewritten as 0x81 0x00 (the same value, overlong): refused as a bad envelope. */
+    envelope_t c = seal_msg(bs, "over", 4);
+    CHECK(message_number(c.data, DMP_MESSAGE_HEADER_LEN) == 1);
+    uint8_t *t = check_xmalloc(c.len + 1);
+    memcpy(t, c.data, hl - 1);
+    t[hl - 1] = 0x81;
+    t[hl] = 0x00;
+    memcpy(t + hl + 1, c.data + hl, c.len - hl);
+    CHECK_STATUS(dmp_session_decrypt(as, t, c.len + 1, out, sizeof out, &out_len), DMP_ERR_BAD_ENVELOPE);
+    open_msg(as, &b, "next", 4);
+    open_msg(as, &c, "over", 4);
+    free(t);
+    for (uint32_t i = 1; i < COUNT; i++) envelope_free(&m[i]);
+    envelope_free(&a);
+    envelope_free(&b);
+    envelope_free(&c);
+    dmp_session_free(as);
+    dmp_session_free(bs);
+    dmp_identity_free(alice);
+    dmp_identity_free(bob);
+}
+
 static void padding_and_limits(void) {
     dmp_identity_t *alice = new_identity(), *bob = new_identity();
     dmp_session_t *as = NULL, *bs = NULL;
@@ -584,7 +666,7 @@ static void padding_and_limits(void) {
 
     /* Buckets: powers of two from 64 bytes for the framed plaintext (plaintext + 1 marker). */
     CHECK_OK(dmp_session_set_padding(as, DMP_PADDING_BUCKETS));
-    const size_t h = DMP_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD;
+    const size_t h = DMP_MESSAGE_HEADER_LEN + DMP_TAG_LEN;
     const struct {
         size_t pt, framed;
     } cases[] = {{0, 64}, {10, 64}, {63, 64}, {64, 128}, {127, 128}, {128, 256}, {1000, 1024}, {5000, 8192}};
@@ -708,7 +790,7 @@ static void large_messages(void) {
 
     /* The largest plaintext, unpadded: fits in DMP_MAX_ENVELOPE_LEN and round-trips. */
     CHECK_OK(dmp_session_encrypted_len(as, DMP_MAX_PLAINTEXT_LEN, &need));
-    CHECK(need == DMP_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + DMP_MAX_PLAINTEXT_LEN + 1);
+    CHECK(need == DMP_MESSAGE_HEADER_LEN + DMP_TAG_LEN + DMP_MAX_PLAINTEXT_LEN + 1);
     CHECK(need <= DMP_MAX_ENVELOPE_LEN);
     envelope_t e = seal_msg(as, big, DMP_MAX_PLAINTEXT_LEN);
     open_msg(bs, &e, big, DMP_MAX_PLAINTEXT_LEN);
@@ -1023,6 +1105,7 @@ int main(int argc, char **argv) {
     first_message_tampering(DMP_SUITE_CLASSICAL);
     first_message_tampering(DMP_SUITE_HYBRID);
     pq_policy();
+    varint_counters();
     padding_and_limits();
     large_messages();
     records();

@@ -67,9 +67,21 @@ static void test_size_macros(void) {
     CHECK(DMP_GROUP_MESSAGE_HEADER_LEN == 2 + DMP_GROUP_ID_LEN + DMP_PUBLIC_KEY_LEN + 4 + 4);
     CHECK(DMP_FINGERPRINT_LEN == 8 * 4 + 7);
     CHECK(DMP_PREKEY_MESSAGE_HEADER_LEN > DMP_MESSAGE_HEADER_LEN);
-    /* The largest unpadded message fits in the largest envelope, first messages included. */
+    /* Session message headers (counters below 128): version, type, session id, ratchet key, two
+     * one-byte varint counters; a first message adds initiator id, ephemeral key, signed prekey
+     * id, flags and one-time prekey id; a hybrid one the ML-KEM block (kind, id, ciphertext). */
+    CHECK(DMP_SESSION_ID_LEN == 8);
+    CHECK(DMP_MESSAGE_HEADER_LEN == 2 + DMP_SESSION_ID_LEN + DMP_PUBLIC_KEY_LEN + 2);
+    CHECK(DMP_PREKEY_MESSAGE_HEADER_LEN == DMP_MESSAGE_HEADER_LEN + 2 * DMP_PUBLIC_KEY_LEN + 4 + 1 + 4);
+    CHECK(DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN == DMP_PREKEY_MESSAGE_HEADER_LEN + 1 + 4 + DMP_KEM_CIPHERTEXT_LEN);
+    CHECK(DMP_MESSAGE_HEADER_LEN == 44 && DMP_PREKEY_MESSAGE_HEADER_LEN == 117 &&
+          DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN == 1210);
+    /* A session message sends no nonce: header, framing byte, ciphertext, tag = 61 + plaintext. */
+    CHECK(DMP_MESSAGE_HEADER_LEN + DMP_TAG_LEN + 1 == 61);
+    /* The largest unpadded message fits in the largest envelope, first messages included, even
+     * with the longest counters (8 more header bytes). */
     CHECK(DMP_MAX_ENVELOPE_LEN >=
-          DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + DMP_MAX_PLAINTEXT_LEN + 1);
+          DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN + 8 + DMP_TAG_LEN + DMP_MAX_PLAINTEXT_LEN + 1);
     CHECK(DMP_MAX_ENVELOPE_LEN >= DMP_GROUP_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + DMP_MAX_PLAINTEXT_LEN + 1 +
                                       DMP_SIGNATURE_LEN);
     CHECK(DMP_DEFAULT_MAX_FORWARD_JUMP <= DMP_MAX_FORWARD_JUMP_CEILING);

@@ -115,7 +115,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < THREADS; i++)
         for (int j = 0; j < PER_THREAD; j++) {
             if (w[i].env[j].data == NULL) continue;
-            uint32_t n = helpers_be32(w[i].env[j].data + 54);
+            uint32_t n = message_number(w[i].env[j].data, DMP_MESSAGE_HEADER_LEN);
             if (n >= TOTAL + 16 || number_seen[n]++) distinct = 0;
         }
     CHECK(distinct);

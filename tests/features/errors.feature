@@ -17,7 +17,6 @@ Feature: Refused input
       | damage                                   | code                        |
       | a bit flipped in the ciphertext          | DMP_ERR_AUTH_FAILED         |
       | a bit flipped in the authentication tag  | DMP_ERR_AUTH_FAILED         |
-      | a bit flipped in the nonce               | DMP_ERR_AUTH_FAILED         |
       | a bit flipped in the message number      | DMP_ERR_AUTH_FAILED         |
       | a bit flipped in the previous chain length | DMP_ERR_AUTH_FAILED       |
       | a bit flipped in the ratchet key         | DMP_ERR_AUTH_FAILED         |
@@ -28,6 +27,7 @@ Feature: Refused input
       | damage                                   | code                        |
       | its last byte cut off                    | DMP_ERR_AUTH_FAILED         |
       | only its header left                     | DMP_ERR_BAD_ENVELOPE        |
+      | an overlong message number               | DMP_ERR_BAD_ENVELOPE        |
       | nothing left                             | DMP_ERR_BAD_ENVELOPE        |
       | protocol version 2                       | DMP_ERR_UNSUPPORTED_VERSION |
       | an unknown type                          | DMP_ERR_BAD_ENVELOPE        |

@@ -382,6 +382,10 @@ test "session: lifecycle DORMANT -> INITIATING -> ACTIVE -> CLOSED" {
     const want_len = try a.encryptedLen(5);
     const first = try a.encrypt("hello", &env_buf);
     try expectEqual(want_len, first.len);
+    // A hybrid first message: its header, then ciphertext (framing byte + plaintext) and tag; no
+    // nonce is sent. The session id follows version and type.
+    try expectEqual(@as(usize, c.DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN + dmp.tag_len + 1 + 5), first.len);
+    try expectEqualSlices(u8, &(try a.id()), first[2..][0..dmp.session_id_len]);
     try expectEqual(dmp.SessionState.initiating, try a.state());
 
     const acc = try dmp.Session.accept(&bob, first, &pt_buf);
@@ -398,6 +402,8 @@ test "session: lifecycle DORMANT -> INITIATING -> ACTIVE -> CLOSED" {
     try expectEqual(dmp.SessionState.initiating, try a.state());
 
     const reply = try b.encrypt("yes", &env_buf);
+    try expectEqual(@as(usize, c.DMP_MESSAGE_HEADER_LEN + dmp.tag_len + 1 + 3), reply.len); // 61 + 3
+    try expectEqualSlices(u8, &(try b.id()), reply[2..][0..dmp.session_id_len]);
     try expectEqualStrings("yes", try a.decrypt(reply, &pt_buf));
     try expectEqual(dmp.SessionState.active, try a.state());
 

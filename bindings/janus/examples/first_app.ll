@@ -226,8 +226,8 @@ fail12:
   ret i32 %t45
 ok12:
   ; Both ends name the same session.
-  %id_a = call ptr @dmpj_buf_new(i64 16)
-  %id_b = call ptr @dmpj_buf_new(i64 16)
+  %id_a = call ptr @dmpj_buf_new(i64 8)
+  %id_b = call ptr @dmpj_buf_new(i64 8)
   %t46 = call i32 @dmpj_session_id(ptr %a, ptr %id_a)
   %t47 = icmp ne i32 %t46, 0
   br i1 %t47, label %fail13, label %ok13
@@ -242,7 +242,7 @@ fail14:
   %t51 = call i32 @fail(i32 14, i32 %t49)
   ret i32 %t51
 ok14:
-  %t52 = call i32 @dmpj_mem_eq(ptr %id_a, ptr %id_b, i64 16)
+  %t52 = call i32 @dmpj_mem_eq(ptr %id_a, ptr %id_b, i64 8)
   %t53 = icmp ne i32 %t52, 1
   br i1 %t53, label %fail15, label %ok15
 fail15:

@@ -123,7 +123,7 @@ FUNCTIONS: dict[str, tuple[Any, list[Any], str]] = {
     "dmp_session_decrypt": (c_int32, [POINTER(dmp_session_t), c_char_p, c_size_t, c_char_p, c_size_t, POINTER(c_size_t)], "int32_t dmp_session_decrypt(dmp_session_t *session, const uint8_t *envelope, size_t envelope_len, uint8_t *out, size_t out_cap, size_t *out_len)"),
     "dmp_session_state": (c_int32, [POINTER(dmp_session_t), POINTER(c_int32)], "int32_t dmp_session_state(const dmp_session_t *session, int32_t *state_out)"),
     "dmp_session_peer_id": (c_int32, [POINTER(dmp_session_t), c_char_p], "int32_t dmp_session_peer_id(const dmp_session_t *session, uint8_t *peer32_out)"),
-    "dmp_session_id": (c_int32, [POINTER(dmp_session_t), c_char_p], "int32_t dmp_session_id(const dmp_session_t *session, uint8_t *id16_out)"),
+    "dmp_session_id": (c_int32, [POINTER(dmp_session_t), c_char_p], "int32_t dmp_session_id(const dmp_session_t *session, uint8_t *id8_out)"),
     "dmp_session_set_padding": (c_int32, [POINTER(dmp_session_t), c_int32], "int32_t dmp_session_set_padding(dmp_session_t *session, int32_t mode)"),
     "dmp_session_set_limits": (c_int32, [POINTER(dmp_session_t), c_uint32, c_uint32], "int32_t dmp_session_set_limits(dmp_session_t *session, uint32_t max_forward_jump, uint32_t max_skipped_keys)"),
     "dmp_session_close": (c_int32, [POINTER(dmp_session_t)], "int32_t dmp_session_close(dmp_session_t *session)"),

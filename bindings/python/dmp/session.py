@@ -7,13 +7,13 @@ from ctypes import POINTER, byref, c_int32, c_size_t, create_string_buffer, stri
 from ._lib import dmp_session_t, lib
 from ._util import BytesLike, Handle, as_bytes, call_out, fixed, fixed_out, int_in
 from .constants import (
-    AEAD_OVERHEAD,
     KEY_LEN,
     MAX_FORWARD_JUMP_CEILING,
     MAX_SKIPPED_KEYS_CEILING,
     MESSAGE_HEADER_LEN,
     PUBLIC_KEY_LEN,
     SESSION_ID_LEN,
+    TAG_LEN,
     Padding,
     PqPolicy,
     SessionState,
@@ -121,7 +121,8 @@ class Session(Handle):
         """Decrypts an envelope from the peer. INITIATING becomes ACTIVE. On any error (AuthFailed,
         Duplicate, WrongSession, TooFarAhead, ...) the session is unchanged."""
         env = as_bytes(envelope, "envelope")
-        bound = max(len(env) - MESSAGE_HEADER_LEN - AEAD_OVERHEAD - 1, 0)
+        # The C ABI's bound: header, tag (no nonce is sent) and the framing byte are not plaintext.
+        bound = max(len(env) - MESSAGE_HEADER_LEN - TAG_LEN - 1, 0)
         with self._use() as p:
             return call_out(lib.dmp_session_decrypt, p, env, len(env), size=bound)
 
@@ -141,7 +142,7 @@ class Session(Handle):
 
     @property
     def session_id(self) -> bytes:
-        """The 16-byte session id carried by every envelope of the session."""
+        """The ``SESSION_ID_LEN``-byte (8) session id carried by every envelope of the session."""
         with self._use() as p:
             return fixed_out(lib.dmp_session_id, p, size=SESSION_ID_LEN)
 

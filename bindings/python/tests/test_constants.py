@@ -56,6 +56,22 @@ def test_abi_and_frame_constants(header_defines: dict[str, int]) -> None:
     assert constants.AEAD_OVERHEAD == constants.NONCE_LEN + constants.TAG_LEN
 
 
+def test_session_message_layout() -> None:
+    # version, type, session id (8), ratchet key (32), PN and N as one-byte varints; a session
+    # message sends no nonce, so it adds header + tag + framing byte = 61 bytes to its plaintext.
+    assert constants.SESSION_ID_LEN == 8
+    assert constants.MESSAGE_HEADER_LEN == 2 + constants.SESSION_ID_LEN + constants.PUBLIC_KEY_LEN + 2 == 44
+    assert constants.MESSAGE_HEADER_LEN + constants.TAG_LEN + 1 == 61
+    # A first message adds initiator id, ephemeral key, signed prekey id, flags, one-time prekey id;
+    # a hybrid one the ML-KEM block (kind, id, ciphertext).
+    assert constants.PREKEY_MESSAGE_HEADER_LEN == constants.MESSAGE_HEADER_LEN + 32 + 32 + 4 + 1 + 4 == 117
+    assert (
+        constants.HYBRID_PREKEY_MESSAGE_HEADER_LEN
+        == constants.PREKEY_MESSAGE_HEADER_LEN + 1 + 4 + constants.KEM_CIPHERTEXT_LEN
+        == 1210
+    )
+
+
 def test_enums_are_ints() -> None:
     assert constants.SessionState.ACTIVE == 2
     assert constants.AgentFlag.RETAIN_EVENTS | constants.AgentFlag.ALLOW_CLASSICAL == 5

@@ -9,7 +9,7 @@ import pytest
 import dmp
 from dmp import Identity, PqPolicy, Session, SessionState, Suite
 from dmp._lib import lib
-from dmp.constants import MAX_PLAINTEXT_LEN, SESSION_ID_LEN
+from dmp.constants import MAX_PLAINTEXT_LEN, MESSAGE_HEADER_LEN, SESSION_ID_LEN, TAG_LEN
 from support import Spy, address_of, open_pair
 
 
@@ -87,7 +87,7 @@ def test_replay_is_duplicate(pair: tuple[Session, Session]) -> None:
 def test_truncated_and_garbage_envelopes(pair: tuple[Session, Session]) -> None:
     a, b = pair
     env = a.encrypt(b"payload")
-    for cut in (0, 1, 10, 57, len(env) - 1):
+    for cut in (0, 1, 10, MESSAGE_HEADER_LEN - 1, MESSAGE_HEADER_LEN, MESSAGE_HEADER_LEN + TAG_LEN, len(env) - 1):
         with pytest.raises((dmp.BadEnvelope, dmp.AuthFailed)):
             b.decrypt(env[:cut])
     assert b.decrypt(env) == b"payload"
@@ -242,6 +242,19 @@ def test_buffer_too_small_changes_nothing_and_reports_the_size(alice: Identity, 
     assert a.decrypt(env) == b"a reply of some length"  # the same envelope, still decryptable
     a.close()
     b.close()
+
+
+def test_decrypt_needs_one_call_when_unpadded(monkeypatch: pytest.MonkeyPatch, pair: tuple[Session, Session]) -> None:
+    # The binding's first buffer (envelope - header - tag - framing byte) is the exact plaintext
+    # size of an unpadded MESSAGE with short counters: no size query, no retry.
+    a, b = pair
+    spy = Spy(monkeypatch, "dmp_session_decrypt")
+    for n in (0, 1, 1000):
+        env = a.encrypt(bytes(n))
+        assert len(env) == MESSAGE_HEADER_LEN + TAG_LEN + 1 + n
+        before = spy.calls
+        assert b.decrypt(env) == bytes(n)
+        assert spy.calls == before + 1
 
 
 def test_binding_retries_when_its_first_guess_is_small(
