@@ -1,13 +1,19 @@
 //! The fuzz targets of DMP, one `pub fn` per target taking the raw input.
 //!
 //! Shared by the cargo-fuzz binaries in `fuzz/fuzz_targets/` (each a one-line `fuzz_target!`
-//! calling into this crate) and by the stable-Rust replay test `tests/fuzz_corpus.rs`, which
-//! includes this file with `#[path]`. It therefore uses only `dmp` and `std`: no libfuzzer.
+//! calling into this crate), by the stable-Rust replay test `tests/fuzz_corpus.rs` and by the
+//! seed writer `examples/fuzz_seeds.rs`, which include this file with `#[path]`. It therefore uses
+//! only `dmp` and `std`: no libfuzzer.
 //!
 //! Every target must return normally for every input: a refusal (`Err`) is fine, a panic is a
-//! finding. The stateful targets run against fixtures built once (in a `static`) and work on a
-//! clone, so one input cannot influence the next.
+//! finding. The stateful targets run against fixtures loaded once (in a `static`) from the files
+//! in `fuzz/fixtures/` and work on a clone (the agent: on a copy restored after every accepted
+//! input), so one input cannot influence the next. The fixtures are the receiving side of the
+//! conversation that `examples/fuzz_seeds.rs` plays and whose envelopes it commits as seeds, so
+//! genuine seeds authenticate and go through the ratchet and the group chains.
 
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use dmp::ffi::raw::{dmp_aead_open, dmp_ed25519_verify, dmp_hkdf_sha256};
@@ -19,94 +25,223 @@ use dmp::{Agent, AgentConfig, AgentId, Group, Identity, PrekeyBundle, Session, S
 
 /// The storage key of every sealed record in the fixtures and of `state_records`.
 pub const STORAGE_KEY: [u8; 32] = [0x5A; 32];
+/// Identity seeds of the parties of the fixture conversation (`examples/fuzz_seeds.rs`).
+pub const ALICE_SEED: [u8; 32] = [1; 32];
+/// Bob: the receiving side of `session_decrypt`, `session_accept` and `group_decrypt`.
+pub const BOB_SEED: [u8; 32] = [2; 32];
+/// Carol: a group member whose sender key Bob holds.
+pub const CAROL_SEED: [u8; 32] = [3; 32];
+/// Dave: a group member Bob removed.
+pub const DAVE_SEED: [u8; 32] = [7; 32];
+/// Eve: a second initiator to Bob (a bundle without one-time prekey).
+pub const EVE_SEED: [u8; 32] = [9; 32];
+/// The receiving agent of `agent_receive`.
+pub const AGENT_SEED: [u8; 32] = [5; 32];
+/// The group of `group_decrypt`.
+pub const GROUP_ID: [u8; 32] = [0x33; 32];
 
-/// The deterministic identities, sessions and groups the stateful targets decrypt against.
-/// Identities come from fixed seeds; prekeys, ratchet keys and group chain keys are random, so
-/// a genuine envelope from another process is (rightly) refused: it still exercises the parse
-/// and key-lookup paths in full.
+/// Seed file names in `fuzz/corpus/<target>/`: a genuine input the target's fixture accepts.
+pub const OK_PREFIX: &str = "ok-";
+/// A genuine input the fixture refuses (a replay, a removed member, ...).
+pub const REFUSED_PREFIX: &str = "refused-";
+/// A deterministic mutation of a genuine input (no expectation).
+pub const MUTATION_PREFIX: &str = "mut-";
+/// A genuine input of a stateless target.
+pub const SEED_PREFIX: &str = "seed-";
+
+/// A fixture file: its name in `fuzz/fixtures/` and its bytes, embedded at build time (the path
+/// is relative to this file, so it holds for every includer).
+pub struct FixtureFile {
+    /// File name in `fuzz/fixtures/`.
+    pub name: &'static str,
+    /// The bytes committed there.
+    pub bytes: &'static [u8],
+}
+
+macro_rules! fixture_file {
+    ($name:literal) => {
+        FixtureFile { name: $name, bytes: include_bytes!(concat!("../fixtures/", $name)) }
+    };
+}
+
+/// Bob's identity (sealed, `STORAGE_KEY`), one-time prekey handed out, nothing accepted yet.
+pub const BOB_IDENTITY: FixtureFile = fixture_file!("bob_identity.sealed");
+/// Bob's session with Alice (sealed), two DH steps in, three skipped keys stored.
+pub const BOB_SESSION: FixtureFile = fixture_file!("bob_session.sealed");
+/// Bob's copy of the group (sealed): Alice's current and previous sender keys, Carol's, Dave removed.
+pub const BOB_GROUP: FixtureFile = fixture_file!("bob_group.sealed");
+/// The receiving agent's SQLite store (records sealed under `STORAGE_KEY`).
+pub const AGENT_STORE: FixtureFile = fixture_file!("agent_store.db");
+
+/// The configuration of the fixture agents (few one-time prekeys: a small store).
+pub fn agent_config() -> AgentConfig {
+    AgentConfig {
+        one_time_prekey_target: 3,
+        one_time_prekey_low_water: 1,
+        retain_events: true,
+        ..AgentConfig::default()
+    }
+}
+
+fn storage_key() -> StorageKey {
+    StorageKey::from_bytes(STORAGE_KEY)
+}
+
+/// A fixture that does not load was written by another build (record format changed).
+fn stale(file: &FixtureFile, e: impl std::fmt::Debug) -> ! {
+    panic!(
+        "fuzz fixture fuzz/fixtures/{} does not load ({e:?}): regenerate with `cargo run --example fuzz_seeds`",
+        file.name
+    )
+}
+
+/// What the stateful targets decrypt against, loaded from `fuzz/fixtures/`.
 pub struct Fixture {
-    /// Alice's identity (hybrid, from seed 0x01..).
-    pub alice_id: Identity,
-    /// Bob's identity with its one-time prekeys, before accepting anything (`session_accept`).
+    /// Alice's agent id (the sender of the distributions `group_decrypt` processes).
+    pub alice: AgentId,
+    /// Bob's identity with its one-time prekey, before accepting anything (`session_accept`).
     pub bob_id: Identity,
-    /// Alice's side of the active session.
-    pub alice: Session,
-    /// Bob's side of the active session (`session_decrypt`).
+    /// Bob's side of the session with Alice (`session_decrypt`).
     pub bob: Session,
-    /// Alice's group (sender).
-    pub group_alice: Group,
-    /// Bob's copy of the group, holding Alice's sender key (`group_decrypt`).
+    /// Bob's copy of the group (`group_decrypt`).
     pub group_bob: Group,
-    /// Sealed records of the three kinds under `STORAGE_KEY` (seeds for `state_records`).
-    pub sealed: Vec<Vec<u8>>,
-    /// Alice's first (prekey) message to `bob_id`, accepted by `bob`.
-    pub first_message: Vec<u8>,
-    /// Bob's published bundle.
-    pub bundle: Vec<u8>,
 }
 
-fn build_fixture() -> Fixture {
-    let alice_id = Identity::from_seed(&[1; 32]).expect("alice identity");
-    let mut bob_id = Identity::from_seed(&[2; 32]).expect("bob identity");
-    let bundle = bob_id.bundle(true).expect("bob bundle").to_bytes();
-    let parsed = PrekeyBundle::from_bytes(&bundle).expect("bundle parses");
-    let config = SessionConfig::default();
-    let mut alice = Session::initiate(alice_id.keys(), &parsed, config).expect("initiate");
-    let first_message = alice.encrypt(b"hello").expect("first message");
-    // Accept on a clone: `bob_id` keeps its one-time prekey, so `session_accept` can consume it.
-    let (mut bob, _) = Session::accept(&mut bob_id.clone(), &first_message, config).expect("accept");
-    let reply = bob.encrypt(b"hi").expect("reply");
-    alice.decrypt(&reply).expect("reply decrypts");
-
-    let mut group_alice = Group::new(alice_id.agent_id(), [3; 32]).expect("group");
-    let mut group_bob = Group::new(bob_id.agent_id(), [3; 32]).expect("group");
-    group_alice.add_member(&bob_id.agent_id()).expect("add bob");
-    group_bob.add_member(&alice_id.agent_id()).expect("add alice");
-    group_bob.process_distribution(&alice_id.agent_id(), &group_alice.distribution()).expect("distribution");
-
-    let key = StorageKey::from_bytes(STORAGE_KEY);
-    let sealed = vec![
-        bob.to_sealed(&key).expect("seal session"),
-        bob_id.to_sealed(&key).expect("seal identity"),
-        group_bob.to_sealed(&key).expect("seal group"),
-    ];
-    Fixture { alice_id, bob_id, alice, bob, group_alice, group_bob, sealed, first_message, bundle }
+fn load_fixture() -> Fixture {
+    let key = storage_key();
+    let alice = Identity::from_seed(&ALICE_SEED).expect("alice identity").agent_id();
+    let bob_id = Identity::from_sealed(BOB_IDENTITY.bytes, &key).unwrap_or_else(|e| stale(&BOB_IDENTITY, e));
+    let bob = Session::from_sealed(BOB_SESSION.bytes, &key).unwrap_or_else(|e| stale(&BOB_SESSION, e));
+    let group_bob = Group::from_sealed(BOB_GROUP.bytes, &key).unwrap_or_else(|e| stale(&BOB_GROUP, e));
+    Fixture { alice, bob_id, bob, group_bob }
 }
 
-/// The fixture, built on first use.
+/// The fixture, loaded on first use.
 pub fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(build_fixture)
+    FIXTURE.get_or_init(load_fixture)
 }
 
-/// Two in-memory agents: `sender` has Bob's bundle and has sent to him; `receiver` is Bob.
-pub struct Agents {
-    /// The receiving agent (`agent_receive`).
-    pub receiver: Agent,
-    /// The sending agent, with a session to `receiver`.
-    pub sender: Agent,
-    /// The receiver's id as the sender knows it.
-    pub receiver_id: AgentId,
+/// The receiving agent, opened on a per-process copy of `AGENT_STORE` in the temp directory
+/// (`dmp-fuzz-agent-<pid>.db`). `None` only while it is being restored.
+struct AgentFixture {
+    path: PathBuf,
+    agent: Option<Agent>,
 }
 
-fn build_agents() -> Agents {
-    let key = StorageKey::from_bytes(STORAGE_KEY);
-    let mut sender =
-        Agent::open_with_seed(None, key.clone(), AgentConfig::default(), &[4; 32]).expect("sender agent");
-    let mut receiver =
-        Agent::open_with_seed(None, key, AgentConfig::default(), &[5; 32]).expect("receiver agent");
-    let receiver_id = sender.add_bundle(&receiver.bundle(true).expect("bundle")).expect("add bundle");
-    let first = sender.send(&receiver_id, b"first").expect("send");
-    receiver.receive(&first).expect("receive first");
-    Agents { receiver, sender, receiver_id }
+impl AgentFixture {
+    /// Drops the agent (closing its store), rewrites the store from the fixture and reopens it.
+    fn restore(&mut self) {
+        self.agent = None;
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        let _ = fs::remove_file(&wal);
+        fs::write(&self.path, AGENT_STORE.bytes).unwrap_or_else(|e| panic!("{}: {e}", self.path.display()));
+        let agent = Agent::open(Some(&self.path), storage_key(), agent_config())
+            .unwrap_or_else(|e| stale(&AGENT_STORE, e));
+        self.agent = Some(agent);
+    }
 }
 
-/// The agents, built on first use. A mutex: `Agent` is not `Clone`, so inputs run against the
-/// same agent; `receive` promises that a refused input changes nothing.
-pub fn agents() -> &'static Mutex<Agents> {
-    static AGENTS: OnceLock<Mutex<Agents>> = OnceLock::new();
-    AGENTS.get_or_init(|| Mutex::new(build_agents()))
+const AGENT_COPY_PREFIX: &str = "dmp-fuzz-agent-";
+
+/// Removes the store copies of processes that are gone, so that runs do not pile them up. Only
+/// where `/proc/<pid>` tells whether a process lives (Linux); elsewhere they stay.
+fn remove_stale_agent_copies(dir: &Path) {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(AGENT_COPY_PREFIX)) else { continue };
+        let Some(pid) = pid.split('.').next().filter(|p| p.parse::<u32>().is_ok()) else { continue };
+        if !proc.join(pid).exists() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
+
+fn agent_fixture() -> &'static Mutex<AgentFixture> {
+    static AGENT: OnceLock<Mutex<AgentFixture>> = OnceLock::new();
+    AGENT.get_or_init(|| {
+        let dir = std::env::temp_dir();
+        remove_stale_agent_copies(&dir);
+        let path = dir.join(format!("{AGENT_COPY_PREFIX}{}.db", std::process::id()));
+        let mut f = AgentFixture { path, agent: None };
+        f.restore();
+        Mutex::new(f)
+    })
+}
+
+/// `Session::decrypt` on a clone of Bob's session; whether it decrypted.
+pub fn session_decrypt_ok(data: &[u8]) -> bool {
+    let mut bob = fixture().bob.clone();
+    bob.decrypt(data).is_ok()
+}
+
+/// `Session::accept` on a clone of Bob's identity; whether it accepted.
+pub fn session_accept_ok(data: &[u8]) -> bool {
+    let mut bob_id = fixture().bob_id.clone();
+    Session::accept(&mut bob_id, data, SessionConfig::default()).is_ok()
+}
+
+/// What `group_decrypt` did with an input.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GroupOutcome {
+    /// `Group::decrypt` succeeded.
+    pub decrypted: bool,
+    /// `Group::process_distribution` (from Alice) succeeded.
+    pub distribution: bool,
+}
+
+/// `Group::decrypt` and `Group::process_distribution` (from Alice) on clones of Bob's group.
+pub fn group_decrypt_outcome(data: &[u8]) -> GroupOutcome {
+    let f = fixture();
+    let mut g = f.group_bob.clone();
+    let decrypted = g.decrypt(data).is_ok();
+    let mut g = f.group_bob.clone();
+    let distribution = g.process_distribution(&f.alice, data).is_ok();
+    GroupOutcome { decrypted, distribution }
+}
+
+/// Whether `group_decrypt` accepted the input (as a message or as a distribution).
+pub fn group_decrypt_ok(data: &[u8]) -> bool {
+    let o = group_decrypt_outcome(data);
+    o.decrypted || o.distribution
+}
+
+/// `Agent::receive` on the restored agent; whether it accepted. A refused input changes nothing
+/// (`receive`'s guarantee); after an accepted one the agent is restored from the fixture.
+pub fn agent_receive_ok(data: &[u8]) -> bool {
+    // A poisoned mutex means an earlier input panicked (already a finding): restore, keep going.
+    let mut f = match agent_fixture().lock() {
+        Ok(f) => f,
+        Err(poisoned) => {
+            let mut f = poisoned.into_inner();
+            f.restore();
+            agent_fixture().clear_poison();
+            f
+        }
+    };
+    let ok = f.agent.as_mut().is_some_and(|a| a.receive(data).is_ok());
+    if ok {
+        f.restore();
+    }
+    ok
+}
+
+/// A stateful target's acceptance check: whether its fixture accepted the input.
+pub type Accepts = fn(&[u8]) -> bool;
+
+/// The stateful targets with their acceptance check, for the replay test: every `ok-*` seed of
+/// these must be accepted and every `refused-*` one refused.
+pub const ACCEPTING: [(&str, Accepts); 4] = [
+    ("session_decrypt", session_decrypt_ok),
+    ("session_accept", session_accept_ok),
+    ("group_decrypt", group_decrypt_ok),
+    ("agent_receive", agent_receive_ok),
+];
 
 /// `MessageEnvelope::parse` (and `peek_type`).
 pub fn envelope_parse(data: &[u8]) {
@@ -129,25 +264,19 @@ pub fn group_parse(data: &[u8]) {
     let _ = Distribution::parse(data);
 }
 
-/// `Session::decrypt` on a clone of Bob's active session.
+/// `Session::decrypt` on a clone of Bob's session.
 pub fn session_decrypt(data: &[u8]) {
-    let mut bob = fixture().bob.clone();
-    let _ = bob.decrypt(data);
+    let _ = session_decrypt_ok(data);
 }
 
-/// `Session::accept` on a clone of Bob's identity (one-time prekeys intact).
+/// `Session::accept` on a clone of Bob's identity (one-time prekey intact).
 pub fn session_accept(data: &[u8]) {
-    let mut bob_id = fixture().bob_id.clone();
-    let _ = Session::accept(&mut bob_id, data, SessionConfig::default());
+    let _ = session_accept_ok(data);
 }
 
 /// `Group::decrypt` and `Group::process_distribution` (from Alice) on clones of Bob's group.
 pub fn group_decrypt(data: &[u8]) {
-    let f = fixture();
-    let mut g = f.group_bob.clone();
-    let _ = g.decrypt(data);
-    let mut g = f.group_bob.clone();
-    let _ = g.process_distribution(&f.alice_id.agent_id(), data);
+    let _ = group_decrypt_outcome(data);
 }
 
 /// `Session`, `Identity` and `Group::from_sealed` under the fixed storage key.
@@ -158,11 +287,9 @@ pub fn state_records(data: &[u8]) {
     let _ = Group::from_sealed(data, &key);
 }
 
-/// `Agent::receive` on the in-memory receiving agent.
+/// `Agent::receive` on the agent restored from its fixture store.
 pub fn agent_receive(data: &[u8]) {
-    // A poisoned mutex only means an earlier input panicked (already a finding): keep going.
-    let mut agents = agents().lock().unwrap_or_else(|e| e.into_inner());
-    let _ = agents.receiver.receive(data);
+    let _ = agent_receive_ok(data);
 }
 
 /// Splits `data` as: one length byte per buffer (scaled to what is left), then the buffers.
