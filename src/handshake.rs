@@ -74,10 +74,12 @@ pub fn initiate(
     }
     let fields = bundle.fields();
     let ephemeral = X25519SecretKey::generate()?;
+    // The signed prekey takes part in two of the Diffie-Hellmans: converted once.
+    let spk = fields.signed_prekey.prepare();
     let mut dhs = vec![
-        keys.dh_secret().diffie_hellman(&fields.signed_prekey)?,
+        keys.dh_secret().diffie_hellman_prepared(&spk)?,
         ephemeral.diffie_hellman(&peer.dh_public_key())?,
-        ephemeral.diffie_hellman(&fields.signed_prekey)?,
+        ephemeral.diffie_hellman_prepared(&spk)?,
     ];
     if let Some((_, otk)) = &fields.one_time_prekey {
         dhs.push(ephemeral.diffie_hellman(otk)?);
@@ -141,13 +143,15 @@ pub fn respond(identity: &Identity, header: &PrekeyHeader, policy: PqPolicy) -> 
         None => None,
         Some(k) => Some(identity.kem_prekey_secret(k.kind, k.id)?.decapsulate(&k.ciphertext)),
     };
+    // The initiator's ephemeral key takes part in two or three: converted once.
+    let ek = header.ephemeral_key.prepare();
     let mut dhs = vec![
         spk.secret.diffie_hellman(&peer.dh_public_key())?,
-        identity.keys().dh_secret().diffie_hellman(&header.ephemeral_key)?,
-        spk.secret.diffie_hellman(&header.ephemeral_key)?,
+        identity.keys().dh_secret().diffie_hellman_prepared(&ek)?,
+        spk.secret.diffie_hellman_prepared(&ek)?,
     ];
     if let Some(otk) = otk {
-        dhs.push(otk.diffie_hellman(&header.ephemeral_key)?);
+        dhs.push(otk.diffie_hellman_prepared(&ek)?);
     }
     let (session_id, root_key) = derive(&dhs, kem_secret.as_ref());
     Ok(ResponderHandshake { session_id, root_key, own_ratchet: spk.secret.clone(), peer })

@@ -89,9 +89,11 @@ impl Chains {
     /// DHRatchet(header): receive chain from the peer's new key, then a fresh key of ours and
     /// the next sending chain.
     fn dh_step(&mut self, remote: X25519PublicKey) -> Result<()> {
-        let (rk, receiving) = self.root_key.ratchet(&self.self_ratchet.diffie_hellman(&remote)?);
+        // Both Diffie-Hellmans are with the same new remote key: convert it once.
+        let peer = remote.prepare();
+        let (rk, receiving) = self.root_key.ratchet(&self.self_ratchet.diffie_hellman_prepared(&peer)?);
         let self_ratchet = X25519SecretKey::generate()?;
-        let (rk, sending) = rk.ratchet(&self_ratchet.diffie_hellman(&remote)?);
+        let (rk, sending) = rk.ratchet(&self_ratchet.diffie_hellman_prepared(&peer)?);
         self.previous_send_n = self.send_n;
         self.send_n = 0;
         self.recv_n = 0;
