@@ -18,14 +18,14 @@ use crate::crypto::{X25519PublicKey, aead};
 use crate::error::{Error, Result};
 use crate::handshake;
 use crate::identity::{AgentId, Identity, IdentityKeyPair};
-use crate::limits::{MAX_PLAINTEXT_LEN, SESSION_ID_LEN};
+use crate::limits::{MAX_PLAINTEXT_LEN, SESSION_ID_LEN, TAG_LEN};
 use crate::prekey::{PqPolicy, PrekeyBundle};
 use crate::ratchet::{DoubleRatchet, Limits};
 use crate::state::{RecordKind, StorageKey, open_record_named, seal_record_named};
 use crate::wire::bundle::KemPrekeyKind;
 use crate::wire::envelope::KemHeader;
 use crate::wire::envelope::{associated_data, encode_header};
-use crate::wire::padding::{pad, unpad};
+use crate::wire::padding::{frame_into, unpad};
 use crate::wire::reader::{Reader, Writer};
 use crate::wire::{MessageEnvelope, Padding, PrekeyHeader};
 
@@ -252,12 +252,16 @@ impl Session {
         }
         let ratchet = self.ratchet.as_mut().ok_or(Error::WrongState)?;
         let (ratchet_header, key) = ratchet.next_sending()?;
-        let framed = Zeroizing::new(pad(plaintext, self.padding));
-        let header = encode_header(&self.session_id, self.prekey_header.as_ref(), &ratchet_header, 0);
-        let (head, sealed) = out.split_at_mut(header.len());
-        head.copy_from_slice(&header);
-        let ad = associated_data(&header, &self.local.to_bytes(), &self.peer.to_bytes());
-        aead::seal_single_use_into(&key.aead_key(), &ad, &framed, sealed)?;
+        // The header is written with room for the two agent ids after it: it becomes the AD.
+        let mut ad = encode_header(&self.session_id, self.prekey_header.as_ref(), &ratchet_header, 64);
+        let (head, sealed) = out.split_at_mut(ad.len());
+        head.copy_from_slice(&ad);
+        ad.extend_from_slice(&self.local.to_bytes());
+        ad.extend_from_slice(&self.peer.to_bytes());
+        // The plaintext is framed and encrypted where the envelope carries it: one copy in all.
+        let framed_len = sealed.len() - TAG_LEN;
+        frame_into(plaintext, &mut sealed[..framed_len]);
+        aead::seal_single_use_in_place(&key.aead_key(), &ad, sealed)?;
         if self.state == SessionState::Dormant {
             self.state = SessionState::Initiating;
         }

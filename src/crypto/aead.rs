@@ -4,11 +4,12 @@
 //!   many messages (raw C ABI, state records). Sealed format: `nonce (24) || ciphertext || tag
 //!   (16)`, the same bytes libsodium's `crypto_aead_xchacha20poly1305_ietf_encrypt` produces after
 //!   its caller prepends the nonce.
-//! - [`seal_single_use_into`]/[`open_single_use`]: for a key that seals exactly one message (a
+//! - [`seal_single_use_in_place`]/[`open_single_use`]: for a key that seals exactly one message (a
 //!   Double Ratchet message key), with the all-zero nonce, which is not sent: `ciphertext || tag`.
 //!   A nonce only has to be unique per key; with one message per key any fixed value is, and a
 //!   random one would cost 24 bytes per message and an OS call.
 
+use chacha20poly1305::aead::inout::InOutBuf;
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{Key, Tag, XChaCha20Poly1305, XNonce};
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -80,18 +81,16 @@ pub const fn single_use_sealed_len(plaintext_len: usize) -> usize {
     plaintext_len + TAG_LEN
 }
 
-/// Encrypts `plaintext` under a key that seals nothing else, into `out` (exactly
-/// `single_use_sealed_len(plaintext.len())` bytes): `ciphertext || tag`.
+/// Encrypts, under a key that seals nothing else, the plaintext already in `buf` (all but its
+/// last `TAG_LEN` bytes) in place, and writes the tag into those last bytes: `buf` becomes
+/// `ciphertext || tag`. Encrypting where the envelope carries the bytes saves a copy.
 ///
 /// The caller guarantees `key` is never used for another plaintext: the ratchet steps its chain
 /// before an envelope leaves `Session::encrypt`, and the agent commits that step before it
 /// returns the envelope.
-pub fn seal_single_use_into(key: &AeadKey, ad: &[u8], plaintext: &[u8], out: &mut [u8]) -> Result<()> {
-    if out.len() != single_use_sealed_len(plaintext.len()) {
-        return Err(Error::BufferTooSmall);
-    }
-    let (body, tag_out) = out.split_at_mut(plaintext.len());
-    body.copy_from_slice(plaintext);
+pub fn seal_single_use_in_place(key: &AeadKey, ad: &[u8], buf: &mut [u8]) -> Result<()> {
+    let body_len = buf.len().checked_sub(TAG_LEN).ok_or(Error::BufferTooSmall)?;
+    let (body, tag_out) = buf.split_at_mut(body_len);
     let tag = key
         .cipher()
         .encrypt_inout_detached(<&XNonce>::from(&SINGLE_USE_NONCE), ad, body.into())
@@ -101,21 +100,19 @@ pub fn seal_single_use_into(key: &AeadKey, ad: &[u8], plaintext: &[u8], out: &mu
 }
 
 /// Decrypts a single-use seal (`ciphertext || tag`); tampering, truncation or a wrong key is
-/// `AuthFailed`. The plaintext is returned in a buffer that is zeroized when dropped.
+/// `AuthFailed`. The plaintext is returned in a buffer that is zeroized when dropped. The
+/// ciphertext is read where it lies and decrypted straight into that buffer (no copy first);
+/// after a failure the buffer is zeroized and dropped, so nothing unauthenticated escapes.
 pub fn open_single_use(key: &AeadKey, ad: &[u8], sealed: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>> {
     if sealed.len() < TAG_LEN {
         return Err(Error::AuthFailed);
     }
     let (body, tag) = sealed.split_at(sealed.len() - TAG_LEN);
-    let mut out = zeroize::Zeroizing::new(body.to_vec());
+    let mut out = zeroize::Zeroizing::new(vec![0u8; body.len()]);
     let tag: [u8; TAG_LEN] = tag.try_into().map_err(|_| Error::AuthFailed)?;
+    let buf = InOutBuf::new(body, out.as_mut_slice()).map_err(|_| Error::Internal)?;
     key.cipher()
-        .decrypt_inout_detached(
-            <&XNonce>::from(&SINGLE_USE_NONCE),
-            ad,
-            out.as_mut_slice().into(),
-            <&Tag>::from(&tag),
-        )
+        .decrypt_inout_detached(<&XNonce>::from(&SINGLE_USE_NONCE), ad, buf, <&Tag>::from(&tag))
         .map_err(|_| Error::AuthFailed)?;
     Ok(out)
 }
@@ -172,8 +169,10 @@ mod tests {
 
     #[test]
     fn single_use_round_trips_and_is_libsodium_with_a_zero_nonce() {
-        let mut sealed = vec![0u8; single_use_sealed_len(5)];
-        seal_single_use_into(&key(1), b"ad", b"hello", &mut sealed).unwrap();
+        let mut sealed = b"hello".to_vec();
+        sealed.resize(single_use_sealed_len(5), 0);
+        seal_single_use_in_place(&key(1), b"ad", &mut sealed).unwrap();
+        assert_ne!(&sealed[..5], b"hello");
         assert_eq!(&open_single_use(&key(1), b"ad", &sealed).unwrap()[..], b"hello");
         // The same bytes as the random-nonce format with the nonce stripped, when it is zero.
         let mut with_nonce = vec![0u8; NONCE_LEN];
@@ -183,8 +182,9 @@ mod tests {
 
     #[test]
     fn single_use_refuses_tampering_truncation_wrong_key_and_ad() {
-        let mut sealed = vec![0u8; single_use_sealed_len(3)];
-        seal_single_use_into(&key(1), b"ad", b"abc", &mut sealed).unwrap();
+        let mut sealed = b"abc".to_vec();
+        sealed.resize(single_use_sealed_len(3), 0);
+        seal_single_use_in_place(&key(1), b"ad", &mut sealed).unwrap();
         for i in 0..sealed.len() {
             let mut bad = sealed.clone();
             bad[i] ^= 0x01;
@@ -195,8 +195,12 @@ mod tests {
         }
         assert_eq!(open_single_use(&key(2), b"ad", &sealed).err(), Some(Error::AuthFailed));
         assert_eq!(open_single_use(&key(1), b"ax", &sealed).err(), Some(Error::AuthFailed));
-        let mut short = vec![0u8; 3];
-        assert_eq!(seal_single_use_into(&key(1), b"", b"abc", &mut short), Err(Error::BufferTooSmall));
+        let mut short = vec![0u8; TAG_LEN - 1];
+        assert_eq!(seal_single_use_in_place(&key(1), b"", &mut short), Err(Error::BufferTooSmall));
+        // An empty plaintext is just a tag.
+        let mut tag_only = vec![0u8; TAG_LEN];
+        seal_single_use_in_place(&key(1), b"", &mut tag_only).unwrap();
+        assert!(open_single_use(&key(1), b"", &tag_only).unwrap().is_empty());
     }
 
     #[test]

@@ -230,6 +230,19 @@ impl DoubleRatchet {
             self.skipped.remove(i);
             return Ok(out);
         }
+        // The usual case, the next message of the current receiving chain: only that chain key
+        // moves, so nothing else is copied (the general path below works on a copy of all).
+        if self.chains.remote_ratchet == Some(header.ratchet_key)
+            && header.message_number == self.chains.recv_n
+        {
+            let mut chain = self.chains.receiving.clone().ok_or(Error::AuthFailed)?;
+            let key = chain.step();
+            let recv_n = header.message_number.checked_add(1).ok_or(Error::TooLarge)?;
+            let out = open(&key)?;
+            self.chains.receiving = Some(chain);
+            self.chains.recv_n = recv_n;
+            return Ok(out);
+        }
         let jump = self.limits.max_forward_jump;
         let mut next = self.chains.clone();
         let mut fresh = Vec::new();

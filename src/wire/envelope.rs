@@ -162,15 +162,16 @@ impl<'a> MessageEnvelope<'a> {
     }
 }
 
-/// Encodes a message header (everything before the sealed part).
+/// Encodes a message header (everything before the sealed part), in a vector with room for
+/// `extra_capacity` more bytes (the caller appends to it, e.g. the rest of the AD).
 pub fn encode_header(
     session_id: &[u8; SESSION_ID_LEN],
     prekey: Option<&PrekeyHeader>,
     ratchet: &RatchetHeader,
-    sealed_len: usize,
+    extra_capacity: usize,
 ) -> Vec<u8> {
     let header_len = header_len(prekey, ratchet);
-    let mut w = Writer::with_capacity(header_len + sealed_len);
+    let mut w = Writer::with_capacity(header_len + extra_capacity);
     w.u8(PROTOCOL_VERSION);
     match prekey {
         None => {

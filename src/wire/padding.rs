@@ -52,9 +52,17 @@ pub fn framed_len(len: usize, padding: Padding) -> usize {
 /// Frames `plaintext` for encryption.
 pub fn pad(plaintext: &[u8], padding: Padding) -> Vec<u8> {
     let mut out = vec![0u8; framed_len(plaintext.len(), padding)];
-    out[..plaintext.len()].copy_from_slice(plaintext);
-    out[plaintext.len()] = MARKER;
+    frame_into(plaintext, &mut out);
     out
+}
+
+/// Writes the framing of `plaintext` into `out` (its framed length: plaintext, marker, zeros), so
+/// that it can be encrypted in place where the envelope will carry it.
+pub fn frame_into(plaintext: &[u8], out: &mut [u8]) {
+    let (body, tail) = out.split_at_mut(plaintext.len());
+    body.copy_from_slice(plaintext);
+    tail[0] = MARKER;
+    tail[1..].fill(0);
 }
 
 /// Removes the framing from a decrypted plaintext, in place.
