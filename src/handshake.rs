@@ -78,7 +78,7 @@ pub fn initiate(
     let spk = fields.signed_prekey.prepare();
     let mut dhs = vec![
         keys.dh_secret().diffie_hellman_prepared(&spk)?,
-        ephemeral.diffie_hellman(&peer.dh_public_key())?,
+        ephemeral.diffie_hellman_prepared(&peer.dh_peer())?,
         ephemeral.diffie_hellman_prepared(&spk)?,
     ];
     if let Some((_, otk)) = &fields.one_time_prekey {
@@ -146,7 +146,7 @@ pub fn respond(identity: &Identity, header: &PrekeyHeader, policy: PqPolicy) -> 
     // The initiator's ephemeral key takes part in two or three: converted once.
     let ek = header.ephemeral_key.prepare();
     let mut dhs = vec![
-        spk.secret.diffie_hellman(&peer.dh_public_key())?,
+        spk.secret.diffie_hellman_prepared(&peer.dh_peer())?,
         identity.keys().dh_secret().diffie_hellman_prepared(&ek)?,
         spk.secret.diffie_hellman_prepared(&ek)?,
     ];

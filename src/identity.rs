@@ -14,7 +14,7 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::crypto::kdf::{hkdf_array, sha256};
 use crate::crypto::kem::{KemPublicKey, KemSecretKey};
 use crate::crypto::sign::hex;
-use crate::crypto::{Signature, SigningKey, VerifyingKey, X25519PublicKey, X25519SecretKey};
+use crate::crypto::{PreparedPeer, Signature, SigningKey, VerifyingKey, X25519PublicKey, X25519SecretKey};
 use crate::error::{Error, Result};
 use crate::limits::{FINGERPRINT_LEN, MAX_ONE_TIME_PREKEYS, PUBLIC_KEY_LEN, SECRET_KEY_LEN};
 use crate::prekey::{
@@ -56,6 +56,12 @@ impl AgentId {
     /// IK in X25519 form, for the handshake.
     pub fn dh_public_key(&self) -> X25519PublicKey {
         X25519PublicKey(self.0.to_x25519_public_bytes())
+    }
+
+    /// [`dh_public_key`](Self::dh_public_key) ready for Diffie-Hellman, straight from the
+    /// Edwards point (no conversion to Montgomery form and back).
+    pub fn dh_peer(&self) -> PreparedPeer {
+        PreparedPeer::from_edwards(self.0.to_edwards())
     }
 
     /// A short text for people to compare out of band: the first 16 bytes of
@@ -155,6 +161,12 @@ mod tests {
     #[test]
     fn dh_forms_agree() {
         let id = IdentityKeyPair::generate().unwrap();
+        // The prepared form gives the same shared secret as the X25519 public key.
+        let other = crate::crypto::X25519SecretKey::generate().unwrap();
+        assert_eq!(
+            other.diffie_hellman_prepared(&id.agent_id().dh_peer()).unwrap().as_bytes(),
+            other.diffie_hellman(&id.agent_id().dh_public_key()).unwrap().as_bytes()
+        );
         assert_eq!(id.dh_secret().public_key(), id.agent_id().dh_public_key());
     }
 

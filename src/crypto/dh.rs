@@ -79,9 +79,9 @@ impl X25519SecretKey {
     /// X25519(self, peer) with the peer's key already converted ([`X25519PublicKey::prepare`]).
     pub fn diffie_hellman_prepared(&self, peer: &PreparedPeer) -> Result<SharedSecret> {
         let scalar = Zeroizing::new(self.0.to_bytes());
-        let secret = SharedSecret(match &peer.edwards {
-            Some(point) => point.mul_clamped(*scalar).to_montgomery().to_bytes(),
-            None => peer.montgomery.mul_clamped(*scalar).to_bytes(),
+        let secret = SharedSecret(match peer {
+            PreparedPeer::Edwards(point) => point.mul_clamped(*scalar).to_montgomery().to_bytes(),
+            PreparedPeer::Ladder(u) => u.mul_clamped(*scalar).to_bytes(),
         });
         if bool::from(secret.0.ct_eq(&[0u8; 32])) {
             return Err(Error::WeakKey);
@@ -92,9 +92,19 @@ impl X25519SecretKey {
 
 /// A peer's X25519 key ready for Diffie-Hellman: its Edwards form, found once (a square root),
 /// when it has one.
-pub struct PreparedPeer {
-    montgomery: MontgomeryPoint,
-    edwards: Option<EdwardsPoint>,
+pub enum PreparedPeer {
+    /// A point of the curve (either lift of the key's `u`).
+    Edwards(EdwardsPoint),
+    /// A key on the twist, or u = -1: the Montgomery ladder.
+    Ladder(MontgomeryPoint),
+}
+
+impl PreparedPeer {
+    /// The key of an Edwards point: X25519 with it is X25519 with its Montgomery `u` (an agent id
+    /// is one, already decompressed by its verifying key: no conversion at all).
+    pub fn from_edwards(point: EdwardsPoint) -> Self {
+        PreparedPeer::Edwards(point)
+    }
 }
 
 impl SharedSecret {
@@ -114,7 +124,10 @@ impl X25519PublicKey {
     /// with this `u` would do (their multiples share their `u`); sign 0 is taken.
     pub fn prepare(&self) -> PreparedPeer {
         let montgomery = MontgomeryPoint(self.0);
-        PreparedPeer { montgomery, edwards: montgomery.to_edwards(0) }
+        match montgomery.to_edwards(0) {
+            Some(point) => PreparedPeer::Edwards(point),
+            None => PreparedPeer::Ladder(montgomery),
+        }
     }
 }
 
@@ -170,7 +183,7 @@ mod tests {
         for u in us {
             let k = X25519SecretKey::generate().unwrap();
             assert_eq!(routed(&k, u), ladder(&k, u), "u = {u:02x?}");
-            twist += usize::from(X25519PublicKey(u).prepare().edwards.is_none());
+            twist += usize::from(matches!(X25519PublicKey(u).prepare(), PreparedPeer::Ladder(_)));
         }
         assert!(twist > 10, "the ladder route was exercised ({twist} keys)");
     }

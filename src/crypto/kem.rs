@@ -4,6 +4,8 @@
 
 use ml_kem::array::Array;
 use ml_kem::{Decapsulate, EncapsulationKey, KeyExport, MlKem768};
+use std::sync::OnceLock;
+
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::crypto::random;
@@ -21,9 +23,12 @@ pub const KEM_SHARED_SECRET_LEN: usize = 32;
 type DecapsulationKey768 = ml_kem::DecapsulationKey<MlKem768>;
 type EncapsulationKey768 = EncapsulationKey<MlKem768>;
 
-/// An ML-KEM-768 decapsulation key, held as its seed.
+/// An ML-KEM-768 decapsulation key, held as its seed, expanded on first use and kept expanded
+/// (expanding re-derives the whole key from the seed, a third of a decapsulation's cost; a
+/// last-resort prekey decapsulates for every session started from it). The expanded key
+/// zeroizes itself when dropped (ml-kem feature `zeroize`).
 #[derive(Clone)]
-pub struct KemSecretKey(Zeroizing<[u8; KEM_SEED_LEN]>);
+pub struct KemSecretKey(Zeroizing<[u8; KEM_SEED_LEN]>, OnceLock<Box<DecapsulationKey768>>);
 
 /// An ML-KEM-768 encapsulation key (validated on decode).
 #[derive(Clone, PartialEq, Eq)]
@@ -59,12 +64,12 @@ impl KemSecretKey {
     pub fn generate() -> Result<Self> {
         let mut seed = Zeroizing::new([0u8; KEM_SEED_LEN]);
         random::fill(&mut seed[..])?;
-        Ok(KemSecretKey(seed))
+        Ok(KemSecretKey(seed, OnceLock::new()))
     }
 
     /// The key of a 64-byte seed (deterministic).
     pub fn from_seed(seed: [u8; KEM_SEED_LEN]) -> Self {
-        KemSecretKey(Zeroizing::new(seed))
+        KemSecretKey(Zeroizing::new(seed), OnceLock::new())
     }
 
     /// The seed (secret).
@@ -72,8 +77,8 @@ impl KemSecretKey {
         &self.0
     }
 
-    fn expand(&self) -> DecapsulationKey768 {
-        DecapsulationKey768::from_seed(Array::from(*self.0))
+    fn expand(&self) -> &DecapsulationKey768 {
+        self.1.get_or_init(|| Box::new(DecapsulationKey768::from_seed(Array::from(*self.0))))
     }
 
     /// The encapsulation key.

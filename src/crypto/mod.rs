@@ -11,5 +11,5 @@ pub mod random;
 pub mod sign;
 
 pub use aead::AeadKey;
-pub use dh::{SharedSecret, X25519PublicKey, X25519SecretKey};
+pub use dh::{PreparedPeer, SharedSecret, X25519PublicKey, X25519SecretKey};
 pub use sign::{Signature, SigningKey, VerifyingKey};

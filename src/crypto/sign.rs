@@ -98,6 +98,11 @@ impl VerifyingKey {
         self.0.verify_strict(msg, &sig).map_err(|_| Error::BadSignature)
     }
 
+    /// The point itself (decompressed when the key was decoded).
+    pub(crate) fn to_edwards(self) -> curve25519_dalek::edwards::EdwardsPoint {
+        self.0.to_edwards()
+    }
+
     /// The X25519 public key of the same point (birational map to Montgomery form).
     pub(crate) fn to_x25519_public_bytes(self) -> [u8; 32] {
         self.0.to_montgomery().to_bytes()
