@@ -5,19 +5,22 @@
 #                                    `ratio:` and `size:` lines
 #   3. Python: bindings/python/benchmarks/aead_vs_pynacl.py   dmp.crypto vs PyNaCl (libsodium)
 #   4. Zig:    zig/bench/run.sh      dmp_aead_seal/open vs std.crypto XChaCha20Poly1305
+#   5. C:      benches/c/run.sh      dmp_aead_seal/open (static libdmp.a) vs libsodium from C, same
+#                                    process (the AEAD anchor); ends with `ratio: aead_c_<size>`
+#                                    lines. Prints "skipped: libsodium not found" without it.
 # Logs go to target/bench-results/<name>.log (and to the terminal). Takes ~15 minutes on 2 cores.
 #
-# Usage: benches/run_all.sh [dmp] [anchors] [python] [zig]   (no argument: all four)
+# Usage: benches/run_all.sh [dmp] [anchors] [python] [zig] [c]   (no argument: all five)
 # The Python step uses bindings/python/.venv (made by bindings/python/test.sh; created here with
 # requirements-test.txt if missing). The Zig step needs `python3 -m ziglang` 0.17.1 (zig/test.sh
-# installs it).
+# installs it). The C step needs a C compiler and libsodium.so.23 (runtime library, no headers).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 out="$repo/target/bench-results"
 mkdir -p "$out"
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(dmp anchors python zig)
+[ ${#steps[@]} -gt 0 ] || steps=(dmp anchors python zig c)
 
 {
     echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -46,11 +49,14 @@ for step in "${steps[@]}"; do
         zig)
             "$repo/zig/bench/run.sh" 2>&1 | tee "$out/zig.log"
             ;;
+        c)
+            "$repo/benches/c/run.sh" 2>&1 | tee "$out/c.log"
+            ;;
         *)
-            echo "unknown step: $step (dmp, anchors, python, zig)" >&2
+            echo "unknown step: $step (dmp, anchors, python, zig, c)" >&2
             exit 2
             ;;
     esac
 done
-echo "== ratios (anchors)" >&2
-grep -h -E '^(ratio|size):' "$out/anchors.log" 2>/dev/null || true
+echo "== ratios (anchors, c)" >&2
+grep -h -E '^(ratio|size):' "$out/anchors.log" "$out/c.log" 2>/dev/null || true

@@ -9,10 +9,10 @@ ValueError before the library is called.
 
 from __future__ import annotations
 
-from ctypes import c_char, create_string_buffer
+from ctypes import POINTER, byref, c_char, c_char_p, c_int32, c_size_t, create_string_buffer
 
 from ._lib import lib
-from ._util import BytesLike, as_bytes, call_out, fixed, int_in
+from ._util import FRESH_BYTES_ARE_WRITABLE, BytesLike, as_bytes, fixed, fresh_output, int_in, untyped
 from .constants import (
     AEAD_OVERHEAD,
     HKDF_MAX_LEN,
@@ -22,7 +22,7 @@ from .constants import (
     SHARED_SECRET_LEN,
     SIGNATURE_LEN,
 )
-from .errors import check
+from .errors import check, error_for
 
 __all__ = [
     "aead_seal",
@@ -41,21 +41,59 @@ __all__ = [
 ]
 
 
+# The two AEAD functions are the binding's hot path (benchmarks/aead_vs_pynacl.py): for small
+# messages the cost of a ctypes call is mostly argument handling, not the cipher. So they call
+# argtypes-free handles on the C functions (see _util.untyped; the signature is checked against
+# the generated declaration at import), with explicitly typed arguments, and the library writes
+# into the very ``bytes`` object that is returned (see _util.fresh_output). The output size is
+# exact and known in advance, so there is one C call, never a size query.
+_AEAD_ARGTYPES = [c_char_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(c_size_t)]
+_aead_seal = untyped("dmp_aead_seal", c_int32, _AEAD_ARGTYPES)
+_aead_open = untyped("dmp_aead_open", c_int32, _AEAD_ARGTYPES)
+
+
 def aead_seal(key: BytesLike, plaintext: BytesLike, ad: BytesLike = b"") -> bytes:
     """XChaCha20-Poly1305 with a fresh random nonce: ``nonce || ciphertext || tag``
     (``len(plaintext) + AEAD_OVERHEAD`` bytes). ``key`` is 32 bytes."""
-    k = fixed(key, KEY_LEN, "key")
-    pt = as_bytes(plaintext, "plaintext")
-    a = as_bytes(ad, "ad")
-    return call_out(lib.dmp_aead_seal, k, a, len(a), pt, len(pt), size=len(pt) + AEAD_OVERHEAD)
+    # The usual case, bytes arguments, is checked inline (a helper call costs ~0.1 us each);
+    # anything else goes through the same checks as everywhere (bytearray and memoryview are
+    # copied to bytes: the GIL is released during the call, and they could change under it).
+    if type(key) is not bytes or len(key) != KEY_LEN:
+        key = fixed(key, KEY_LEN, "key")
+    if type(plaintext) is not bytes:
+        plaintext = as_bytes(plaintext, "plaintext")
+    if type(ad) is not bytes:
+        ad = as_bytes(ad, "ad")
+    n = len(plaintext) + AEAD_OVERHEAD  # exactly what the library writes
+    out = fresh_output(n)
+    # `cap` goes by value as out_cap, and byref(cap) is out_len: the library reads its value
+    # before writing the length there, so one object serves both (each ctypes object costs ~0.1 us).
+    cap = c_size_t(n)
+    rc = _aead_seal(key, ad, c_size_t(len(ad)), plaintext, c_size_t(len(plaintext)), out, cap, byref(cap))
+    if rc:
+        raise error_for(rc)
+    return out if FRESH_BYTES_ARE_WRITABLE else out.raw
 
 
 def aead_open(key: BytesLike, sealed: BytesLike, ad: BytesLike = b"") -> bytes:
     """Opens ``aead_seal`` output; AuthFailed if tampered, truncated, or the key or ``ad`` differ."""
-    k = fixed(key, KEY_LEN, "key")
-    s = as_bytes(sealed, "sealed")
-    a = as_bytes(ad, "ad")
-    return call_out(lib.dmp_aead_open, k, a, len(a), s, len(s), size=max(len(s) - AEAD_OVERHEAD, 0))
+    if type(key) is not bytes or len(key) != KEY_LEN:
+        key = fixed(key, KEY_LEN, "key")
+    if type(sealed) is not bytes:
+        sealed = as_bytes(sealed, "sealed")
+    if type(ad) is not bytes:
+        ad = as_bytes(ad, "ad")
+    n = len(sealed) - AEAD_OVERHEAD  # exactly what the library writes, when it succeeds
+    # Shorter than nonce and tag: the library reports AuthFailed (with its detail); NULL and a
+    # capacity of 0 then, as for an empty plaintext (bytes(0) is shared: never written into).
+    out = fresh_output(n) if n > 0 else None
+    cap = c_size_t(max(n, 0))  # out_cap and out_len, as in aead_seal
+    rc = _aead_open(key, ad, c_size_t(len(ad)), sealed, c_size_t(len(sealed)), out, cap, byref(cap))
+    if rc:
+        raise error_for(rc)  # the library has zeroed `out`, which is dropped
+    if out is None:
+        return b""
+    return out if FRESH_BYTES_ARE_WRITABLE else out.raw
 
 
 def random_bytes(n: int) -> bytes:

@@ -53,17 +53,20 @@ def converse(a: dmp.Agent, b: dmp.Agent) -> None:
 
 class Spy:
     """Replaces one library function for a test; counts calls and forwards to the original
-    (or fails the test if ``forbid``)."""
+    (or fails the test if ``forbid``). ``owner`` is where the function is looked up: the ``lib``
+    of dmp/_lib.py by default, or a module holding its own handle on it (``dmp.crypto`` calls
+    ``_aead_seal``, an argtypes-free handle on ``dmp_aead_seal``)."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, name: str, forbid: bool = False) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, name: str, forbid: bool = False, owner: object = None) -> None:
         from dmp._lib import lib
 
+        owner = lib if owner is None else owner
         self.calls = 0
         self.first_args: list[object] = []
-        self.original = getattr(lib, name)
+        self.original = getattr(owner, name)
         self.name = name
         self.forbid = forbid
-        monkeypatch.setattr(lib, name, self)
+        monkeypatch.setattr(owner, name, self)
 
     def __call__(self, *args: object) -> object:
         self.calls += 1

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from ctypes import POINTER, c_char_p, c_int32, c_size_t
+
 import nacl.bindings
 import nacl.signing
 import pytest
 
-from dmp import AuthFailed, BadSignature, WeakKey, crypto, errors
+from dmp import AuthFailed, BadSignature, WeakKey, _lib, _util, crypto, errors
 from dmp.constants import AEAD_OVERHEAD, HKDF_MAX_LEN, NONCE_LEN, TAG_LEN
 from support import Spy
 
@@ -79,6 +82,8 @@ def test_every_length_agrees_with_libsodium_both_ways() -> None:
 def test_wrong_length_keys_raise_value_error_before_c(monkeypatch: pytest.MonkeyPatch) -> None:
     Spy(monkeypatch, "dmp_aead_seal", forbid=True)
     Spy(monkeypatch, "dmp_aead_open", forbid=True)
+    Spy(monkeypatch, "_aead_seal", forbid=True, owner=crypto)  # the handles crypto calls
+    Spy(monkeypatch, "_aead_open", forbid=True, owner=crypto)
     for key in (b"", b"short", bytes(31), bytes(33)):
         with pytest.raises(ValueError, match="32 bytes"):
             crypto.aead_seal(key, b"x")
@@ -95,6 +100,79 @@ def test_wrong_length_keys_raise_value_error_before_c(monkeypatch: pytest.Monkey
 def test_bytes_like_inputs() -> None:
     sealed = crypto.aead_seal(bytearray(KEY), memoryview(b"pt"), bytearray(b"ad"))
     assert crypto.aead_open(memoryview(KEY), bytearray(sealed), b"ad") == b"pt"
+
+
+AEAD_SIZES = (0, 1, 2, 63, 64, 4096, _util.FRESH_BYTES_ZEROED_MAX - 40, _util.FRESH_BYTES_ZEROED_MAX + 1, 1 << 20)
+
+
+def test_aead_returns_new_bytes_objects_of_the_exact_size() -> None:
+    # The library writes into the returned bytes object itself (see _util.fresh_output): each
+    # result must be a new, plain bytes object, equal to libsodium's output, hashable like any.
+    for n in AEAD_SIZES:
+        pt = bytes((i * 31 + n) & 0xFF for i in range(n))
+        a, b = crypto.aead_seal(KEY, pt, b"ad"), crypto.aead_seal(KEY, pt, b"ad")
+        assert type(a) is bytes and type(b) is bytes and a is not b and len(a) == n + AEAD_OVERHEAD
+        nonce = a[:NONCE_LEN]
+        assert nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(pt, b"ad", nonce, KEY) == a[NONCE_LEN:], n
+        opened = crypto.aead_open(KEY, a, b"ad")
+        assert type(opened) is bytes and opened == pt and hash(opened) == hash(pt), n
+        assert opened is not crypto.aead_open(KEY, b, b"ad") or n == 0
+    empty = crypto.aead_open(KEY, crypto.aead_seal(KEY, b""))  # NULL output: nothing written
+    assert type(empty) is bytes and empty == b""
+
+
+def test_aead_failures_at_every_output_path() -> None:
+    for n in AEAD_SIZES:
+        sealed = bytearray(crypto.aead_seal(KEY, bytes(n), b"ad"))
+        sealed[-1] ^= 1
+        with pytest.raises(AuthFailed, match="DMP_ERR_AUTH_FAILED"):
+            crypto.aead_open(KEY, bytes(sealed), b"ad")
+    with pytest.raises(AuthFailed, match="shorter than nonce and tag"):  # the library's detail
+        crypto.aead_open(KEY, bytes(AEAD_OVERHEAD - 1))
+
+
+def test_aead_without_writable_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The path of Python implementations where a bytes argument may be a copy (not CPython):
+    # a create_string_buffer is filled, then copied out.
+    monkeypatch.setattr(_util, "FRESH_BYTES_ARE_WRITABLE", False)
+    monkeypatch.setattr(crypto, "FRESH_BYTES_ARE_WRITABLE", False)
+    for n in AEAD_SIZES:
+        pt = bytes(range(256)) * (n // 256) + bytes(n % 256)
+        sealed = crypto.aead_seal(KEY, pt, b"ad")
+        assert type(sealed) is bytes and len(sealed) == n + AEAD_OVERHEAD
+        opened = crypto.aead_open(KEY, sealed, b"ad")
+        assert type(opened) is bytes and opened == pt
+    with pytest.raises(AuthFailed):
+        crypto.aead_open(KEY, sealed, b"other")
+
+
+def test_aead_from_many_threads() -> None:
+    # No shared output buffer: every call has its own output and length objects.
+    def work(i: int) -> bool:
+        key = bytes([i]) * 32
+        for r in range(200):
+            pt = bytes([i, r & 0xFF]) * (1 + (i * 97 + r * 13) % 3000)
+            if crypto.aead_open(key, crypto.aead_seal(key, pt, b"%d" % i), b"%d" % i) != pt:
+                return False
+        return True
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(work, range(8)))
+
+
+def test_hot_path_checks_the_prototype_against_the_header() -> None:
+    # _util.untyped refuses a signature that is not the generated declaration's, so a changed
+    # header cannot turn the argtypes-free calls into silently wrong ones.
+    args = [c_char_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(c_size_t)]
+    assert _util.untyped("dmp_aead_open", c_int32, args) is not crypto._aead_open
+    assert _util.untyped("dmp_aead_open", c_int32, args).argtypes is None
+    assert _lib.lib.dmp_aead_open.argtypes is not None  # the declared handle is untouched
+    with pytest.raises(ImportError, match="no longer matches its C prototype"):
+        _util.untyped("dmp_aead_open", c_int32, args[:-1])
+    with pytest.raises(ImportError, match="no longer matches"):
+        _util.untyped("dmp_aead_open", c_int32, [*args[:-1], POINTER(c_int32)])
+    with pytest.raises(ImportError, match="no longer matches"):
+        _util.untyped("dmp_aead_open", c_size_t, args)
 
 
 # ---- random, memzero ----
