@@ -1279,7 +1279,8 @@ int32_t dmp_identity_deserialize(const uint8_t *record,
  *
  * Writes `nonce (24) || ciphertext || tag (16)` to `out`: exactly `pt_len + DMP_AEAD_OVERHEAD`
  * bytes, openable by libsodium's `crypto_aead_xchacha20poly1305_ietf_decrypt` (nonce first).
- * `ad` and `pt` may be NULL when their length is 0.
+ * `ad` and `pt` may be NULL when their length is 0. `out` must not overlap `pt` or `ad` (the
+ * ciphertext is written as the plaintext is read).
  *
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL` (`*out_len` = size needed),
  * `DMP_ERR_TOO_LARGE`, `DMP_ERR_RANDOM_FAILURE`. Thread-safe (no shared state).
@@ -1301,7 +1302,7 @@ int32_t dmp_aead_seal(const uint8_t *key32,
  * XChaCha20-Poly1305 decryption of `nonce || ciphertext || tag`.
  *
  * Writes `in_len - DMP_AEAD_OVERHEAD` bytes of plaintext. On any failure nothing is left in
- * `out` (it is zeroed). Errors: `DMP_ERR_AUTH_FAILED` (tampered, truncated below
+ * `out` (it is zeroed). `out` must not overlap `in` or `ad`. Errors: `DMP_ERR_AUTH_FAILED` (tampered, truncated below
  * `DMP_AEAD_OVERHEAD`, wrong key or wrong `ad`), `DMP_ERR_NULL_POINTER`,
  * `DMP_ERR_BUFFER_TOO_SMALL` (`*out_len` = size needed). Thread-safe.
  *

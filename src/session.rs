@@ -11,7 +11,7 @@
 //! prekey header until a message from the peer decrypts. A responder starts ACTIVE, since it was
 //! created by decrypting the peer's first message. CLOSED erases every key.
 
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::crypto::kem::{KEM_CIPHERTEXT_LEN, KemCiphertext};
 use crate::crypto::{X25519PublicKey, aead};
@@ -25,7 +25,7 @@ use crate::state::{RecordKind, StorageKey, open_record_named, seal_record_named}
 use crate::wire::bundle::KemPrekeyKind;
 use crate::wire::envelope::KemHeader;
 use crate::wire::envelope::{associated_data, encode_header};
-use crate::wire::padding::{frame_into, unpad};
+use crate::wire::padding::{frame_into, unpad, unpadded_len};
 use crate::wire::reader::{Reader, Writer};
 use crate::wire::{MessageEnvelope, Padding, PrekeyHeader};
 
@@ -286,6 +286,50 @@ impl Session {
     /// If `sink` fails (say, the caller's buffer is too small) the session is unchanged and the
     /// same envelope can be decrypted again. The plaintext buffer is zeroized after `sink` runs.
     pub fn decrypt_with(&mut self, envelope: &[u8], sink: impl FnOnce(&[u8]) -> Result<()>) -> Result<()> {
+        let env = self.check_envelope(envelope)?;
+        self.open(&env, sink)?;
+        self.opened();
+        Ok(())
+    }
+
+    /// [`decrypt`](Self::decrypt) straight into `out`, returning the plaintext's length: the
+    /// AEAD writes the plaintext where the caller wants it, no buffer in between (for large
+    /// messages that copy, and the fresh pages behind it, were a tenth of the time).
+    /// `out` must hold the framed plaintext, `envelope.len() - header - TAG_LEN` bytes; a buffer
+    /// of `envelope.len() - MESSAGE_HEADER_LEN - TAG_LEN` always does. Shorter:
+    /// `BufferTooSmall`, nothing changed (use [`decrypt_with`](Self::decrypt_with) for an exact
+    /// fit). On any error the session is unchanged and `out` holds no plaintext.
+    pub fn decrypt_into(&mut self, envelope: &[u8], out: &mut [u8]) -> Result<usize> {
+        let env = self.check_envelope(envelope)?;
+        let framed_len = env.sealed.len() - TAG_LEN;
+        let out = out.get_mut(..framed_len).ok_or(Error::BufferTooSmall)?;
+        let ad = associated_data(env.header_bytes, &self.peer.to_bytes(), &self.local.to_bytes());
+        let ratchet = self.ratchet.as_mut().ok_or(Error::WrongState)?;
+        let result = ratchet.decrypt(&env.ratchet, |key| {
+            aead::open_single_use_into(&key.aead_key(), &ad, env.sealed, out)?;
+            let len = unpadded_len(out)?;
+            if len > MAX_PLAINTEXT_LEN {
+                return Err(Error::TooLarge);
+            }
+            Ok(len)
+        });
+        match result {
+            Ok(len) => {
+                // The framing after the plaintext is not the caller's: cleared.
+                out[len..].fill(0);
+                self.opened();
+                Ok(len)
+            }
+            Err(e) => {
+                // Authenticated but refused (bad framing, too large): no plaintext stays behind.
+                out.zeroize();
+                Err(e)
+            }
+        }
+    }
+
+    /// The checks every decryption starts with; the parsed envelope.
+    fn check_envelope<'e>(&self, envelope: &'e [u8]) -> Result<MessageEnvelope<'e>> {
         if matches!(self.state, SessionState::Dormant | SessionState::Closed) {
             return Err(Error::WrongState);
         }
@@ -297,12 +341,15 @@ impl Session {
             // Only the initiator sends prekey messages; one arriving here is reflected.
             return Err(Error::WrongMessageType);
         }
-        self.open(&env, sink)?;
+        Ok(env)
+    }
+
+    /// After a message decrypted: INITIATING becomes ACTIVE (the peer has the session).
+    fn opened(&mut self) {
         if self.state == SessionState::Initiating {
             self.state = SessionState::Active;
             self.prekey_header = None;
         }
-        Ok(())
     }
 
     fn open(&mut self, env: &MessageEnvelope<'_>, sink: impl FnOnce(&[u8]) -> Result<()>) -> Result<()> {

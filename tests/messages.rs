@@ -4,6 +4,7 @@ mod common;
 
 use common::*;
 use dmp::limits::MAX_PLAINTEXT_LEN;
+use dmp::wire::envelope::MESSAGE_HEADER_LEN;
 use dmp::{Error, Identity, Limits, Padding, PrekeyBundle, Session, SessionConfig, SessionState};
 
 #[test]
@@ -491,4 +492,52 @@ fn set_padding_on_a_closed_session_is_refused() {
     let mut p = active();
     p.alice.close().unwrap();
     assert_eq!(p.alice.set_padding(Padding::Buckets).unwrap_err(), Error::WrongState);
+}
+
+// ---- decrypt_into: straight into the caller's buffer ----
+
+#[test]
+fn decrypt_into_writes_the_plaintext_where_asked_and_clears_the_framing() {
+    for padding in [Padding::None, Padding::Buckets] {
+        let mut p = active();
+        p.alice.set_padding(padding).unwrap();
+        let env = p.alice.encrypt(b"into the caller's buffer").unwrap();
+        // The documented size: envelope - shortest header - tag.
+        let mut out = vec![0xEEu8; env.len() - MESSAGE_HEADER_LEN - 16];
+        let n = p.bob.decrypt_into(&env, &mut out).unwrap();
+        assert_eq!(&out[..n], b"into the caller's buffer");
+        assert!(out[n..].iter().all(|&b| b == 0 || b == 0xEE), "framing left behind: {:02x?}", &out[n..]);
+        assert!(!out[n..].contains(&0x80), "the marker is not the caller's");
+        assert_eq!(p.bob.decrypt_into(&env, &mut out).unwrap_err(), Error::Duplicate);
+    }
+}
+
+#[test]
+fn decrypt_into_a_short_buffer_changes_nothing() {
+    let mut p = active();
+    let env = p.alice.encrypt(b"twelve bytes").unwrap();
+    let before = snapshot(&p.bob);
+    // Room for the plaintext but not its framing byte: the exact-size path is decrypt_with.
+    let mut out = vec![0u8; 12];
+    assert_eq!(p.bob.decrypt_into(&env, &mut out).unwrap_err(), Error::BufferTooSmall);
+    assert_eq!(snapshot(&p.bob), before);
+    assert_eq!(out, vec![0u8; 12]);
+    let mut out = vec![0u8; 13];
+    assert_eq!(p.bob.decrypt_into(&env, &mut out).unwrap(), 12);
+    assert_eq!(&out[..12], b"twelve bytes");
+}
+
+#[test]
+fn decrypt_into_refusals_leave_no_plaintext_and_change_nothing() {
+    let mut p = active();
+    let env = p.alice.encrypt(b"secret").unwrap();
+    let before = snapshot(&p.bob);
+    let mut tampered = env.clone();
+    *tampered.last_mut().unwrap() ^= 1;
+    let mut out = vec![0xEEu8; 64];
+    assert_eq!(p.bob.decrypt_into(&tampered, &mut out).unwrap_err(), Error::AuthFailed);
+    assert!(!out.windows(6).any(|w| w == b"secret"));
+    assert_eq!(snapshot(&p.bob), before);
+    assert_eq!(p.bob.decrypt_into(&env, &mut out).unwrap(), 6);
+    assert_eq!(&out[..6], b"secret");
 }

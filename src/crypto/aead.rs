@@ -64,10 +64,11 @@ pub fn seal_into(key: &AeadKey, ad: &[u8], plaintext: &[u8], out: &mut [u8]) -> 
     let (nonce, rest) = out.split_at_mut(NONCE_LEN);
     random::fill(nonce)?;
     let (body, tag_out) = rest.split_at_mut(plaintext.len());
-    body.copy_from_slice(plaintext);
+    // Encrypted from the caller's plaintext straight into `out`: no copy first.
+    let buf = InOutBuf::new(plaintext, body).map_err(|_| Error::Internal)?;
     let tag = key
         .cipher()
-        .encrypt_inout_detached(<&XNonce>::from(&to_nonce(nonce)), ad, body.into())
+        .encrypt_inout_detached(<&XNonce>::from(&to_nonce(nonce)), ad, buf)
         .map_err(|_| Error::TooLarge)?;
     tag_out.copy_from_slice(&tag);
     Ok(())
@@ -107,14 +108,25 @@ pub fn open_single_use(key: &AeadKey, ad: &[u8], sealed: &[u8]) -> Result<zeroiz
     if sealed.len() < TAG_LEN {
         return Err(Error::AuthFailed);
     }
-    let (body, tag) = sealed.split_at(sealed.len() - TAG_LEN);
-    let mut out = zeroize::Zeroizing::new(vec![0u8; body.len()]);
+    let mut out = zeroize::Zeroizing::new(vec![0u8; sealed.len() - TAG_LEN]);
+    open_single_use_into(key, ad, sealed, &mut out)?;
+    Ok(out)
+}
+
+/// [`open_single_use`] into `out`, exactly `sealed.len() - TAG_LEN` bytes (else
+/// `BufferTooSmall`). The tag is checked before anything is written: after a failure `out` holds
+/// what it held before.
+pub fn open_single_use_into(key: &AeadKey, ad: &[u8], sealed: &[u8], out: &mut [u8]) -> Result<()> {
+    let body_len = sealed.len().checked_sub(TAG_LEN).ok_or(Error::AuthFailed)?;
+    if out.len() != body_len {
+        return Err(Error::BufferTooSmall);
+    }
+    let (body, tag) = sealed.split_at(body_len);
     let tag: [u8; TAG_LEN] = tag.try_into().map_err(|_| Error::AuthFailed)?;
-    let buf = InOutBuf::new(body, out.as_mut_slice()).map_err(|_| Error::Internal)?;
+    let buf = InOutBuf::new(body, out).map_err(|_| Error::Internal)?;
     key.cipher()
         .decrypt_inout_detached(<&XNonce>::from(&SINGLE_USE_NONCE), ad, buf, <&Tag>::from(&tag))
-        .map_err(|_| Error::AuthFailed)?;
-    Ok(out)
+        .map_err(|_| Error::AuthFailed)
 }
 
 /// Decrypts `nonce || ct || tag`; any tampering, truncation or wrong key is `AuthFailed`.
@@ -138,14 +150,12 @@ pub fn open_into(key: &AeadKey, ad: &[u8], sealed: &[u8], out: &mut [u8]) -> Res
     }
     let (nonce, rest) = sealed.split_at(NONCE_LEN);
     let (body, tag) = rest.split_at(rest.len() - TAG_LEN);
-    out.copy_from_slice(body);
     let tag: [u8; TAG_LEN] = tag.try_into().map_err(|_| Error::AuthFailed)?;
-    let result = key.cipher().decrypt_inout_detached(
-        <&XNonce>::from(&to_nonce(nonce)),
-        ad,
-        (&mut *out).into(),
-        <&Tag>::from(&tag),
-    );
+    // Decrypted from where the ciphertext lies straight into `out` (the tag is checked first:
+    // on failure nothing is written, and `out` is zeroed anyway below).
+    let buf = InOutBuf::new(body, &mut *out).map_err(|_| Error::Internal)?;
+    let result =
+        key.cipher().decrypt_inout_detached(<&XNonce>::from(&to_nonce(nonce)), ad, buf, <&Tag>::from(&tag));
     if result.is_err() {
         out.zeroize();
         return Err(Error::AuthFailed);

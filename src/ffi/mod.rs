@@ -195,6 +195,21 @@ impl<'a> OutBuf<'a> {
         Ok(unsafe { std::slice::from_raw_parts_mut(self.out, needed) })
     }
 
+    /// The caller's whole buffer (`cap` bytes), for a core call that writes an unknown length up
+    /// to it; [`set_len`](Self::set_len) then records what was written.
+    pub fn whole(&mut self) -> &mut [u8] {
+        if self.cap == 0 {
+            return &mut [];
+        }
+        // SAFETY: out is non-NULL (checked in `new` for cap > 0) and points to cap writable bytes.
+        unsafe { std::slice::from_raw_parts_mut(self.out, self.cap) }
+    }
+
+    /// Records that `len` bytes of [`whole`](Self::whole) were written.
+    pub fn set_len(&mut self, len: usize) {
+        *self.out_len = len;
+    }
+
     /// Copies `bytes` out, or fails with `BufferTooSmall`.
     pub fn write(&mut self, bytes: &[u8]) -> FfiResult {
         self.reserve(bytes.len())?.copy_from_slice(bytes);

@@ -323,6 +323,16 @@ pub unsafe extern "C" fn dmp_session_decrypt(
                 OutBuf::new(out, out_cap, out_len)?,
             )
         };
+        // A buffer that holds the framed plaintext gets it decrypted straight in (no copy); a
+        // smaller one goes the exact-size way, which reports the size needed.
+        match s.decrypt_into(env, out.whole()) {
+            Ok(len) => {
+                out.set_len(len);
+                return Ok(());
+            }
+            Err(Error::BufferTooSmall) => {}
+            Err(e) => return Err(e.into()),
+        }
         let mut stash = None;
         let result = s.decrypt_with(env, out.sink(&mut stash));
         sink_result(result, stash)

@@ -67,12 +67,18 @@ pub fn frame_into(plaintext: &[u8], out: &mut [u8]) {
 
 /// Removes the framing from a decrypted plaintext, in place.
 pub fn unpad(framed: &mut Vec<u8>) -> Result<()> {
+    let end = unpadded_len(framed)?;
+    framed.truncate(end);
+    Ok(())
+}
+
+/// The length of the plaintext inside a decrypted framed plaintext.
+pub fn unpadded_len(framed: &[u8]) -> Result<usize> {
     let end = framed.iter().rposition(|&b| b != 0).ok_or(Error::BadEnvelope)?;
     if framed[end] != MARKER {
         return Err(Error::BadEnvelope);
     }
-    framed.truncate(end);
-    Ok(())
+    Ok(end)
 }
 
 #[cfg(test)]
