@@ -166,6 +166,25 @@ fn groups(c: &mut Criterion) {
     g.finish();
 }
 
+/// The signatures under the group numbers: Ed25519 sign and strict verify of a 1 KiB message,
+/// DMP (ed25519-dalek 3 / curve25519-dalek 5) next to vodozemac's (ed25519-dalek 2 /
+/// curve25519-dalek 4.1), both `verify_strict`.
+fn signatures(c: &mut Criterion) {
+    let msg = vec![7u8; 1024];
+    let ours = dmp::crypto::SigningKey::generate().unwrap();
+    let theirs = vodozemac::Ed25519Keypair::new();
+    let mut g = c.benchmark_group("anchor_ed25519_sign_1KiB");
+    g.bench_function("dmp", |bn| bn.iter(|| ours.sign(black_box(&msg))));
+    g.bench_function("vodozemac", |bn| bn.iter(|| theirs.sign(black_box(&msg))));
+    g.finish();
+    let (our_sig, our_key) = (ours.sign(&msg), ours.verifying_key());
+    let (their_sig, their_key) = (theirs.sign(&msg), theirs.public_key());
+    let mut g = c.benchmark_group("anchor_ed25519_verify_strict_1KiB");
+    g.bench_function("dmp", |bn| bn.iter(|| our_key.verify(black_box(&msg), &our_sig).unwrap()));
+    g.bench_function("vodozemac", |bn| bn.iter(|| their_key.verify(black_box(&msg), &their_sig).unwrap()));
+    g.finish();
+}
+
 /// Not timings: stored state, printed once. DMP: records sealed with the storage key (binary);
 /// vodozemac: pickles encrypted with a pickle key (base64 text, as vodozemac returns them).
 fn sizes(_c: &mut Criterion) {
@@ -227,6 +246,8 @@ fn ratios(since: SystemTime) {
         ("anchor_pairwise_1KiB_alternating_two_messages", "dmp", "vodozemac_olm"),
         ("anchor_group_1KiB_encrypt", "dmp_2_members", "vodozemac_megolm"),
         ("anchor_group_1KiB_decrypt", "dmp_2_members", "vodozemac_megolm"),
+        ("anchor_ed25519_sign_1KiB", "dmp", "vodozemac"),
+        ("anchor_ed25519_verify_strict_1KiB", "dmp", "vodozemac"),
     ];
     println!("\nMedians of this run (us) and ratio DMP / anchor:");
     for (group, ours, anchor) in cases {
@@ -249,7 +270,7 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = session_establishment, pairwise, groups, sizes
+    targets = session_establishment, pairwise, groups, signatures, sizes
 }
 
 fn main() {
