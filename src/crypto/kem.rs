@@ -23,16 +23,27 @@ pub const KEM_SHARED_SECRET_LEN: usize = 32;
 type DecapsulationKey768 = ml_kem::DecapsulationKey<MlKem768>;
 type EncapsulationKey768 = EncapsulationKey<MlKem768>;
 
-/// An ML-KEM-768 decapsulation key, held as its seed, expanded on first use and kept expanded
-/// (expanding re-derives the whole key from the seed, a third of a decapsulation's cost; a
-/// last-resort prekey decapsulates for every session started from it). The expanded key
-/// zeroizes itself when dropped (ml-kem feature `zeroize`).
+/// An ML-KEM-768 decapsulation key, held as its seed, and kept expanded once it has
+/// decapsulated (expanding re-derives the whole key from the seed, a third of a decapsulation's
+/// cost; a last-resort prekey decapsulates for every session started from it). Only
+/// decapsulation keeps the expansion: an identity holds up to 10,000 one-time prekeys, each used
+/// once, and keeping every one expanded (~4 KB each) after signing or publishing it would cost
+/// megabytes. The expanded key zeroizes itself when dropped (ml-kem feature `zeroize`).
 #[derive(Clone)]
 pub struct KemSecretKey(Zeroizing<[u8; KEM_SEED_LEN]>, OnceLock<Box<DecapsulationKey768>>);
 
-/// An ML-KEM-768 encapsulation key (validated on decode).
-#[derive(Clone, PartialEq, Eq)]
-pub struct KemPublicKey(Box<[u8; KEM_PUBLIC_KEY_LEN]>);
+/// An ML-KEM-768 encapsulation key: its bytes, and the key they decoded to (validated once, when
+/// the bundle was parsed; decoding also hashes the key, so encapsulation reuses it).
+#[derive(Clone)]
+pub struct KemPublicKey(Box<[u8; KEM_PUBLIC_KEY_LEN]>, Box<EncapsulationKey768>);
+
+impl PartialEq for KemPublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for KemPublicKey {}
 
 /// An ML-KEM-768 ciphertext.
 #[derive(Clone, PartialEq, Eq)]
@@ -77,16 +88,22 @@ impl KemSecretKey {
         &self.0
     }
 
-    fn expand(&self) -> &DecapsulationKey768 {
-        self.1.get_or_init(|| Box::new(DecapsulationKey768::from_seed(Array::from(*self.0))))
+    fn expand(&self) -> DecapsulationKey768 {
+        DecapsulationKey768::from_seed(Array::from(*self.0))
     }
 
     /// The encapsulation key.
     pub fn public_key(&self) -> KemPublicKey {
-        let ek = self.expand().encapsulation_key().to_bytes();
-        let mut out = Box::new([0u8; KEM_PUBLIC_KEY_LEN]);
-        out.copy_from_slice(ek.as_slice());
-        KemPublicKey(out)
+        let to_public = |dk: &DecapsulationKey768| {
+            let ek = dk.encapsulation_key();
+            let mut out = Box::new([0u8; KEM_PUBLIC_KEY_LEN]);
+            out.copy_from_slice(ek.to_bytes().as_slice());
+            KemPublicKey(out, Box::new(ek.clone()))
+        };
+        match self.1.get() {
+            Some(dk) => to_public(dk),
+            None => to_public(&self.expand()),
+        }
     }
 
     /// Decapsulates. ML-KEM never fails here: a tampered ciphertext yields an unrelated secret
@@ -94,7 +111,8 @@ impl KemSecretKey {
     /// message is refused (`AuthFailed`).
     pub fn decapsulate(&self, ct: &KemCiphertext) -> KemSharedSecret {
         let ct = Array::from(*ct.0);
-        let mut ss = self.expand().decapsulate(&ct);
+        let dk = self.1.get_or_init(|| Box::new(self.expand()));
+        let mut ss = dk.decapsulate(&ct);
         let mut out = Zeroizing::new([0u8; KEM_SHARED_SECRET_LEN]);
         out.copy_from_slice(ss.as_slice());
         ss.as_mut_slice().zeroize();
@@ -106,8 +124,8 @@ impl KemPublicKey {
     /// Decodes and validates an encapsulation key (FIPS 203 modulus check): `BadEnvelope` if
     /// it is not one.
     pub fn from_bytes(bytes: &[u8; KEM_PUBLIC_KEY_LEN]) -> Result<Self> {
-        EncapsulationKey768::new(&Array::from(*bytes)).map_err(|_| Error::BadEnvelope)?;
-        Ok(KemPublicKey(Box::new(*bytes)))
+        let key = EncapsulationKey768::new(&Array::from(*bytes)).map_err(|_| Error::BadEnvelope)?;
+        Ok(KemPublicKey(Box::new(*bytes), Box::new(key)))
     }
 
     /// The encoded key.
@@ -117,9 +135,8 @@ impl KemPublicKey {
 
     /// Encapsulates to this key: a ciphertext and the shared secret.
     pub fn encapsulate(&self) -> Result<(KemCiphertext, KemSharedSecret)> {
-        let ek = EncapsulationKey768::new(&Array::from(*self.0)).map_err(|_| Error::BadEnvelope)?;
         let m = Zeroizing::new(random::array::<32>()?);
-        let (ct, mut ss) = ek.encapsulate_deterministic(&Array::from(*m));
+        let (ct, mut ss) = self.1.encapsulate_deterministic(&Array::from(*m));
         let mut ct_out = Box::new([0u8; KEM_CIPHERTEXT_LEN]);
         ct_out.copy_from_slice(ct.as_slice());
         let mut out = Zeroizing::new([0u8; KEM_SHARED_SECRET_LEN]);
@@ -139,6 +156,20 @@ impl KemSharedSecret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_decapsulation_keeps_the_key_expanded() {
+        let sk = KemSecretKey::generate().unwrap();
+        let pk = sk.public_key();
+        assert!(sk.1.get().is_none(), "publishing a key does not keep it expanded");
+        let (ct, ss) = pk.encapsulate().unwrap();
+        assert_eq!(sk.decapsulate(&ct).as_bytes(), ss.as_bytes());
+        assert!(sk.1.get().is_some());
+        // The kept expansion gives the same answers.
+        assert_eq!(sk.public_key(), pk);
+        let (ct, ss) = pk.encapsulate().unwrap();
+        assert_eq!(sk.decapsulate(&ct).as_bytes(), ss.as_bytes());
+    }
 
     #[test]
     fn round_trip_and_sizes() {
