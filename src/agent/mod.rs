@@ -33,7 +33,7 @@ use crate::state::{RecordKind, StorageKey, open_record_named, seal_record_named}
 use crate::store::{Change, Store};
 use crate::wire::group::Distribution;
 use crate::wire::reader::{Reader, Writer};
-use crate::wire::{MessageEnvelope, MessageType, peek_type};
+use crate::wire::{BundleFields, MessageEnvelope, MessageType, peek_type};
 pub use event::{Event, EventKind};
 
 /// Most sessions kept per peer (the primary and older ones still readable).
@@ -543,14 +543,16 @@ impl Agent {
         if let Some(sid) = entry.primary {
             return self.sessions.get(&sid).ok_or(Error::Internal)?.encrypted_len(framed);
         }
-        let bundle = PrekeyBundle::from_bytes(entry.bundle.as_ref().ok_or(Error::NoSession)?)?;
+        // Only the bundle's shape decides the length: it is parsed, not verified (its signatures
+        // are checked once, by `send`, which refuses a bad bundle whatever this said).
+        let fields = BundleFields::parse(entry.bundle.as_ref().ok_or(Error::NoSession)?)?;
         if framed > crate::limits::MAX_PLAINTEXT_LEN {
             return Err(Error::TooLarge);
         }
         // A new session's first message has both counters at 0: the shortest header.
-        let header = match bundle.suite() {
-            Suite::Hybrid => crate::wire::envelope::HYBRID_PREKEY_MESSAGE_HEADER_LEN,
-            Suite::Classical => crate::wire::envelope::PREKEY_MESSAGE_HEADER_LEN,
+        let header = match fields.kem {
+            Some(_) => crate::wire::envelope::HYBRID_PREKEY_MESSAGE_HEADER_LEN,
+            None => crate::wire::envelope::PREKEY_MESSAGE_HEADER_LEN,
         };
         let padded = crate::wire::padding::framed_len(framed, self.config.session.padding);
         Ok(header + crate::crypto::aead::single_use_sealed_len(padded))
