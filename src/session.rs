@@ -274,11 +274,10 @@ impl Session {
     /// Errors: `WrongState` (DORMANT or CLOSED), `BadEnvelope`, `UnsupportedVersion`,
     /// `WrongMessageType`, `WrongSession`, `AuthFailed`, `Duplicate`, `TooFarAhead`, `WeakKey`.
     pub fn decrypt(&mut self, envelope: &[u8]) -> Result<Vec<u8>> {
-        let mut plaintext = Vec::new();
-        self.decrypt_with(envelope, |pt| {
-            plaintext = pt.to_vec();
-            Ok(())
-        })?;
+        // The envelope's length bounds the framed plaintext: one buffer, decrypted straight in.
+        let mut plaintext = vec![0u8; envelope.len()];
+        let len = self.decrypt_into(envelope, &mut plaintext)?;
+        plaintext.truncate(len);
         Ok(plaintext)
     }
 
