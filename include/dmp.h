@@ -1540,7 +1540,9 @@ int32_t dmp_session_encrypt(dmp_session_t *session,
  * Decrypts an envelope from the peer and writes the plaintext. INITIATING becomes ACTIVE. On
  * any error the session is unchanged; with `DMP_ERR_BUFFER_TOO_SMALL` `*out_len` holds the size
  * needed and the same envelope can be decrypted again. A plaintext is never larger than
- * `envelope_len - DMP_MESSAGE_HEADER_LEN - DMP_TAG_LEN - 1`.
+ * `envelope_len - DMP_MESSAGE_HEADER_LEN - DMP_TAG_LEN - 1`; with one byte more than that,
+ * `out_cap` always holds the framed plaintext, which is then decrypted straight into `out` (no
+ * copy; the bytes after the plaintext are zeroed).
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (DORMANT or CLOSED),
  * `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`,
  * `DMP_ERR_WRONG_SESSION`, `DMP_ERR_AUTH_FAILED`, `DMP_ERR_DUPLICATE`, `DMP_ERR_TOO_FAR_AHEAD`,
