@@ -18,9 +18,13 @@ with 2 bytes of associated data and a fresh random 24-byte nonce per seal:
   private to PyNaCl) with caller buffers allocated once and reused, the nonce drawn by
   libsodium's ``randombytes`` into one of them. PyNaCl has no public caller-buffer API: each of its
   ``nacl.bindings`` functions allocates its output (``ffi.new``, zero-filled) and copies it into
-  a new ``bytes`` (``ffi.buffer(...)[:]``). This variant does less work than the other two (no
-  result objects, no allocation at all: the output stays in the reused buffers), so it is the
-  lower bound of libsodium from Python, shown for reference (ratio ``dmp / raw``).
+  a new ``bytes`` (``ffi.buffer(...)[:]``). This variant does less work than ``dmp`` and
+  ``pynacl`` (no result objects, no allocation at all: the output stays in the reused buffers),
+  so it is the lower bound of libsodium from Python, shown for reference (ratio ``dmp / raw``).
+- ``dmp_into``: ``dmp.crypto.aead_seal_into`` / ``aead_open_into`` with caller buffers allocated
+  once and reused, the same work as ``sodium-raw`` (a bytearray sealed into, then opened from in
+  place, and one for the plaintext; no result objects, no allocation). The benchmarks issue wants
+  it no slower than ``sodium-raw`` at 1 MiB: the ratio ``into / raw`` at most 1 there.
 
 Timing: the cases are interleaved (each run of `repeat` times each case once, in turn), so that
 load from other processes hits all of them alike; by default the clock is the process's CPU time
@@ -31,7 +35,7 @@ seal+open, in microseconds.
 At 1 MiB, a good part of the time of ``dmp`` and ``pynacl`` is the allocator rather than the
 cipher: with glibc's default thresholds, the fresh 1 MiB outputs of each round trip are given
 back to the OS (heap trim) when freed, and their pages are faulted in again on the next call.
-``sodium-raw`` reuses its buffers, so it does not pay that. Running with
+``sodium-raw`` and ``dmp_into`` reuse their buffers, so they do not pay that. Running with
 ``MALLOC_TRIM_THRESHOLD_=134217728 MALLOC_MMAP_THRESHOLD_=67108864`` removes most of it (on a
 2-vCPU VM: dmp ~2.6 -> ~1.6 ms, pynacl ~3.0 -> ~1.7 ms, sodium-raw ~1.5 ms either way).
 """
@@ -55,6 +59,7 @@ from nacl._sodium import ffi as sodium_ffi  # noqa: E402
 from nacl._sodium import lib as sodium_lib  # noqa: E402
 
 from dmp import crypto  # noqa: E402
+from dmp.constants import AEAD_OVERHEAD  # noqa: E402
 
 SIZES = [64, 1024, 16 * 1024, 1 << 20]
 KEY = bytes(range(32))
@@ -65,6 +70,20 @@ TAG_LEN = 16
 
 def dmp_round(pt: bytes) -> bytes:
     return crypto.aead_open(KEY, crypto.aead_seal(KEY, pt, AD), AD)
+
+
+def dmp_into_round_for(size: int) -> tuple[Callable[[bytes], object], Callable[[], bytes]]:
+    """A seal+open through ``aead_seal_into`` / ``aead_open_into`` into bytearrays made once for
+    ``size``; and a function returning the last opened plaintext (for the correctness check)."""
+    sealed = bytearray(size + AEAD_OVERHEAD)
+    out = bytearray(size)
+    seal_into, open_into = crypto.aead_seal_into, crypto.aead_open_into
+
+    def round_trip(pt: bytes) -> object:
+        seal_into(KEY, pt, sealed, AD)
+        return open_into(KEY, sealed, out, AD)
+
+    return round_trip, lambda: bytes(out)
 
 
 def nacl_round(pt: bytes) -> bytes:
@@ -136,22 +155,29 @@ def main() -> int:
     args = ap.parse_args()
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     raw_rounds = {size: sodium_raw_round_for(size) for size in SIZES}
+    into_rounds = {size: dmp_into_round_for(size) for size in SIZES}
     for size in SIZES:  # every side agrees before anything is timed
         pt = os.urandom(size)
         raw_round, raw_result = raw_rounds[size]
         raw_round(pt)
-        assert dmp_round(pt) == pt and nacl_round(pt) == pt and raw_result() == pt, size
+        into_round, into_result = into_rounds[size]
+        into_round(pt)
+        assert dmp_round(pt) == pt and nacl_round(pt) == pt and raw_result() == pt and into_result() == pt, size
     print(
         f"python {sys.version.split()[0]}, PyNaCl {nacl.__version__}; us per seal+open, "
         f"median of {args.repeat} interleaved runs, {args.clock} time"
     )
-    print(f"{'size':>8}  {'dmp':>10}  {'pynacl':>10}  {'dmp/pynacl':>10}  {'sodium-raw':>10}  {'dmp/raw':>8}")
+    print(
+        f"{'size':>8}  {'dmp':>10}  {'pynacl':>10}  {'dmp/pynacl':>10}  {'sodium-raw':>10}  {'dmp/raw':>8}"
+        f"  {'dmp_into':>10}  {'into/raw':>8}"
+    )
     for size in SIZES:
         pt = os.urandom(size)
-        t = per_call_us({"dmp": dmp_round, "pynacl": nacl_round, "raw": raw_rounds[size][0]}, pt, args.repeat, clock)
+        cases = {"dmp": dmp_round, "pynacl": nacl_round, "raw": raw_rounds[size][0], "into": into_rounds[size][0]}
+        t = per_call_us(cases, pt, args.repeat, clock)
         print(
             f"{human(size):>8}  {t['dmp']:>10.2f}  {t['pynacl']:>10.2f}  {t['dmp'] / t['pynacl']:>10.2f}"
-            f"  {t['raw']:>10.2f}  {t['dmp'] / t['raw']:>8.2f}"
+            f"  {t['raw']:>10.2f}  {t['dmp'] / t['raw']:>8.2f}  {t['into']:>10.2f}  {t['into'] / t['raw']:>8.2f}"
         )
     return 0
 

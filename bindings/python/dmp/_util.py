@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import weakref
-from ctypes import byref, c_size_t, c_ssize_t, create_string_buffer, py_object, pythonapi, string_at
+from ctypes import addressof, byref, c_char, c_size_t, c_ssize_t, create_string_buffer, py_object, pythonapi, string_at
 from typing import Any, Callable, ClassVar, NoReturn, TypeVar, Union
 
 from ._lib import FUNCTIONS, lib
@@ -13,6 +13,10 @@ from .errors import BufferTooSmall, ClosedError, check, error_for
 
 BytesLike = Union[bytes, bytearray, memoryview]
 """What byte arguments accept. They are copied to ``bytes`` before the call."""
+
+WritableBuffer = Any
+"""A writable, C-contiguous buffer of the caller's (``bytearray``, a memoryview of one, a ctypes
+array, ``array.array``, a writable ``mmap``...) that the library writes into in place."""
 
 _BUFFER_TOO_SMALL = BufferTooSmall.code
 
@@ -131,6 +135,56 @@ def fresh_output(n: int) -> Any:
     if n <= FRESH_BYTES_ZEROED_MAX:
         return bytes(n)
     return _bytes_uninitialized(None, c_ssize_t(n))
+
+
+# Caller buffers, used in place (the ``*_into`` functions of dmp.crypto).
+#
+# ``BUFFER_START.from_buffer(buf)`` is a zero-length ctypes array at the first byte of ``buf``:
+# passed to an argtypes-free handle (see untyped), it goes as a ``char *`` to the caller's own
+# memory, no copy. ``from_buffer`` refuses a read-only or non-contiguous buffer (TypeError), and
+# the array holds the buffer, as a memoryview does, until it is dropped: a bytearray cannot be
+# resized (its memory moved or freed) while the library works on it with the GIL released. Read
+# its size after that, never before, so that it cannot change between the check and the call. (A
+# ``c_char * n`` array would check the size itself, but finding that type costs ~0.4 us per call:
+# ctypes builds a key and looks it up in its cache of array types.)
+BUFFER_START = c_char * 0
+
+
+def writable_buffer(buf: object, what: str) -> tuple[Any, int]:
+    """``(arg, nbytes)``: ``arg`` points the library to the start of the caller's writable,
+    C-contiguous buffer ``buf`` (no copy) and holds it until dropped; ``nbytes`` is its size.
+    TypeError for anything else."""
+    try:
+        at = BUFFER_START.from_buffer(buf)
+    except TypeError:
+        raise TypeError(not_writable(buf, what)) from None
+    return at, len(buf) if type(buf) is bytearray else memoryview(buf).nbytes
+
+
+def not_writable(buf: object, what: str) -> str:
+    """The message of the TypeError for a ``buf`` that ``BUFFER_START.from_buffer`` refused."""
+    try:
+        view = memoryview(buf)  # type: ignore[arg-type]
+    except TypeError:
+        return f"{what} must be a writable buffer (bytearray, memoryview, ctypes array...), not {type(buf).__name__}"
+    if view.readonly:
+        return f"{what} must be writable: this {type(buf).__name__} is read-only (use a bytearray)"
+    return f"{what} must be a C-contiguous buffer"
+
+
+def input_buffer(value: object, what: str) -> tuple[Any, int, int]:
+    """``(arg, nbytes, address)`` for a byte input that is read in place when it can be: a
+    ``bytes`` as it is (``address`` 0: no writable buffer can overlap it); a bytearray or a
+    writable, C-contiguous memoryview in place, no copy (``address`` is where it starts, to check
+    that an output does not overlap it); any other memoryview copied to ``bytes`` (``address``
+    0). Anything else: TypeError, as :func:`as_bytes`."""
+    if isinstance(value, bytes):
+        return value, len(value), 0
+    if isinstance(value, bytearray) or (isinstance(value, memoryview) and not value.readonly and value.c_contiguous):
+        at, n = writable_buffer(value, what)
+        return at, n, addressof(at)
+    value = as_bytes(value, what)
+    return value, len(value), 0
 
 
 def fixed_out(fn: Callable[..., int], *args: Any, size: int) -> bytes:

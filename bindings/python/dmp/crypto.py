@@ -3,16 +3,29 @@
 XChaCha20-Poly1305 (``aead_seal`` output is ``nonce (24) || ciphertext || tag (16)``, the layout
 libsodium's ``crypto_aead_xchacha20poly1305_ietf_decrypt`` opens with the nonce split off),
 X25519, Ed25519 with strict verification, HKDF-SHA256, and the OS random number generator.
-Every function takes and returns ``bytes``; fixed-size arguments of the wrong length raise
-ValueError before the library is called.
+Every function takes and returns ``bytes``, except ``aead_seal_into`` / ``aead_open_into``, which
+write into a buffer of the caller's (as libsodium's C API does) and return the size written;
+fixed-size arguments of the wrong length raise ValueError before the library is called.
 """
 
 from __future__ import annotations
 
-from ctypes import POINTER, byref, c_char, c_char_p, c_int32, c_size_t, create_string_buffer
+from ctypes import POINTER, addressof, byref, c_char, c_char_p, c_int32, c_size_t, create_string_buffer
 
 from ._lib import lib
-from ._util import FRESH_BYTES_ARE_WRITABLE, BytesLike, as_bytes, fixed, fresh_output, int_in, untyped
+from ._util import (
+    BUFFER_START,
+    FRESH_BYTES_ARE_WRITABLE,
+    BytesLike,
+    WritableBuffer,
+    as_bytes,
+    fixed,
+    fresh_output,
+    input_buffer,
+    int_in,
+    not_writable,
+    untyped,
+)
 from .constants import (
     AEAD_OVERHEAD,
     HKDF_MAX_LEN,
@@ -27,6 +40,8 @@ from .errors import check, error_for
 __all__ = [
     "aead_seal",
     "aead_open",
+    "aead_seal_into",
+    "aead_open_into",
     "random_bytes",
     "memzero",
     "x25519_keypair",
@@ -94,6 +109,102 @@ def aead_open(key: BytesLike, sealed: BytesLike, ad: BytesLike = b"") -> bytes:
     if out is None:
         return b""
     return out if FRESH_BYTES_ARE_WRITABLE else out.raw
+
+
+# The caller-buffer variants: no output object at all, the library writes into `out` in place
+# (for 1 MiB, no 1 MiB allocation per call, which glibc gives back to the OS when it is freed and
+# faults in again on the next call). The plaintext or sealed input is read in place too when it
+# is a bytearray or a writable memoryview, so that a buffer sealed into opens without a copy; key
+# and ad are copied to bytes if they are not, as in aead_seal. The C functions require `out` not
+# to overlap their inputs: only an input read in place can, and that is checked (addresses). The
+# usual cases, bytes or bytearray, are handled inline; see _util.BUFFER_START for the buffers.
+# Each buffer used in place costs a ctypes from_buffer (~0.25 us), so up to 16 KiB at least
+# aead_seal/aead_open are as fast or faster (benchmarks/aead_vs_pynacl.py: 64 B, 5.2 us per
+# seal+open into reused bytearrays vs 4.1 us; 16 KiB, 27.0 vs 26.6; 1 MiB, 1448 vs 2178).
+
+
+def aead_seal_into(key: BytesLike, plaintext: BytesLike, out: WritableBuffer, ad: BytesLike = b"") -> int:
+    """:func:`aead_seal` into the caller's buffer: writes ``nonce || ciphertext || tag``
+    (``len(plaintext) + AEAD_OVERHEAD`` bytes) at the start of ``out`` and returns that count.
+
+    ``out`` is any writable, C-contiguous buffer (a ``bytearray``, a memoryview of one, such as
+    ``memoryview(buf)[offset:]`` to write at an offset, a ctypes array...), written in place: it
+    is never copied, and its bytes past the count are left alone. TypeError if it is read-only (a
+    ``bytes``) or not a buffer, ValueError if it is shorter than the count; neither calls the
+    library. ``out`` must not overlap ``plaintext`` (the ciphertext is written as the plaintext is
+    read): ValueError if it does. A ``bytearray`` or writable memoryview ``plaintext`` is read in
+    place too (other memoryviews are copied): do not change these buffers from another thread
+    during the call (they cannot be resized meanwhile: the call holds them)."""
+    if type(key) is not bytes or len(key) != KEY_LEN:
+        key = fixed(key, KEY_LEN, "key")
+    if type(plaintext) is bytes:
+        pt, pt_len, pt_at = plaintext, len(plaintext), 0
+    elif type(plaintext) is bytearray:
+        pt = BUFFER_START.from_buffer(plaintext)  # held first, then measured
+        pt_len, pt_at = len(plaintext), addressof(pt)
+    else:
+        pt, pt_len, pt_at = input_buffer(plaintext, "plaintext")
+    if type(ad) is not bytes:
+        ad = as_bytes(ad, "ad")
+    try:
+        dst = BUFFER_START.from_buffer(out)
+    except TypeError:
+        raise TypeError(not_writable(out, "out")) from None
+    size = len(out) if type(out) is bytearray else memoryview(out).nbytes
+    n = pt_len + AEAD_OVERHEAD  # exactly what the library writes
+    if size < n:
+        raise ValueError(f"out is too small: {n} bytes needed (len(plaintext) + AEAD_OVERHEAD), it has {size}")
+    if pt_len and pt_at:  # [pt_at, +pt_len) and [dst, +n) must not intersect
+        at = addressof(dst)
+        if pt_at < at + n and at < pt_at + pt_len:
+            raise ValueError("out overlaps plaintext: the library needs them apart")
+    cap = c_size_t(n)  # out_cap and out_len, as in aead_seal
+    rc = _aead_seal(key, ad, c_size_t(len(ad)), pt, c_size_t(pt_len), dst, cap, byref(cap))
+    if rc:
+        raise error_for(rc)
+    return n
+
+
+def aead_open_into(key: BytesLike, sealed: BytesLike, out: WritableBuffer, ad: BytesLike = b"") -> int:
+    """:func:`aead_open` into the caller's buffer: writes the plaintext
+    (``len(sealed) - AEAD_OVERHEAD`` bytes) at the start of ``out`` and returns that count.
+
+    AuthFailed as :func:`aead_open` (tampered, truncated, wrong key or ``ad``); the library has
+    then zeroed the bytes of ``out`` it was given (the first ``len(sealed) - AEAD_OVERHEAD``, none
+    if ``sealed`` is shorter than ``AEAD_OVERHEAD``). ``out`` as in :func:`aead_seal_into`:
+    written in place, never copied; TypeError if read-only, ValueError if too short (neither
+    calls the library), ValueError if it overlaps ``sealed``, which is read in place when it is a
+    ``bytearray`` or a writable memoryview (not to be changed from another thread meanwhile)."""
+    if type(key) is not bytes or len(key) != KEY_LEN:
+        key = fixed(key, KEY_LEN, "key")
+    if type(sealed) is bytes:
+        src, src_len, src_at = sealed, len(sealed), 0
+    elif type(sealed) is bytearray:
+        src = BUFFER_START.from_buffer(sealed)  # held first, then measured
+        src_len, src_at = len(sealed), addressof(src)
+    else:
+        src, src_len, src_at = input_buffer(sealed, "sealed")
+    if type(ad) is not bytes:
+        ad = as_bytes(ad, "ad")
+    try:
+        dst = BUFFER_START.from_buffer(out)
+    except TypeError:
+        raise TypeError(not_writable(out, "out")) from None
+    size = len(out) if type(out) is bytearray else memoryview(out).nbytes
+    # Exactly what the library writes when it succeeds. Shorter than nonce and tag: nothing is
+    # written (a capacity of 0), the library reports AuthFailed with its detail.
+    n = max(src_len - AEAD_OVERHEAD, 0)
+    if size < n:
+        raise ValueError(f"out is too small: {n} bytes needed (len(sealed) - AEAD_OVERHEAD), it has {size}")
+    if n and src_at:  # [src_at, +src_len) and [dst, +n) must not intersect
+        at = addressof(dst)
+        if src_at < at + n and at < src_at + src_len:
+            raise ValueError("out overlaps sealed: the library needs them apart")
+    cap = c_size_t(n)  # out_cap and out_len, as in aead_seal
+    rc = _aead_open(key, ad, c_size_t(len(ad)), src, c_size_t(src_len), dst, cap, byref(cap))
+    if rc:
+        raise error_for(rc)  # the library has zeroed out[:n]
+    return n
 
 
 def random_bytes(n: int) -> bytes:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import array
 from concurrent.futures import ThreadPoolExecutor
-from ctypes import POINTER, c_char_p, c_int32, c_size_t
+from ctypes import POINTER, addressof, c_char, c_char_p, c_int32, c_size_t
 
 import nacl.bindings
 import nacl.signing
@@ -173,6 +174,227 @@ def test_hot_path_checks_the_prototype_against_the_header() -> None:
         _util.untyped("dmp_aead_open", c_int32, [*args[:-1], POINTER(c_int32)])
     with pytest.raises(ImportError, match="no longer matches"):
         _util.untyped("dmp_aead_open", c_size_t, args)
+
+
+# ---- AEAD into caller buffers ----
+
+
+def forbid_aead_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fails the test if the library's AEAD functions are called (through either handle)."""
+    Spy(monkeypatch, "dmp_aead_seal", forbid=True)
+    Spy(monkeypatch, "dmp_aead_open", forbid=True)
+    Spy(monkeypatch, "_aead_seal", forbid=True, owner=crypto)
+    Spy(monkeypatch, "_aead_open", forbid=True, owner=crypto)
+
+
+def test_into_round_trips_bytearray_and_memoryview() -> None:
+    for n in AEAD_SIZES:
+        pt = bytes((i * 13 + n) & 0xFF for i in range(n))
+        sealed = bytearray(n + AEAD_OVERHEAD)
+        assert crypto.aead_seal_into(KEY, pt, sealed, b"ad") == n + AEAD_OVERHEAD
+        assert crypto.aead_open(KEY, bytes(sealed), b"ad") == pt
+        out = bytearray(n)
+        assert crypto.aead_open_into(KEY, sealed, out, b"ad") == n  # a bytearray input, read in place
+        assert out == pt
+        # Memoryviews both ways, larger than needed: only the count is written.
+        big = bytearray(b"\x5a" * (n + AEAD_OVERHEAD + 9))
+        assert crypto.aead_seal_into(KEY, memoryview(pt), memoryview(big), b"ad") == n + AEAD_OVERHEAD
+        assert big[n + AEAD_OVERHEAD :] == b"\x5a" * 9
+        opened = bytearray(b"\xa5" * (n + 3))
+        got = crypto.aead_open_into(KEY, memoryview(big)[: n + AEAD_OVERHEAD], memoryview(opened), b"ad")
+        assert got == n and opened[:n] == pt and opened[n:] == b"\xa5" * 3
+        assert crypto.aead_open(KEY, bytes(big[: n + AEAD_OVERHEAD]), b"ad") == pt  # bytes in, as aead_open
+
+
+def test_into_other_writable_buffers() -> None:
+    pt = b"into a ctypes array, an array.array, a bytearray plaintext"
+    n = len(pt) + AEAD_OVERHEAD
+    carr = (c_char * n)()
+    assert crypto.aead_seal_into(KEY, bytearray(pt), carr) == n
+    words = array.array("I", bytes(64))  # 16 items of 4 bytes: sizes are counted in bytes
+    assert crypto.aead_open_into(KEY, memoryview(carr).cast("B"), words) == len(pt)
+    assert words.tobytes()[: len(pt)] == pt
+    grid = memoryview(bytearray(len(pt))).cast("B", (2, len(pt) // 2))  # 2-D: len() is 2, nbytes all
+    assert crypto.aead_open_into(KEY, bytes(carr), grid) == len(pt) and grid.tobytes() == pt
+
+
+def test_into_interop_with_libsodium_both_ways() -> None:
+    ad = b"associated"
+    for n in (0, 1, 17, 1000, 1 << 20):
+        pt = bytes((i * 3 + n) & 0xFF for i in range(n))
+        sealed = bytearray(n + AEAD_OVERHEAD)
+        crypto.aead_seal_into(KEY, pt, sealed, ad)
+        nonce, ct = bytes(sealed[:NONCE_LEN]), bytes(sealed[NONCE_LEN:])
+        assert nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(ct, ad, nonce, KEY) == pt, n
+        nonce = bytes(range(NONCE_LEN))
+        theirs = nonce + nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(pt, ad, nonce, KEY)
+        out = bytearray(n)
+        assert crypto.aead_open_into(KEY, theirs, out, ad) == n and out == pt, n
+
+
+def test_into_writes_at_an_offset_and_nowhere_else() -> None:
+    pt = b"written at an offset"
+    n = len(pt) + AEAD_OVERHEAD
+    buf = bytearray(b"\xee" * (7 + n + len(pt) + 11))
+    assert crypto.aead_seal_into(KEY, pt, memoryview(buf)[7:], b"ad") == n
+    assert buf[:7] == b"\xee" * 7 and buf[7 + n :] == b"\xee" * (len(pt) + 11)
+    assert crypto.aead_open(KEY, bytes(buf[7 : 7 + n]), b"ad") == pt
+    # Opened from a slice of the buffer into the slice right after it (apart, so allowed).
+    assert crypto.aead_open_into(KEY, memoryview(buf)[7 : 7 + n], memoryview(buf)[7 + n :], b"ad") == len(pt)
+    assert buf[:7] == b"\xee" * 7 and buf[7 + n :] == pt + b"\xee" * 11
+    room = bytearray(b"\xee" * (3 + len(pt) + 5))
+    assert crypto.aead_open_into(KEY, bytes(buf[7 : 7 + n]), memoryview(room)[3:], b"ad") == len(pt)
+    assert room == b"\xee" * 3 + pt + b"\xee" * 5
+
+
+def test_into_too_small_out_raises_value_error_before_c(monkeypatch: pytest.MonkeyPatch) -> None:
+    forbid_aead_calls(monkeypatch)
+    for n in (0, 1, 100):
+        out = bytearray(b"\x11" * (n + AEAD_OVERHEAD - 1))
+        with pytest.raises(ValueError, match=f"{n + AEAD_OVERHEAD} bytes needed"):
+            crypto.aead_seal_into(KEY, bytes(n), out)
+        with pytest.raises(ValueError, match=f"{n + AEAD_OVERHEAD} bytes needed"):
+            crypto.aead_seal_into(KEY, bytes(n), memoryview(bytearray(100 + n))[: n + AEAD_OVERHEAD - 1])
+        assert out == b"\x11" * (n + AEAD_OVERHEAD - 1)
+        if n:
+            with pytest.raises(ValueError, match=f"{n} bytes needed"):
+                crypto.aead_open_into(KEY, bytes(n + AEAD_OVERHEAD), bytearray(n - 1))
+
+
+def test_into_refuses_read_only_and_non_buffer_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    forbid_aead_calls(monkeypatch)
+    sealed = bytes(AEAD_OVERHEAD + 4)
+    for out in (bytes(64), memoryview(bytes(64)), memoryview(bytearray(64)).toreadonly()):
+        with pytest.raises(TypeError, match="read-only"):
+            crypto.aead_seal_into(KEY, b"pt", out)
+        with pytest.raises(TypeError, match="read-only"):
+            crypto.aead_open_into(KEY, sealed, out)
+    for out in ("a" * 64, None, 64, [0] * 64):
+        with pytest.raises(TypeError, match="writable buffer"):
+            crypto.aead_seal_into(KEY, b"pt", out)
+        with pytest.raises(TypeError, match="writable buffer"):
+            crypto.aead_open_into(KEY, sealed, out)
+    with pytest.raises(TypeError, match="C-contiguous"):
+        crypto.aead_seal_into(KEY, b"pt", memoryview(bytearray(200))[::2])
+
+
+def test_into_same_key_and_ad_checks_as_aead_seal(monkeypatch: pytest.MonkeyPatch) -> None:
+    forbid_aead_calls(monkeypatch)
+    out = bytearray(100)
+    for key in (b"", bytes(31), bytes(33), None):
+        with pytest.raises(ValueError, match="32 bytes"):
+            crypto.aead_seal_into(key, b"x", out)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="32 bytes"):
+            crypto.aead_open_into(key, bytes(64), out)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        crypto.aead_seal_into("a" * 32, b"x", out)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        crypto.aead_seal_into(KEY, "text", out)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        crypto.aead_open_into(KEY, "text", out)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        crypto.aead_seal_into(KEY, b"x", out, "ad")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        crypto.aead_open_into(KEY, bytes(64), out, "ad")  # type: ignore[arg-type]
+    assert out == bytes(100)
+
+
+def test_into_bytes_like_key_and_ad() -> None:
+    sealed = bytearray(2 + AEAD_OVERHEAD)
+    crypto.aead_seal_into(bytearray(KEY), b"pt", sealed, memoryview(b"ad"))
+    out = bytearray(2)
+    crypto.aead_open_into(memoryview(KEY), sealed, out, bytearray(b"ad"))
+    assert out == b"pt"
+
+
+def test_open_into_failure_zeroes_what_it_was_given() -> None:
+    for n in AEAD_SIZES:
+        sealed = bytearray(n + AEAD_OVERHEAD)
+        crypto.aead_seal_into(KEY, b"\x77" * n, sealed, b"ad")
+        sealed[-1] ^= 1
+        out = bytearray(b"\x33" * (n + 5))
+        with pytest.raises(AuthFailed, match="DMP_ERR_AUTH_FAILED"):
+            crypto.aead_open_into(KEY, sealed, out, b"ad")
+        assert out[:n] == bytes(n) and out[n:] == b"\x33" * 5, n
+        sealed[-1] ^= 1
+        out = bytearray(b"\x33" * n)
+        with pytest.raises(AuthFailed):
+            crypto.aead_open_into(KEY, sealed, out, b"other ad")
+        assert out == bytes(n)
+    # Shorter than nonce and tag: AuthFailed from the library, nothing written.
+    out = bytearray(b"\x33" * 8)
+    with pytest.raises(AuthFailed, match="shorter than nonce and tag"):
+        crypto.aead_open_into(KEY, bytes(AEAD_OVERHEAD - 1), out)
+    assert out == b"\x33" * 8
+
+
+def test_into_refuses_out_overlapping_the_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    buf = bytearray(300)
+    pt_view = memoryview(buf)[:100]
+    with monkeypatch.context() as m:
+        forbid_aead_calls(m)
+        for start in (0, 50, 99):  # out starts inside the plaintext
+            with pytest.raises(ValueError, match="overlaps plaintext"):
+                crypto.aead_seal_into(KEY, pt_view, memoryview(buf)[start:])
+        with pytest.raises(ValueError, match="overlaps plaintext"):  # out ends inside it
+            crypto.aead_seal_into(KEY, memoryview(buf)[100:200], memoryview(buf)[:140])
+        with pytest.raises(ValueError, match="overlaps plaintext"):  # in place
+            crypto.aead_seal_into(KEY, memoryview(buf)[:200], buf)
+        with pytest.raises(ValueError, match="overlaps sealed"):
+            crypto.aead_open_into(KEY, memoryview(buf)[:100], memoryview(buf)[50:])
+        with pytest.raises(ValueError, match="overlaps sealed"):
+            crypto.aead_open_into(KEY, buf, buf)
+    # Next to each other is fine; a read-only view is copied first, so it may be anywhere.
+    assert crypto.aead_seal_into(KEY, pt_view, memoryview(buf)[100:]) == 100 + AEAD_OVERHEAD
+    assert crypto.aead_open_into(KEY, memoryview(buf)[100:240], memoryview(buf)[:100]) == 100
+    assert buf[:100] == bytes(100)
+    assert crypto.aead_seal_into(KEY, pt_view.toreadonly(), buf) == 100 + AEAD_OVERHEAD
+
+
+def test_into_reads_and_writes_the_caller_buffers_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Neither the output nor a bytearray input is copied: the library gets pointers into them,
+    # and holds them during the call (a bytearray cannot be resized under the library).
+    sealed = bytearray(5 + AEAD_OVERHEAD)
+    out = bytearray(5)
+    seen: list[tuple[int, int]] = []
+
+    def spy(original: object, src: bytearray, dst: bytearray) -> object:
+        def call(*args: object) -> object:
+            seen.append((addressof(args[3]), addressof(args[5])))  # type: ignore[arg-type]
+            for held in (src, dst):
+                with pytest.raises(BufferError):
+                    held.extend(b"x")
+            return original(*args)  # type: ignore[operator]
+
+        return call
+
+    pt = bytearray(b"hello")
+    monkeypatch.setattr(crypto, "_aead_seal", spy(crypto._aead_seal, pt, sealed))
+    crypto.aead_seal_into(KEY, pt, sealed)
+    monkeypatch.setattr(crypto, "_aead_open", spy(crypto._aead_open, sealed, out))
+    crypto.aead_open_into(KEY, sealed, out)
+    assert out == b"hello"
+    at = [addressof((c_char * len(b)).from_buffer(b)) for b in (pt, sealed, out)]
+    assert seen == [(at[0], at[1]), (at[1], at[2])]
+    sealed.extend(b"x")  # released after the calls
+    pt.extend(b"x")
+
+
+def test_into_from_many_threads() -> None:
+    def work(i: int) -> bool:
+        key = bytes([i]) * 32
+        sealed, out = bytearray(3000 * 2 + AEAD_OVERHEAD), bytearray(3000 * 2)
+        for r in range(200):
+            pt = bytes([i, r & 0xFF]) * (1 + (i * 97 + r * 13) % 3000)
+            n = crypto.aead_seal_into(key, pt, sealed, b"%d" % i)
+            if crypto.aead_open_into(key, memoryview(sealed)[:n], out, b"%d" % i) != len(pt):
+                return False
+            if out[: len(pt)] != pt:
+                return False
+        return True
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(work, range(8)))
 
 
 # ---- random, memzero ----
