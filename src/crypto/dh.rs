@@ -7,8 +7,9 @@
 //! Diffie-Hellman ~1.5x faster (two per ratchet step with the same peer key share the
 //! conversion: [`PreparedPeer`]). Keys on the curve's twist, and u = -1, have no Edwards form and
 //! take the ladder. Both routes multiply by the same clamped, unreduced scalar, so the results are
-//! the same bytes (`edwards_and_ladder_agree` checks it on random keys, on every small-order point,
-//! on twist points and on non-canonical encodings; Wycheproof in tests/vectors.rs).
+//! the same bytes (`edwards_and_ladder_agree` checks it on random keys, twist points, small values
+//! and non-canonical encodings, `small_order_points_are_weak` on every small-order point;
+//! Wycheproof in tests/vectors.rs).
 
 use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::montgomery::MontgomeryPoint;
@@ -79,10 +80,13 @@ impl X25519SecretKey {
     /// X25519(self, peer) with the peer's key already converted ([`X25519PublicKey::prepare`]).
     pub fn diffie_hellman_prepared(&self, peer: &PreparedPeer) -> Result<SharedSecret> {
         let scalar = Zeroizing::new(self.0.to_bytes());
-        let secret = SharedSecret(match peer {
-            PreparedPeer::Edwards(point) => point.mul_clamped(*scalar).to_montgomery().to_bytes(),
-            PreparedPeer::Ladder(u) => u.mul_clamped(*scalar).to_bytes(),
-        });
+        // The shared point is as secret as its coordinate: both are cleared after use.
+        let shared = match peer {
+            PreparedPeer::Edwards(point) => Zeroizing::new(point.mul_clamped(*scalar)).to_montgomery(),
+            PreparedPeer::Ladder(u) => u.mul_clamped(*scalar),
+        };
+        let shared = Zeroizing::new(shared);
+        let secret = SharedSecret(shared.to_bytes());
         if bool::from(secret.0.ct_eq(&[0u8; 32])) {
             return Err(Error::WeakKey);
         }
@@ -230,13 +234,26 @@ mod tests {
     #[test]
     fn small_order_points_are_weak() {
         let me = X25519SecretKey::generate().unwrap();
-        // The identity point (0) and the point of order 2 (1) give an all-zero output.
-        for p in [[0u8; 32], {
-            let mut one = [0u8; 32];
-            one[0] = 1;
-            one
-        }] {
-            assert_eq!(me.diffie_hellman(&X25519PublicKey(p)).unwrap_err(), Error::WeakKey);
+        // The points of small order (libsodium's list: 0, 1, the two of order 8, and p - 1, p,
+        // p + 1 as non-canonical encodings) give an all-zero output on either route.
+        let hex = |s: &str| -> [u8; 32] {
+            let v: Vec<u8> =
+                (0..64).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect();
+            v.try_into().unwrap()
+        };
+        let small = [
+            "0000000000000000000000000000000000000000000000000000000000000000",
+            "0100000000000000000000000000000000000000000000000000000000000000",
+            "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+            "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+            "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+            "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+            "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        ];
+        for p in small {
+            let u = hex(p);
+            assert_eq!(me.diffie_hellman(&X25519PublicKey(u)).unwrap_err(), Error::WeakKey, "{p}");
+            assert_eq!(ladder(&me, u), [0; 32], "{p}");
         }
     }
 
