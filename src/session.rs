@@ -20,12 +20,13 @@ use crate::handshake;
 use crate::identity::{AgentId, Identity, IdentityKeyPair};
 use crate::limits::{MAX_PLAINTEXT_LEN, SESSION_ID_LEN, TAG_LEN};
 use crate::prekey::{PqPolicy, PrekeyBundle};
+use crate::ratchet::keys::MessageKey;
 use crate::ratchet::{DoubleRatchet, Limits};
 use crate::state::{RecordKind, StorageKey, open_record_named, seal_record_named};
 use crate::wire::bundle::KemPrekeyKind;
 use crate::wire::envelope::KemHeader;
 use crate::wire::envelope::{associated_data, encode_header};
-use crate::wire::padding::{frame_into, unpad, unpadded_len};
+use crate::wire::padding::{frame_into, unpadded_len};
 use crate::wire::reader::{Reader, Writer};
 use crate::wire::{MessageEnvelope, Padding, PrekeyHeader};
 
@@ -101,6 +102,17 @@ impl core::fmt::Debug for Session {
             .field("ratchet", &self.ratchet)
             .finish_non_exhaustive()
     }
+}
+
+/// Opens a message's sealed part with its key into `out` (the framed length) and returns the
+/// plaintext's length inside it: the one decryption both `decrypt_into` and `decrypt_with` do.
+fn open_framed(key: &MessageKey, ad: &[u8], sealed: &[u8], out: &mut [u8]) -> Result<usize> {
+    aead::open_single_use_into(&key.aead_key(), ad, sealed, out)?;
+    let len = unpadded_len(out)?;
+    if len > MAX_PLAINTEXT_LEN {
+        return Err(Error::TooLarge);
+    }
+    Ok(len)
 }
 
 impl Session {
@@ -304,14 +316,7 @@ impl Session {
         let out = out.get_mut(..framed_len).ok_or(Error::BufferTooSmall)?;
         let ad = associated_data(env.header_bytes, &self.peer.to_bytes(), &self.local.to_bytes());
         let ratchet = self.ratchet.as_mut().ok_or(Error::WrongState)?;
-        let result = ratchet.decrypt(&env.ratchet, |key| {
-            aead::open_single_use_into(&key.aead_key(), &ad, env.sealed, out)?;
-            let len = unpadded_len(out)?;
-            if len > MAX_PLAINTEXT_LEN {
-                return Err(Error::TooLarge);
-            }
-            Ok(len)
-        });
+        let result = ratchet.decrypt(&env.ratchet, |key| open_framed(key, &ad, env.sealed, out));
         match result {
             Ok(len) => {
                 // The framing after the plaintext is not the caller's: cleared.
@@ -327,7 +332,8 @@ impl Session {
         }
     }
 
-    /// The checks every decryption starts with; the parsed envelope.
+    /// The checks every decryption starts with; the parsed envelope. (`parse` guarantees
+    /// `sealed` holds at least the tag and the framing byte.)
     fn check_envelope<'e>(&self, envelope: &'e [u8]) -> Result<MessageEnvelope<'e>> {
         if matches!(self.state, SessionState::Dormant | SessionState::Closed) {
             return Err(Error::WrongState);
@@ -355,12 +361,9 @@ impl Session {
         let ad = associated_data(env.header_bytes, &self.peer.to_bytes(), &self.local.to_bytes());
         let ratchet = self.ratchet.as_mut().ok_or(Error::WrongState)?;
         ratchet.decrypt(&env.ratchet, |key| {
-            let mut plaintext = aead::open_single_use(&key.aead_key(), &ad, env.sealed)?;
-            unpad(&mut plaintext)?;
-            if plaintext.len() > MAX_PLAINTEXT_LEN {
-                return Err(Error::TooLarge);
-            }
-            sink(&plaintext)
+            let mut framed = Zeroizing::new(vec![0u8; env.sealed.len() - TAG_LEN]);
+            let len = open_framed(key, &ad, env.sealed, &mut framed)?;
+            sink(&framed[..len])
         })
     }
 

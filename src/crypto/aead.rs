@@ -4,7 +4,7 @@
 //!   many messages (raw C ABI, state records). Sealed format: `nonce (24) || ciphertext || tag
 //!   (16)`, the same bytes libsodium's `crypto_aead_xchacha20poly1305_ietf_encrypt` produces after
 //!   its caller prepends the nonce.
-//! - [`seal_single_use_in_place`]/[`open_single_use`]: for a key that seals exactly one message (a
+//! - [`seal_single_use_in_place`]/[`open_single_use_into`]: for a key that seals exactly one message (a
 //!   Double Ratchet message key), with the all-zero nonce, which is not sent: `ciphertext || tag`.
 //!   A nonce only has to be unique per key; with one message per key any fixed value is, and a
 //!   random one would cost 24 bytes per message and an OS call.
@@ -100,22 +100,10 @@ pub fn seal_single_use_in_place(key: &AeadKey, ad: &[u8], buf: &mut [u8]) -> Res
     Ok(())
 }
 
-/// Decrypts a single-use seal (`ciphertext || tag`); tampering, truncation or a wrong key is
-/// `AuthFailed`. The plaintext is returned in a buffer that is zeroized when dropped. The
-/// ciphertext is read where it lies and decrypted straight into that buffer (no copy first);
-/// after a failure the buffer is zeroized and dropped, so nothing unauthenticated escapes.
-pub fn open_single_use(key: &AeadKey, ad: &[u8], sealed: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>> {
-    if sealed.len() < TAG_LEN {
-        return Err(Error::AuthFailed);
-    }
-    let mut out = zeroize::Zeroizing::new(vec![0u8; sealed.len() - TAG_LEN]);
-    open_single_use_into(key, ad, sealed, &mut out)?;
-    Ok(out)
-}
-
-/// [`open_single_use`] into `out`, exactly `sealed.len() - TAG_LEN` bytes (else
-/// `BufferTooSmall`). The tag is checked before anything is written: after a failure `out` holds
-/// what it held before.
+/// Decrypts a single-use seal (`ciphertext || tag`) into `out`, exactly `sealed.len() - TAG_LEN`
+/// bytes (else `BufferTooSmall`); tampering, truncation or a wrong key is `AuthFailed`. The
+/// ciphertext is read where it lies (no copy first), and the tag is checked before anything is
+/// written: after a failure `out` holds what it held before.
 pub fn open_single_use_into(key: &AeadKey, ad: &[u8], sealed: &[u8], out: &mut [u8]) -> Result<()> {
     let body_len = sealed.len().checked_sub(TAG_LEN).ok_or(Error::AuthFailed)?;
     if out.len() != body_len {
@@ -175,6 +163,29 @@ mod tests {
 
     fn key(b: u8) -> AeadKey {
         AeadKey::from_bytes([b; 32])
+    }
+
+    /// [`open_single_use_into`] into a buffer of the right size.
+    fn open_single_use(key: &AeadKey, ad: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
+        let mut out = vec![0u8; sealed.len().checked_sub(TAG_LEN).ok_or(Error::AuthFailed)?];
+        open_single_use_into(key, ad, sealed, &mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn single_use_open_into_a_wrong_size_is_refused_and_writes_nothing() {
+        let mut sealed = b"abc".to_vec();
+        sealed.resize(single_use_sealed_len(3), 0);
+        seal_single_use_in_place(&key(1), b"", &mut sealed).unwrap();
+        for len in [0, 2, 4] {
+            let mut out = vec![0xEEu8; len];
+            assert_eq!(open_single_use_into(&key(1), b"", &sealed, &mut out), Err(Error::BufferTooSmall));
+            assert!(out.iter().all(|&b| b == 0xEE));
+        }
+        let mut out = [0xEEu8; 3];
+        sealed[0] ^= 1;
+        assert_eq!(open_single_use_into(&key(1), b"", &sealed, &mut out), Err(Error::AuthFailed));
+        assert_eq!(out, [0xEE; 3], "the tag is checked before anything is written");
     }
 
     #[test]
