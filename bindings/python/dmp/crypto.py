@@ -11,10 +11,10 @@ fixed-size arguments of the wrong length raise ValueError before the library is 
 from __future__ import annotations
 
 from ctypes import POINTER, addressof, byref, c_char, c_char_p, c_int32, c_size_t, create_string_buffer
+from typing import Any
 
 from ._lib import lib
 from ._util import (
-    BUFFER_START,
     FRESH_BYTES_ARE_WRITABLE,
     BytesLike,
     WritableBuffer,
@@ -23,8 +23,8 @@ from ._util import (
     fresh_output,
     input_buffer,
     int_in,
-    not_writable,
     untyped,
+    writable_buffer,
 )
 from .constants import (
     AEAD_OVERHEAD,
@@ -116,8 +116,8 @@ def aead_open(key: BytesLike, sealed: BytesLike, ad: BytesLike = b"") -> bytes:
 # faults in again on the next call). The plaintext or sealed input is read in place too when it
 # is a bytearray or a writable memoryview, so that a buffer sealed into opens without a copy; key
 # and ad are copied to bytes if they are not, as in aead_seal. The C functions require `out` not
-# to overlap their inputs: only an input read in place can, and that is checked (addresses). The
-# usual cases, bytes or bytearray, are handled inline; see _util.BUFFER_START for the buffers.
+# to overlap their inputs: only an input read in place can, and that is checked (addresses). Both
+# run _into, on _util's input_buffer and writable_buffer (see _util.BUFFER_START for the buffers).
 # Each buffer used in place costs a ctypes from_buffer (~0.25 us), so up to 16 KiB at least
 # aead_seal/aead_open are as fast or faster (benchmarks/aead_vs_pynacl.py: 64 B, 5.2 us per
 # seal+open into reused bytearrays vs 4.1 us; 16 KiB, 27.0 vs 26.6; 1 MiB, 1448 vs 2178).
@@ -135,34 +135,7 @@ def aead_seal_into(key: BytesLike, plaintext: BytesLike, out: WritableBuffer, ad
     read): ValueError if it does. A ``bytearray`` or writable memoryview ``plaintext`` is read in
     place too (other memoryviews are copied): do not change these buffers from another thread
     during the call (they cannot be resized meanwhile: the call holds them)."""
-    if type(key) is not bytes or len(key) != KEY_LEN:
-        key = fixed(key, KEY_LEN, "key")
-    if type(plaintext) is bytes:
-        pt, pt_len, pt_at = plaintext, len(plaintext), 0
-    elif type(plaintext) is bytearray:
-        pt = BUFFER_START.from_buffer(plaintext)  # held first, then measured
-        pt_len, pt_at = len(plaintext), addressof(pt)
-    else:
-        pt, pt_len, pt_at = input_buffer(plaintext, "plaintext")
-    if type(ad) is not bytes:
-        ad = as_bytes(ad, "ad")
-    try:
-        dst = BUFFER_START.from_buffer(out)
-    except TypeError:
-        raise TypeError(not_writable(out, "out")) from None
-    size = len(out) if type(out) is bytearray else memoryview(out).nbytes
-    n = pt_len + AEAD_OVERHEAD  # exactly what the library writes
-    if size < n:
-        raise ValueError(f"out is too small: {n} bytes needed (len(plaintext) + AEAD_OVERHEAD), it has {size}")
-    if pt_len and pt_at:  # [pt_at, +pt_len) and [dst, +n) must not intersect
-        at = addressof(dst)
-        if pt_at < at + n and at < pt_at + pt_len:
-            raise ValueError("out overlaps plaintext: the library needs them apart")
-    cap = c_size_t(n)  # out_cap and out_len, as in aead_seal
-    rc = _aead_seal(key, ad, c_size_t(len(ad)), pt, c_size_t(pt_len), dst, cap, byref(cap))
-    if rc:
-        raise error_for(rc)
-    return n
+    return _into(_aead_seal, key, plaintext, "plaintext", out, ad, AEAD_OVERHEAD)
 
 
 def aead_open_into(key: BytesLike, sealed: BytesLike, out: WritableBuffer, ad: BytesLike = b"") -> int:
@@ -175,35 +148,32 @@ def aead_open_into(key: BytesLike, sealed: BytesLike, out: WritableBuffer, ad: B
     written in place, never copied; TypeError if read-only, ValueError if too short (neither
     calls the library), ValueError if it overlaps ``sealed``, which is read in place when it is a
     ``bytearray`` or a writable memoryview (not to be changed from another thread meanwhile)."""
+    return _into(_aead_open, key, sealed, "sealed", out, ad, -AEAD_OVERHEAD)
+
+
+def _into(fn: Any, key: BytesLike, data: BytesLike, what: str, out: object, ad: BytesLike, grow: int) -> int:
+    """The body of aead_seal_into (``grow`` = +AEAD_OVERHEAD) and aead_open_into (-AEAD_OVERHEAD):
+    checks, zero-copy access to ``data`` (when it is a bytearray or writable memoryview) and to
+    ``out``, one C call writing ``len(data) + grow`` bytes (0 if negative: the library then
+    reports AuthFailed with its detail) at the start of ``out``; returns that count."""
     if type(key) is not bytes or len(key) != KEY_LEN:
         key = fixed(key, KEY_LEN, "key")
-    if type(sealed) is bytes:
-        src, src_len, src_at = sealed, len(sealed), 0
-    elif type(sealed) is bytearray:
-        src = BUFFER_START.from_buffer(sealed)  # held first, then measured
-        src_len, src_at = len(sealed), addressof(src)
-    else:
-        src, src_len, src_at = input_buffer(sealed, "sealed")
+    src, src_len, src_at = input_buffer(data, what)  # held first, then measured
     if type(ad) is not bytes:
         ad = as_bytes(ad, "ad")
-    try:
-        dst = BUFFER_START.from_buffer(out)
-    except TypeError:
-        raise TypeError(not_writable(out, "out")) from None
-    size = len(out) if type(out) is bytearray else memoryview(out).nbytes
-    # Exactly what the library writes when it succeeds. Shorter than nonce and tag: nothing is
-    # written (a capacity of 0), the library reports AuthFailed with its detail.
-    n = max(src_len - AEAD_OVERHEAD, 0)
+    dst, size = writable_buffer(out, "out")
+    n = max(src_len + grow, 0)  # exactly what the library writes when it succeeds
     if size < n:
-        raise ValueError(f"out is too small: {n} bytes needed (len(sealed) - AEAD_OVERHEAD), it has {size}")
+        sign = "+" if grow > 0 else "-"
+        raise ValueError(f"out is too small: {n} bytes needed (len({what}) {sign} AEAD_OVERHEAD), it has {size}")
     if n and src_at:  # [src_at, +src_len) and [dst, +n) must not intersect
         at = addressof(dst)
         if src_at < at + n and at < src_at + src_len:
-            raise ValueError("out overlaps sealed: the library needs them apart")
+            raise ValueError(f"out overlaps {what}: the library needs them apart")
     cap = c_size_t(n)  # out_cap and out_len, as in aead_seal
-    rc = _aead_open(key, ad, c_size_t(len(ad)), src, c_size_t(src_len), dst, cap, byref(cap))
+    rc = fn(key, ad, c_size_t(len(ad)), src, c_size_t(src_len), dst, cap, byref(cap))
     if rc:
-        raise error_for(rc)  # the library has zeroed out[:n]
+        raise error_for(rc)  # after a failed open the library has zeroed out[:n]
     return n
 
 
