@@ -18,7 +18,7 @@ use crate::crypto::{X25519PublicKey, aead};
 use crate::error::{Error, Result};
 use crate::handshake;
 use crate::identity::{AgentId, Identity, IdentityKeyPair};
-use crate::limits::{MAX_PLAINTEXT_LEN, SESSION_ID_LEN, TAG_LEN};
+use crate::limits::{MAX_ENVELOPE_LEN, MAX_PLAINTEXT_LEN, SESSION_ID_LEN, TAG_LEN};
 use crate::prekey::{PqPolicy, PrekeyBundle};
 use crate::ratchet::keys::MessageKey;
 use crate::ratchet::{DoubleRatchet, Limits};
@@ -287,7 +287,8 @@ impl Session {
     /// `WrongMessageType`, `WrongSession`, `AuthFailed`, `Duplicate`, `TooFarAhead`, `WeakKey`.
     pub fn decrypt(&mut self, envelope: &[u8]) -> Result<Vec<u8>> {
         // The envelope's length bounds the framed plaintext: one buffer, decrypted straight in.
-        let mut plaintext = vec![0u8; envelope.len()];
+        // (An envelope over the limit is refused by the parse: no buffer the size of it.)
+        let mut plaintext = vec![0u8; envelope.len().min(MAX_ENVELOPE_LEN)];
         let len = self.decrypt_into(envelope, &mut plaintext)?;
         plaintext.truncate(len);
         Ok(plaintext)

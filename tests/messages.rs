@@ -541,3 +541,13 @@ fn decrypt_into_refusals_leave_no_plaintext_and_change_nothing() {
     assert_eq!(p.bob.decrypt_into(&env, &mut out).unwrap(), 6);
     assert_eq!(&out[..6], b"secret");
 }
+
+#[test]
+fn an_envelope_over_the_limit_is_too_large_and_changes_nothing() {
+    let mut p = active();
+    let mut env = p.alice.encrypt(b"x").unwrap();
+    env.resize(dmp::limits::MAX_ENVELOPE_LEN + 1, 0);
+    assert_eq!(assert_refused(&mut p.bob, &env), Error::TooLarge);
+    let mut out = vec![0u8; 64];
+    assert_eq!(p.bob.decrypt_into(&env, &mut out).unwrap_err(), Error::TooLarge);
+}
