@@ -95,6 +95,25 @@ fn message_size_does_not_depend_on_group_size() {
 }
 
 #[test]
+fn the_signature_signs_the_labelled_sha256_digest_and_the_nonce_is_not_sent() {
+    use dmp::crypto::{Signature, VerifyingKey};
+    use dmp::wire::group::{Distribution, GROUP_MESSAGE_HEADER_LEN, signed_digest};
+    let mut s = Swarm::new(2);
+    let dist = Distribution::parse(&s.groups[0].distribution()).unwrap();
+    let m = s.groups[0].encrypt(b"hello").unwrap();
+    // header, then ciphertext || tag of the 6 framed bytes, then the signature: no nonce.
+    assert_eq!(m.len(), GROUP_MESSAGE_HEADER_LEN + 6 + 16 + 64);
+    let (signed, sig) = m.split_at(m.len() - 64);
+    let sig = Signature(sig.try_into().unwrap());
+    let vk = VerifyingKey::from_bytes(&dist.signing_key).unwrap();
+    vk.verify(&signed_digest(signed), &sig).unwrap();
+    // Not a signature over the envelope itself, nor over an unlabelled digest.
+    assert_eq!(vk.verify(signed, &sig), Err(Error::BadSignature));
+    assert_eq!(vk.verify(&dmp::crypto::kdf::sha256(&[signed]), &sig), Err(Error::BadSignature));
+    assert_eq!(s.groups[1].decrypt(&m).unwrap().1, b"hello");
+}
+
+#[test]
 fn late_joiner_reads_only_from_joining_on() {
     let mut s = Swarm::new(3);
     let before = s.groups[0].encrypt(b"before").unwrap();

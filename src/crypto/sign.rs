@@ -1,16 +1,34 @@
 //! Ed25519 (RFC 8032) with strict verification: non-canonical encodings and small-order keys
 //! or `R` components are refused (ed25519-dalek's `verify_strict`).
 
-use ed25519_dalek::Signer;
+use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign};
+use sha2::Sha512;
 use zeroize::Zeroize;
 
 use crate::crypto::random;
 use crate::error::{Error, Result};
 use crate::limits::{PUBLIC_KEY_LEN, SECRET_KEY_LEN, SIGNATURE_LEN};
 
-/// An Ed25519 signing key (the 32-byte seed form); zeroized on drop by ed25519-dalek (feature `zeroize`).
-#[derive(Clone)]
-pub struct SigningKey(ed25519_dalek::SigningKey);
+/// An Ed25519 signing key: the 32-byte seed and, kept beside it, its RFC 8032 expansion
+/// (`SHA-512(seed)`: the clamped scalar and the nonce prefix), so that a signature does not
+/// hash the seed again (~0.4 us of a ~17 us signature; a group message is one signature).
+/// Both halves are zeroized on drop by ed25519-dalek (feature `zeroize`).
+pub struct SigningKey {
+    seed: ed25519_dalek::SigningKey,
+    expanded: ExpandedSecretKey,
+}
+
+impl Clone for SigningKey {
+    fn clone(&self) -> Self {
+        SigningKey {
+            seed: self.seed.clone(),
+            expanded: ExpandedSecretKey {
+                scalar: self.expanded.scalar,
+                hash_prefix: self.expanded.hash_prefix,
+            },
+        }
+    }
+}
 
 /// An Ed25519 public key that decoded to a point that is not of small order.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -47,28 +65,31 @@ impl SigningKey {
 
     /// The key for a 32-byte seed (deterministic).
     pub fn from_seed(seed: &[u8; SECRET_KEY_LEN]) -> Self {
-        SigningKey(ed25519_dalek::SigningKey::from_bytes(seed))
+        let seed = ed25519_dalek::SigningKey::from_bytes(seed);
+        // The standard expansion (what `ed25519_dalek::SigningKey::sign` computes per call).
+        let expanded = ExpandedSecretKey::from(seed.as_bytes());
+        SigningKey { seed, expanded }
     }
 
     /// The 32-byte seed (secret).
     pub fn to_seed(&self) -> [u8; SECRET_KEY_LEN] {
-        self.0.to_bytes()
+        self.seed.to_bytes()
     }
 
     /// The public key.
     pub fn verifying_key(&self) -> VerifyingKey {
-        VerifyingKey(self.0.verifying_key())
+        VerifyingKey(self.seed.verifying_key())
     }
 
-    /// Signs `msg`.
+    /// Signs `msg` (RFC 8032 Ed25519: the same bytes as `ed25519_dalek::SigningKey::sign`).
     pub fn sign(&self, msg: &[u8]) -> Signature {
-        Signature(self.0.sign(msg).to_bytes())
+        Signature(raw_sign::<Sha512>(&self.expanded, msg, &self.seed.verifying_key()).to_bytes())
     }
 
     /// The X25519 secret scalar bytes that match this key's Montgomery form (RFC 8032 expanded
     /// secret, first half). Used for the identity DH key; see docs/PROTOCOL.md.
     pub(crate) fn to_x25519_secret_bytes(&self) -> [u8; 32] {
-        self.0.to_scalar_bytes()
+        self.seed.to_scalar_bytes()
     }
 }
 
@@ -134,6 +155,18 @@ mod tests {
             )
         );
         sk.verifying_key().verify(b"", &sig).unwrap();
+    }
+
+    #[test]
+    fn the_cached_expansion_signs_what_ed25519_dalek_signs() {
+        use ed25519_dalek::Signer;
+        for len in [0usize, 1, 32, 111, 112, 1024] {
+            let sk = SigningKey::generate().unwrap();
+            let msg: Vec<u8> = (0..len).map(|i| (i * 7 + len) as u8).collect();
+            let reference = ed25519_dalek::SigningKey::from_bytes(&sk.to_seed()).sign(&msg).to_bytes();
+            assert_eq!(sk.sign(&msg).0, reference, "len {len}");
+            assert_eq!(sk.clone().sign(&msg).0, reference, "clone, len {len}");
+        }
     }
 
     #[test]

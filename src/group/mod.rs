@@ -19,13 +19,13 @@ use crate::crypto::aead;
 use crate::error::{Error, Result};
 use crate::identity::AgentId;
 use crate::limits::{
-    GROUP_ID_LEN, GROUP_KEY_GRACE_MESSAGES, MAX_GROUP_MEMBERS, MAX_PLAINTEXT_LEN, SIGNATURE_LEN,
+    GROUP_ID_LEN, GROUP_KEY_GRACE_MESSAGES, MAX_GROUP_MEMBERS, MAX_PLAINTEXT_LEN, SIGNATURE_LEN, TAG_LEN,
 };
 use crate::ratchet::Limits;
 use crate::state::{RecordKind, StorageKey, open_record_named, seal_record_named};
 use crate::wire::Padding;
-use crate::wire::group::{Distribution, GROUP_MESSAGE_HEADER_LEN, GroupEnvelope, GroupHeader};
-use crate::wire::padding::{framed_len, pad};
+use crate::wire::group::{Distribution, GROUP_MESSAGE_HEADER_LEN, GroupEnvelope, GroupHeader, signed_digest};
+use crate::wire::padding::{frame_into, framed_len};
 use crate::wire::reader::{Reader, Writer};
 use sender_key::{OwnSenderKey, SenderKeyState};
 
@@ -234,7 +234,9 @@ impl Group {
         if len > MAX_PLAINTEXT_LEN {
             return Err(Error::TooLarge);
         }
-        Ok(GROUP_MESSAGE_HEADER_LEN + aead::sealed_len(framed_len(len, self.padding)) + SIGNATURE_LEN)
+        Ok(GROUP_MESSAGE_HEADER_LEN
+            + aead::single_use_sealed_len(framed_len(len, self.padding))
+            + SIGNATURE_LEN)
     }
 
     /// Encrypts `plaintext` once for the whole group and signs it.
@@ -259,11 +261,16 @@ impl Group {
         };
         let mut w = Writer::with_capacity(GROUP_MESSAGE_HEADER_LEN);
         header.encode(&mut w);
-        let framed = Zeroizing::new(pad(plaintext, self.padding));
         let signed_len = out.len() - SIGNATURE_LEN;
-        out[..GROUP_MESSAGE_HEADER_LEN].copy_from_slice(&w.buf);
-        aead::seal_into(&key.aead_key(), &w.buf, &framed, &mut out[GROUP_MESSAGE_HEADER_LEN..signed_len])?;
-        let signature = self.own_key.sign(&out[..signed_len]);
+        let (head, rest) = out.split_at_mut(GROUP_MESSAGE_HEADER_LEN);
+        head.copy_from_slice(&w.buf);
+        // Framed where the envelope carries it, then sealed in place: the message key seals this
+        // message only (the chain has stepped), so the nonce is all zeros.
+        let sealed = &mut rest[..signed_len - GROUP_MESSAGE_HEADER_LEN];
+        let body_len = sealed.len() - TAG_LEN;
+        frame_into(plaintext, &mut sealed[..body_len]);
+        aead::seal_single_use_in_place(&key.aead_key(), &w.buf, sealed)?;
+        let signature = self.own_key.sign(&signed_digest(&out[..signed_len]));
         out[signed_len..].copy_from_slice(&signature.0);
         Ok(())
     }

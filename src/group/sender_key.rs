@@ -10,8 +10,8 @@ use crate::crypto::{Signature, SigningKey, VerifyingKey, aead};
 use crate::error::{Error, Result};
 use crate::ratchet::Limits;
 use crate::ratchet::keys::{ChainKey, MessageKey};
-use crate::wire::group::{Distribution, GroupEnvelope};
-use crate::wire::padding::unpad;
+use crate::wire::group::{Distribution, GroupEnvelope, signed_digest};
+use crate::wire::padding::unpadded_len;
 use crate::wire::reader::{Reader, Writer};
 
 /// Our own sender key in one group.
@@ -119,7 +119,7 @@ impl SenderKeyState {
         limits: Limits,
         sink: impl FnOnce(&[u8]) -> Result<()>,
     ) -> Result<()> {
-        self.signing_key.verify(env.signed, &env.signature)?;
+        self.signing_key.verify(&signed_digest(env.signed), &env.signature)?;
         let it = env.header.iteration;
         if let Some(key) = self.skipped.get(&it) {
             open(key, env, sink)?;
@@ -186,10 +186,12 @@ impl SenderKeyState {
 }
 
 fn open(key: &MessageKey, env: &GroupEnvelope<'_>, sink: impl FnOnce(&[u8]) -> Result<()>) -> Result<()> {
-    let mut plaintext = Zeroizing::new(aead::open(&key.aead_key(), env.header_bytes, env.sealed)?);
-    unpad(&mut plaintext)?;
-    if plaintext.len() > crate::limits::MAX_PLAINTEXT_LEN {
+    let framed_len = env.sealed.len().checked_sub(crate::limits::TAG_LEN).ok_or(Error::AuthFailed)?;
+    let mut framed = Zeroizing::new(vec![0u8; framed_len]);
+    aead::open_single_use_into(&key.aead_key(), env.header_bytes, env.sealed, &mut framed)?;
+    let len = unpadded_len(&framed)?;
+    if len > crate::limits::MAX_PLAINTEXT_LEN {
         return Err(Error::TooLarge);
     }
-    sink(&plaintext)
+    sink(&framed[..len])
 }

@@ -8,16 +8,20 @@
 //! 34  sender agent id     32                 34  sender agent id     32
 //! 66  key id               4 (u32 BE)        66  key id               4 (u32 BE)
 //! 70  iteration            4 (u32 BE)        70  iteration            4 (u32 BE)
-//! 74  sealed: nonce 24 | ct | tag 16         74  chain key           32  (secret)
+//! 74  sealed: ct | tag 16                   74  chain key           32  (secret)
 //! -64 signature           64                106  signing public key  32
 //!                                                                  total 138
 //! ```
-//! A group message's AEAD associated data is its header (bytes 0..74); its Ed25519 signature,
-//! under the sender key's signing key, covers every byte before it.
+//! A group message's AEAD associated data is its header (bytes 0..74); its message key seals
+//! that one message only, so the nonce is all zeros and not sent (as in pairwise messages). Its
+//! Ed25519 signature, under the sender key's signing key, signs the 32-byte [`signed_digest`] of
+//! every byte before it: hashing once with SHA-256 (hardware-assisted where the CPU has it)
+//! instead of twice with SHA-512 inside Ed25519 takes ~3 us off a 1 KiB message each way.
 
 use super::reader::{Reader, Writer};
 use super::{MessageType, PROTOCOL_VERSION, peek_type};
 use crate::crypto::Signature;
+use crate::crypto::kdf::sha256;
 use crate::error::{Error, Result};
 use crate::limits::{GROUP_ID_LEN, KEY_LEN, MAX_ENVELOPE_LEN, PUBLIC_KEY_LEN, SIGNATURE_LEN};
 
@@ -25,8 +29,17 @@ use crate::limits::{GROUP_ID_LEN, KEY_LEN, MAX_ENVELOPE_LEN, PUBLIC_KEY_LEN, SIG
 pub const GROUP_MESSAGE_HEADER_LEN: usize = 74;
 /// Length of a sender-key distribution.
 pub const DISTRIBUTION_LEN: usize = 138;
-/// Smallest sealed part of a group message: one framing byte, nonce and tag.
-pub const MIN_GROUP_SEALED_LEN: usize = 1 + crate::limits::AEAD_OVERHEAD;
+/// Smallest sealed part of a group message: one framing byte and the tag.
+pub const MIN_GROUP_SEALED_LEN: usize = 1 + crate::limits::TAG_LEN;
+/// What a group message's signature digest starts with: it is not a digest of anything else.
+pub const GROUP_SIGNATURE_LABEL: &[u8] = b"DMP1 group message";
+
+/// The 32 bytes a group message's signature signs: `SHA-256(GROUP_SIGNATURE_LABEL || signed)`,
+/// `signed` being every byte before the signature. Its collision resistance (128 bits, as
+/// Ed25519's own security) is what binds the signature to the ciphertext.
+pub fn signed_digest(signed: &[u8]) -> [u8; 32] {
+    sha256(&[GROUP_SIGNATURE_LABEL, signed])
+}
 
 /// The header of a group message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,11 +73,11 @@ pub struct GroupEnvelope<'a> {
     pub header: GroupHeader,
     /// Bytes 0..74, the AEAD's associated data.
     pub header_bytes: &'a [u8],
-    /// `nonce || ciphertext || tag`.
+    /// `ciphertext || tag` (all-zero nonce, not sent).
     pub sealed: &'a [u8],
     /// Every byte before the signature.
     pub signed: &'a [u8],
-    /// The sender key's signature over `signed`.
+    /// The sender key's signature over [`signed_digest`]`(signed)`.
     pub signature: Signature,
 }
 

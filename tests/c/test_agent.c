@@ -449,7 +449,7 @@ static void groups(void) {
     /* Group messages. */
     size_t need = 0;
     CHECK_STATUS(dmp_agent_group_send(a, gid, (const uint8_t *)"to all", 6, NULL, 0, &need), DMP_ERR_BUFFER_TOO_SMALL);
-    CHECK(need == DMP_GROUP_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + 7 + DMP_SIGNATURE_LEN);
+    CHECK(need == DMP_GROUP_MESSAGE_HEADER_LEN + 7 + DMP_TAG_LEN + DMP_SIGNATURE_LEN);
     blob_t gm = {check_xmalloc(need), 0};
     CHECK_OK(dmp_agent_group_send(a, gid, (const uint8_t *)"to all", 6, gm.data, need, &gm.len));
     dmp_event_t *ev = RECEIVE(b, &gm, DMP_EVENT_GROUP_MESSAGE, ida, "to all", 6);

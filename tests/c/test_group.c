@@ -236,7 +236,7 @@ static void distributions(member_t *a, member_t *b, member_t *c) {
 static void messages(member_t *a, member_t *b, member_t *c) {
     size_t need = 0;
     CHECK_OK(dmp_group_encrypted_len(a->group, 5, &need));
-    CHECK(need == DMP_GROUP_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + 5 + 1 + DMP_SIGNATURE_LEN);
+    CHECK(need == DMP_GROUP_MESSAGE_HEADER_LEN + 5 + 1 + DMP_TAG_LEN + DMP_SIGNATURE_LEN);
     gmsg_t m = group_seal(a->group, "hello", 5);
     group_open(b->group, &m, a->agent, "hello", 5);
     group_open(c->group, &m, a->agent, "hello", 5);
@@ -450,7 +450,7 @@ static void padding_limits_records(member_t *a, member_t *b) {
         CHECK_STATUS(dmp_group_set_padding(a->group, bad[i]), DMP_ERR_INVALID_ARGUMENT);
     CHECK_OK(dmp_group_set_padding(a->group, DMP_PADDING_BUCKETS));
     size_t need = 0;
-    const size_t fixed = DMP_GROUP_MESSAGE_HEADER_LEN + DMP_AEAD_OVERHEAD + DMP_SIGNATURE_LEN;
+    const size_t fixed = DMP_GROUP_MESSAGE_HEADER_LEN + DMP_TAG_LEN + DMP_SIGNATURE_LEN;
     CHECK_OK(dmp_group_encrypted_len(a->group, 10, &need));
     CHECK(need == fixed + 64);
     CHECK_OK(dmp_group_encrypted_len(a->group, 64, &need));
