@@ -11,6 +11,18 @@ pub mod variants;
 mod backends;
 #[cfg(feature = "cipher")]
 mod chacha;
+// DMP patch: differential tests of the SIMD backends against `soft` (only where the run-time
+// dispatch compiles them all, i.e. on x86 with no `chacha20_backend` cfg).
+#[cfg(all(
+    test,
+    feature = "cipher",
+    any(target_arch = "x86", target_arch = "x86_64"),
+    not(chacha20_backend = "soft"),
+    not(chacha20_backend = "sse2"),
+    not(chacha20_backend = "avx2"),
+    not(chacha20_backend = "avx512")
+))]
+mod dmp_backend_tests;
 #[cfg(feature = "legacy")]
 mod legacy;
 #[cfg(feature = "rng")]
