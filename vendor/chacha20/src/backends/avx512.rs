@@ -27,7 +27,11 @@ const BLOCKS_PER_VECTOR: usize = 4;
 const MAX_N: usize = MAX_PAR_BLOCKS / BLOCKS_PER_VECTOR;
 
 #[inline]
-#[target_feature(enable = "avx512f")]
+// DMP patch: was `enable = "avx512f"` only. The 128/256-bit AVX-512 intrinsics the single-block
+// and two-block paths use (`_mm_rol_epi32`, `_mm_loadu_epi32`, `_mm_storeu_epi32`, ...) need
+// `avx512vl` too, so they could not be inlined here and became out-of-line calls (~80 per block).
+// The backend is only chosen after run-time detection of both `avx512f` and `avx512vl`.
+#[target_feature(enable = "avx512f", enable = "avx512vl")]
 #[cfg(feature = "cipher")]
 pub(crate) unsafe fn inner<R, F, V>(state: &mut [u32; STATE_WORDS], f: F)
 where
