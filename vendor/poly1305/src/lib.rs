@@ -9,7 +9,8 @@ pub use universal_hash;
 
 use core::fmt::{self, Debug};
 use universal_hash::{
-    KeyInit, UhfClosure, UniversalHash,
+    KeyInit, UhfBackend, UhfClosure, UniversalHash,
+    array::Array,
     common::{BlockSizeUser, KeySizeUser},
     consts::{U16, U32},
 };
@@ -82,6 +83,42 @@ impl BlockSizeUser for Poly1305 {
 impl UniversalHash for Poly1305 {
     fn update_with_backend(&mut self, f: impl UhfClosure<BlockSize = Self::BlockSize>) {
         self.state.update_with_backend(f);
+    }
+
+    // DMP patch: `update` aligned to the backend's parallel blocks (see vendor/README.md). The
+    // trait's default hands every group of four blocks to `proc_par_blocks`, which, when blocks
+    // are already cached (the input so far was not a multiple of four blocks, e.g. an AEAD's
+    // associated data of 5-7 blocks), copies them one by one through the cache. Here the blocks
+    // the backend asks for (`blocks_needed_to_align`) go first, one at a time, and the rest
+    // in groups of four straight from the input: the same blocks in the same order.
+    fn update(&mut self, blocks: &[Block]) {
+        struct Aligned<'a> {
+            blocks: &'a [Block],
+        }
+
+        impl BlockSizeUser for Aligned<'_> {
+            type BlockSize = U16;
+        }
+
+        impl UhfClosure for Aligned<'_> {
+            #[inline(always)]
+            fn call<B: UhfBackend<BlockSize = U16>>(self, backend: &mut B) {
+                let head = backend.blocks_needed_to_align().min(self.blocks.len());
+                let (head, rest) = self.blocks.split_at(head);
+                for block in head {
+                    backend.proc_block(block);
+                }
+                let (par_blocks, tail) = Array::slice_as_chunks(rest);
+                for par_block in par_blocks {
+                    backend.proc_par_blocks(par_block);
+                }
+                for block in tail {
+                    backend.proc_block(block);
+                }
+            }
+        }
+
+        self.update_with_backend(Aligned { blocks });
     }
 
     /// Get the hashed output

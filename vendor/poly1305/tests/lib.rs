@@ -105,3 +105,34 @@ fn padded_input() {
     poly.update_padded(&msg);
     assert_eq!(&expected[..], poly.finalize().as_slice());
 }
+
+/// DMP patch: `update` calls that leave blocks cached (input not a multiple of four blocks)
+/// followed by more input give the tag of the whole input hashed block by block.
+#[test]
+fn dmp_split_updates_match_one_pass() {
+    let key: [u8; KEY_SIZE] = core::array::from_fn(|i| (i as u8).wrapping_mul(37).wrapping_add(11));
+    let data: Vec<u8> = (0..600u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let padded = |parts: &[&[u8]]| {
+        let mut v = Vec::new();
+        for p in parts {
+            v.extend_from_slice(p);
+            v.resize(v.len().div_ceil(16) * 16, 0);
+        }
+        v
+    };
+    for first in 0..=130usize {
+        for second in [0usize, 1, 15, 16, 17, 48, 63, 64, 65, 100, 128, 200, 257, 400] {
+            for third in [0usize, 16, 33] {
+                let (a, rest) = data.split_at(first);
+                let (b, rest) = rest.split_at(second);
+                let c = &rest[..third];
+                let mut mac = Poly1305::new(&key.into());
+                mac.update_padded(a);
+                mac.update_padded(b);
+                mac.update_padded(c);
+                let expected = Poly1305::new(&key.into()).compute_unpadded(&padded(&[a, b, c]));
+                assert_eq!(mac.finalize(), expected, "{first} {second} {third}");
+            }
+        }
+    }
+}
