@@ -101,6 +101,23 @@ mod tests {
         assert_ne!(a.as_bytes(), m1.as_bytes());
     }
 
+    /// KDF_CK's bytes, fixed: MK = HMAC-SHA256(CK, 0x01), CK' = HMAC-SHA256(CK, 0x02) (values
+    /// from Python's `hmac`), so no change to how the chain is computed can alter them.
+    #[test]
+    fn chain_step_known_answer() {
+        let hex = |s: &str| -> [u8; 32] {
+            core::array::from_fn(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+        };
+        let mut ck = ChainKey::from_bytes([1; 32]);
+        let mk0 = ck.step();
+        assert_eq!(mk0.as_bytes(), &hex("cc6efb872c237f565ee82df42e4cab00098b13710395e3c6d29f2907d69e4f04"));
+        assert_eq!(ck.as_bytes(), &hex("c31d79abaf8f2150ee1cfe3dc732eed02a56f79647909bad055a831cb762e9a2"));
+        assert_eq!(
+            ck.step().as_bytes(),
+            &hex("7f9b7eee1ac1776859f044f1ff38b8be2f1098100c357c2060305853f192ccd1")
+        );
+    }
+
     #[test]
     fn debug_redacts() {
         assert_eq!(format!("{:?}", MessageKey::from_bytes([3; 32])), "MessageKey(<redacted>)");
