@@ -25,7 +25,7 @@ use crate::ratchet::{DoubleRatchet, Limits};
 use crate::state::{RecordKind, StorageKey, open_record_named, seal_record_named};
 use crate::wire::bundle::KemPrekeyKind;
 use crate::wire::envelope::KemHeader;
-use crate::wire::envelope::{associated_data, encode_header};
+use crate::wire::envelope::{encode_header_into, header_len, with_associated_data};
 use crate::wire::padding::{frame_into, unpadded_len};
 use crate::wire::reader::{Reader, Writer};
 use crate::wire::{MessageEnvelope, Padding, PrekeyHeader};
@@ -264,16 +264,15 @@ impl Session {
         }
         let ratchet = self.ratchet.as_mut().ok_or(Error::WrongState)?;
         let (ratchet_header, key) = ratchet.next_sending()?;
-        // The header is written with room for the two agent ids after it: it becomes the AD.
-        let mut ad = encode_header(&self.session_id, self.prekey_header.as_ref(), &ratchet_header, 64);
-        let (head, sealed) = out.split_at_mut(ad.len());
-        head.copy_from_slice(&ad);
-        ad.extend_from_slice(&self.local.to_bytes());
-        ad.extend_from_slice(&self.peer.to_bytes());
+        let (head, sealed) = out.split_at_mut(header_len(self.prekey_header.as_ref(), &ratchet_header));
+        encode_header_into(head, &self.session_id, self.prekey_header.as_ref(), &ratchet_header);
         // The plaintext is framed and encrypted where the envelope carries it: one copy in all.
         let framed_len = sealed.len() - TAG_LEN;
         frame_into(plaintext, &mut sealed[..framed_len]);
-        aead::seal_single_use_in_place(&key.aead_key(), &ad, sealed)?;
+        // The AD: the header, then the two agent ids.
+        with_associated_data(head, &self.local.to_bytes(), &self.peer.to_bytes(), |ad| {
+            aead::seal_single_use_in_place(&key.aead_key(), ad, sealed)
+        })?;
         if self.state == SessionState::Dormant {
             self.state = SessionState::Initiating;
         }
@@ -315,9 +314,11 @@ impl Session {
         let env = self.check_envelope(envelope)?;
         let framed_len = env.sealed.len() - TAG_LEN;
         let out = out.get_mut(..framed_len).ok_or(Error::BufferTooSmall)?;
-        let ad = associated_data(env.header_bytes, &self.peer.to_bytes(), &self.local.to_bytes());
         let ratchet = self.ratchet.as_mut().ok_or(Error::WrongState)?;
-        let result = ratchet.decrypt(&env.ratchet, |key| open_framed(key, &ad, env.sealed, out));
+        let result =
+            with_associated_data(env.header_bytes, &self.peer.to_bytes(), &self.local.to_bytes(), |ad| {
+                ratchet.decrypt(&env.ratchet, |key| open_framed(key, ad, env.sealed, out))
+            });
         match result {
             Ok(len) => {
                 // The framing after the plaintext is not the caller's: cleared.
@@ -359,12 +360,13 @@ impl Session {
     }
 
     fn open(&mut self, env: &MessageEnvelope<'_>, sink: impl FnOnce(&[u8]) -> Result<()>) -> Result<()> {
-        let ad = associated_data(env.header_bytes, &self.peer.to_bytes(), &self.local.to_bytes());
         let ratchet = self.ratchet.as_mut().ok_or(Error::WrongState)?;
-        ratchet.decrypt(&env.ratchet, |key| {
-            let mut framed = Zeroizing::new(vec![0u8; env.sealed.len() - TAG_LEN]);
-            let len = open_framed(key, &ad, env.sealed, &mut framed)?;
-            sink(&framed[..len])
+        with_associated_data(env.header_bytes, &self.peer.to_bytes(), &self.local.to_bytes(), |ad| {
+            ratchet.decrypt(&env.ratchet, |key| {
+                let mut framed = Zeroizing::new(vec![0u8; env.sealed.len() - TAG_LEN]);
+                let len = open_framed(key, ad, env.sealed, &mut framed)?;
+                sink(&framed[..len])
+            })
         })
     }
 

@@ -26,7 +26,7 @@
 //! and the recipient's agent ids.
 
 use super::bundle::KemPrekeyKind;
-use super::reader::{Reader, VARINT_U32_MAX_LEN, Writer, varint_u32_len};
+use super::reader::{Reader, VARINT_U32_MAX_LEN, varint_u32_len};
 use super::{MessageType, PROTOCOL_VERSION, peek_type};
 use crate::crypto::X25519PublicKey;
 use crate::crypto::kem::{KEM_CIPHERTEXT_LEN, KemCiphertext};
@@ -162,16 +162,27 @@ impl<'a> MessageEnvelope<'a> {
     }
 }
 
-/// Encodes a message header (everything before the sealed part), in a vector with room for
-/// `extra_capacity` more bytes (the caller appends to it, e.g. the rest of the AD).
+/// Encodes a message header (everything before the sealed part) into a new vector.
 pub fn encode_header(
     session_id: &[u8; SESSION_ID_LEN],
     prekey: Option<&PrekeyHeader>,
     ratchet: &RatchetHeader,
-    extra_capacity: usize,
 ) -> Vec<u8> {
-    let header_len = header_len(prekey, ratchet);
-    let mut w = Writer::with_capacity(header_len + extra_capacity);
+    let mut out = vec![0u8; header_len(prekey, ratchet)];
+    encode_header_into(&mut out, session_id, prekey, ratchet);
+    out
+}
+
+/// Encodes a message header into `out`, which must be exactly [`header_len`] bytes (else a
+/// panic: the caller sized it): where the envelope carries it, no buffer in between.
+pub fn encode_header_into(
+    out: &mut [u8],
+    session_id: &[u8; SESSION_ID_LEN],
+    prekey: Option<&PrekeyHeader>,
+    ratchet: &RatchetHeader,
+) {
+    assert_eq!(out.len(), header_len(prekey, ratchet), "header buffer of the wrong size");
+    let mut w = SliceWriter { out, at: 0 };
     w.u8(PROTOCOL_VERSION);
     match prekey {
         None => {
@@ -194,8 +205,38 @@ pub fn encode_header(
     w.bytes(ratchet.ratchet_key.as_bytes())
         .varint_u32(ratchet.previous_chain_len)
         .varint_u32(ratchet.message_number);
-    debug_assert_eq!(w.buf.len(), header_len);
-    w.buf
+    debug_assert_eq!(w.at, w.out.len());
+}
+
+/// [`Writer`](super::reader::Writer)'s encodings, into a slice of the exact length.
+struct SliceWriter<'a> {
+    out: &'a mut [u8],
+    at: usize,
+}
+
+impl SliceWriter<'_> {
+    fn bytes(&mut self, b: &[u8]) -> &mut Self {
+        self.out[self.at..self.at + b.len()].copy_from_slice(b);
+        self.at += b.len();
+        self
+    }
+
+    fn u8(&mut self, v: u8) -> &mut Self {
+        self.bytes(&[v])
+    }
+
+    fn u32(&mut self, v: u32) -> &mut Self {
+        self.bytes(&v.to_be_bytes())
+    }
+
+    /// The shortest unsigned LEB128 varint, as `Writer::varint_u32`.
+    fn varint_u32(&mut self, mut v: u32) -> &mut Self {
+        while v >= 0x80 {
+            self.u8((v as u8 & 0x7F) | 0x80);
+            v >>= 7;
+        }
+        self.u8(v as u8)
+    }
 }
 
 /// The header length of a message with this prekey header (none: a plain `MESSAGE`) and these
@@ -207,6 +248,29 @@ pub fn header_len(prekey: Option<&PrekeyHeader>, ratchet: &RatchetHeader) -> usi
         Some(_) => PREKEY_MESSAGE_HEADER_LEN,
     };
     base - 2 + varint_u32_len(ratchet.previous_chain_len) + varint_u32_len(ratchet.message_number)
+}
+
+/// Associated data this long or shorter is built on the stack: any `MESSAGE`'s.
+const INLINE_AD_LEN: usize = MESSAGE_HEADER_MAX_LEN + 2 * PUBLIC_KEY_LEN;
+
+/// Calls `f` with the associated data of a message AEAD ([`associated_data`]), built on the
+/// stack for a `MESSAGE` (a `PREKEY_MESSAGE`'s, up to 1,274 bytes, goes in a vector): no
+/// allocation per message.
+pub fn with_associated_data<T>(
+    header: &[u8],
+    sender: &[u8; 32],
+    recipient: &[u8; 32],
+    f: impl FnOnce(&[u8]) -> T,
+) -> T {
+    let len = header.len() + 64;
+    if len > INLINE_AD_LEN {
+        return f(&associated_data(header, sender, recipient));
+    }
+    let mut ad = [0u8; INLINE_AD_LEN];
+    ad[..header.len()].copy_from_slice(header);
+    ad[header.len()..len - 32].copy_from_slice(sender);
+    ad[len - 32..len].copy_from_slice(recipient);
+    f(&ad[..len])
 }
 
 /// The associated data of a message AEAD: header, sender id, recipient id.
@@ -243,7 +307,7 @@ mod tests {
 
     #[test]
     fn message_round_trips_with_documented_offsets() {
-        let h = encode_header(&[9; 8], None, &ratchet(), 0);
+        let h = encode_header(&[9; 8], None, &ratchet());
         assert_eq!(h.len(), MESSAGE_HEADER_LEN);
         assert_eq!(MESSAGE_HEADER_LEN, 44);
         assert_eq!(&h[..2], &[1, 2]);
@@ -262,7 +326,7 @@ mod tests {
     #[test]
     fn prekey_message_round_trips_with_and_without_one_time_prekey() {
         for otk in [None, Some(0), Some(77)] {
-            let h = encode_header(&[9; 8], Some(&prekey(otk)), &ratchet(), 0);
+            let h = encode_header(&[9; 8], Some(&prekey(otk)), &ratchet());
             assert_eq!(h.len(), PREKEY_MESSAGE_HEADER_LEN);
             assert_eq!(h.len(), 117);
             assert_eq!(h.len(), header_len(Some(&prekey(otk)), &ratchet()));
@@ -281,7 +345,7 @@ mod tests {
             id: 3,
             ciphertext: KemCiphertext(Box::new([8; KEM_CIPHERTEXT_LEN])),
         });
-        let h = encode_header(&[9; 8], Some(&p), &ratchet(), 0);
+        let h = encode_header(&[9; 8], Some(&p), &ratchet());
         assert_eq!(h.len(), HYBRID_PREKEY_MESSAGE_HEADER_LEN);
         assert_eq!(h.len(), 1210);
         assert_eq!(h[78], 3);
@@ -300,7 +364,7 @@ mod tests {
     #[test]
     fn every_truncation_is_refused() {
         for p in [None, Some(prekey(Some(1)))] {
-            let bytes = with_sealed(encode_header(&[9; 8], p.as_ref(), &ratchet(), 0));
+            let bytes = with_sealed(encode_header(&[9; 8], p.as_ref(), &ratchet()));
             for n in 0..bytes.len() {
                 assert!(MessageEnvelope::parse(&bytes[..n]).is_err(), "len {n}");
             }
@@ -309,7 +373,7 @@ mod tests {
 
     #[test]
     fn bad_flags_are_refused() {
-        let mut bytes = with_sealed(encode_header(&[9; 8], Some(&prekey(None)), &ratchet(), 0));
+        let mut bytes = with_sealed(encode_header(&[9; 8], Some(&prekey(None)), &ratchet()));
         bytes[78] = 4;
         assert_eq!(MessageEnvelope::parse(&bytes).unwrap_err(), Error::BadEnvelope);
         bytes[78] = 0;
@@ -319,7 +383,7 @@ mod tests {
 
     #[test]
     fn bundle_type_is_wrong_type_and_version_is_checked() {
-        let mut bytes = with_sealed(encode_header(&[9; 8], None, &ratchet(), 0));
+        let mut bytes = with_sealed(encode_header(&[9; 8], None, &ratchet()));
         bytes[1] = MessageType::PrekeyBundle as u8;
         assert_eq!(MessageEnvelope::parse(&bytes).unwrap_err(), Error::WrongMessageType);
         bytes[1] = 2;
@@ -335,7 +399,7 @@ mod tests {
                 previous_chain_len: pn,
                 message_number: n,
             };
-            let h = encode_header(&[9; 8], None, &r, 0);
+            let h = encode_header(&[9; 8], None, &r);
             assert_eq!(h.len(), header_len(None, &r));
             assert!(h.len() >= MESSAGE_HEADER_LEN && h.len() <= MESSAGE_HEADER_MAX_LEN);
             let bytes = with_sealed(h);
@@ -350,9 +414,41 @@ mod tests {
     }
 
     #[test]
+    fn header_into_a_slice_is_the_writer_encoding() {
+        use crate::wire::reader::Writer;
+        for (pn, n) in [(0, 0), (127, 128), (16_383, 16_384), (0x1F_FFFF, 0x20_0000), (u32::MAX, 0xFFF_FFFF)]
+        {
+            let r = RatchetHeader {
+                ratchet_key: X25519PublicKey([7; 32]),
+                previous_chain_len: pn,
+                message_number: n,
+            };
+            let mut w = Writer::default();
+            w.u8(PROTOCOL_VERSION).u8(MessageType::Message as u8).bytes(&[9; 8]).bytes(&[7; 32]);
+            w.varint_u32(pn).varint_u32(n);
+            assert_eq!(encode_header(&[9; 8], None, &r), w.buf);
+        }
+    }
+
+    #[test]
+    fn associated_data_on_the_stack_or_not_is_the_same() {
+        for p in [None, Some(prekey(Some(1)))] {
+            for r in [
+                ratchet(),
+                RatchetHeader { previous_chain_len: u32::MAX, message_number: u32::MAX, ..ratchet() },
+            ] {
+                let h = encode_header(&[9; 8], p.as_ref(), &r);
+                let ad = with_associated_data(&h, &[1; 32], &[2; 32], <[u8]>::to_vec);
+                assert_eq!(ad, associated_data(&h, &[1; 32], &[2; 32]));
+                assert_eq!(ad.len(), h.len() + 64);
+            }
+        }
+    }
+
+    #[test]
     fn an_overlong_counter_is_refused() {
         // PN = 3 written as 0x83 0x00 instead of 0x03: a second form of the same header.
-        let mut bytes = encode_header(&[9; 8], None, &ratchet(), 0);
+        let mut bytes = encode_header(&[9; 8], None, &ratchet());
         bytes.truncate(42);
         bytes.extend_from_slice(&[0x83, 0x00, 9]);
         let bytes = with_sealed(bytes);
@@ -361,7 +457,7 @@ mod tests {
 
     #[test]
     fn oversized_envelope_is_refused() {
-        let mut bytes = encode_header(&[9; 8], None, &ratchet(), 0);
+        let mut bytes = encode_header(&[9; 8], None, &ratchet());
         bytes.resize(MAX_ENVELOPE_LEN + 1, 0);
         assert_eq!(MessageEnvelope::parse(&bytes).unwrap_err(), Error::TooLarge);
     }
