@@ -4,7 +4,7 @@ use hkdf::Hkdf;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::block_api::compress256;
 use sha2::{Digest, Sha256};
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 
@@ -70,27 +70,27 @@ const SHA256_IV: [u32; 8] =
 /// the key zero-padded to the block, FIPS 180-4 padding written by hand).
 fn hmac_sha256_pair_short(key: &[u8], a: &[u8], b: &[u8]) -> ([u8; 32], [u8; 32]) {
     // K ^ ipad, then K ^ opad: each hashed once, as the first block of its hash.
-    let mut block = [[0x36u8; SHA256_BLOCK_LEN]];
+    let mut block = Zeroizing::new([[0x36u8; SHA256_BLOCK_LEN]]);
     for (p, k) in block[0].iter_mut().zip(key) {
         *p ^= k;
     }
-    let mut inner = SHA256_IV;
-    compress256(&mut inner, &block);
+    let mut inner = Zeroizing::new(SHA256_IV);
+    compress256(&mut inner, &block[..]);
     for p in block[0].iter_mut() {
         *p ^= 0x36 ^ 0x5c;
     }
-    let mut outer = SHA256_IV;
-    compress256(&mut outer, &block);
+    let mut outer = Zeroizing::new(SHA256_IV);
+    compress256(&mut outer, &block[..]);
     // Inner hashes H(K ^ ipad || msg): each message and its padding in one second block. The
     // two messages' compressions are independent, as are the two outer ones below: issued next
     // to each other, the CPU overlaps them.
-    let mut blocks = [[[0u8; SHA256_BLOCK_LEN]]; 2];
-    let mut states = [inner; 2];
+    let mut blocks = Zeroizing::new([[[0u8; SHA256_BLOCK_LEN]]; 2]);
+    let mut states = Zeroizing::new([*inner; 2]);
     for ((block, state), msg) in blocks.iter_mut().zip(states.iter_mut()).zip([a, b]) {
         block[0][..msg.len()].copy_from_slice(msg);
         block[0][msg.len()] = 0x80;
         block[0][56..].copy_from_slice(&(((SHA256_BLOCK_LEN + msg.len()) * 8) as u64).to_be_bytes());
-        compress256(state, block);
+        compress256(state, &block[..]);
     }
     // Outer hashes H(K ^ opad || inner hash), likewise one second block each.
     let mut out = [[0u8; 32]; 2];
@@ -101,20 +101,12 @@ fn hmac_sha256_pair_short(key: &[u8], a: &[u8], b: &[u8]) -> ([u8; 32], [u8; 32]
         }
         block[0][32] = 0x80;
         block[0][56..].copy_from_slice(&(((SHA256_BLOCK_LEN + 32) * 8) as u64).to_be_bytes());
-        *state = outer;
-        compress256(state, block);
+        *state = *outer;
+        compress256(state, &block[..]);
         for (bytes, word) in out.chunks_exact_mut(4).zip(state.iter()) {
             bytes.copy_from_slice(&word.to_be_bytes());
         }
     }
-    // Everything but the outputs is cleared: the padded key, the keyed states, the inner hashes
-    // (as flat slices: `zeroize`'s bulk clear, not a volatile write per byte; nothing above can
-    // return early or panic, so no path skips this).
-    block.as_flattened_mut().zeroize();
-    blocks.as_flattened_mut().as_flattened_mut().zeroize();
-    inner.zeroize();
-    outer.zeroize();
-    states.as_flattened_mut().zeroize();
     (out[0], out[1])
 }
 
