@@ -1,9 +1,7 @@
 //! The only module that touches cryptographic primitives.
 //!
 //! Each submodule is a thin, typed wrapper: a type per key kind, secrets zeroized on drop and
-//! never printed by `Debug`. Nothing here implements a primitive; RustCrypto and dalek do. (One
-//! construction is spelled out: HMAC-SHA256 for the chain KDF's short inputs, on `sha2`'s
-//! compression function, checked against the `hmac` crate: see `kdf::hmac_sha256_pair`.)
+//! never printed by `Debug`. Nothing here implements a primitive; RustCrypto and dalek do.
 
 pub mod aead;
 pub mod dh;
