@@ -17,6 +17,10 @@ use universal_hash::{
 
 mod backend;
 
+// DMP patch: differential tests of `Poly1305::new_soft` (test builds only).
+#[cfg(test)]
+mod dmp_soft_tests;
+
 #[cfg(all(
     any(target_arch = "x86", target_arch = "x86_64"),
     not(poly1305_backend = "soft"),
@@ -128,6 +132,26 @@ impl UniversalHash for Poly1305 {
 }
 
 impl Poly1305 {
+    /// DMP patch: initialize Poly1305 with the given key on the portable (`soft`) backend, even
+    /// on a CPU with AVX2. Computes the same function as [`KeyInit::new`]; faster for short
+    /// inputs, where the AVX2 backend's set-up and finalization outweigh its 4-way block
+    /// processing (see DMP's vendor/README.md).
+    #[must_use]
+    #[inline]
+    pub fn new_soft(key: &Key) -> Poly1305 {
+        #[cfg(all(
+            any(target_arch = "x86", target_arch = "x86_64"),
+            not(poly1305_backend = "soft")
+        ))]
+        let state = State::new_soft(key);
+        #[cfg(not(all(
+            any(target_arch = "x86", target_arch = "x86_64"),
+            not(poly1305_backend = "soft")
+        )))]
+        let state = State::new(key);
+        Poly1305 { state }
+    }
+
     /// Compute unpadded Poly1305 for the given input data.
     ///
     /// The main use case for this is XSalsa20Poly1305.

@@ -10,7 +10,9 @@ cpufeatures::new!(avx2_cpuid, "avx2");
 
 pub(crate) struct State {
     inner: Inner,
-    token: avx2_cpuid::InitToken,
+    // DMP patch: which backend `inner` holds, instead of re-reading the CPUID token on every call
+    // (`false` also when AVX2 is present but `new_soft` was used; see vendor/README.md).
+    avx2: bool,
 }
 
 union Inner {
@@ -22,7 +24,7 @@ impl State {
     /// Initialize Poly1305 [`State`] with the given key
     #[inline]
     pub(crate) fn new(key: &Key) -> State {
-        let (token, avx2_present) = avx2_cpuid::init_get();
+        let avx2_present = avx2_cpuid::get(); // DMP patch: the token is no longer kept
 
         let inner = if avx2_present {
             Inner {
@@ -34,13 +36,31 @@ impl State {
             }
         };
 
-        Self { inner, token }
+        // DMP patch: remember the backend chosen
+        Self {
+            inner,
+            avx2: avx2_present,
+        }
+    }
+
+    /// DMP patch: initialize with the portable backend whatever the CPU has. For short inputs
+    /// (ChaCha20Poly1305 with little data), where the AVX2 backend's set-up and finalization cost
+    /// more than its 4-way block processing saves. Same function, same tags.
+    #[inline]
+    pub(crate) fn new_soft(key: &Key) -> State {
+        Self {
+            inner: Inner {
+                soft: ManuallyDrop::new(backend::soft::State::new(key)),
+            },
+            avx2: false,
+        }
     }
 
     /// Compute a Poly1305 block
     #[inline]
     pub(crate) fn compute_block(&mut self, block: &Block, partial: bool) {
-        if self.token.get() {
+        // DMP patch: was `self.token.get()`
+        if self.avx2 {
             unsafe { (*self.inner.avx2).compute_block(block, partial) }
         } else {
             unsafe { (*self.inner.soft).compute_block(block, partial) }
@@ -48,7 +68,8 @@ impl State {
     }
 
     pub(crate) fn update_with_backend(&mut self, f: impl UhfClosure<BlockSize = U16>) {
-        if self.token.get() {
+        // DMP patch: was `self.token.get()`
+        if self.avx2 {
             unsafe { f.call(&mut *self.inner.avx2) }
         } else {
             unsafe { f.call(&mut *self.inner.soft) }
@@ -56,7 +77,8 @@ impl State {
     }
 
     pub(crate) fn finalize(&mut self) -> Tag {
-        if self.token.get() {
+        // DMP patch: was `self.token.get()`
+        if self.avx2 {
             unsafe { (*self.inner.avx2).finalize() }
         } else {
             unsafe { (*self.inner.soft).finalize() }
@@ -66,7 +88,8 @@ impl State {
 
 impl Clone for State {
     fn clone(&self) -> Self {
-        let inner = if self.token.get() {
+        // DMP patch: was `self.token.get()`
+        let inner = if self.avx2 {
             Inner {
                 avx2: ManuallyDrop::new(unsafe { (*self.inner.avx2).clone() }),
             }
@@ -78,7 +101,7 @@ impl Clone for State {
 
         Self {
             inner,
-            token: self.token,
+            avx2: self.avx2, // DMP patch: was `token: self.token`
         }
     }
 }
