@@ -17,6 +17,12 @@ const BLOCK_SIZE: usize = 64;
 /// counter overflows.
 const MAX_BLOCKS: usize = u32::MAX as usize;
 
+/// DMP patch: Poly1305 input lengths (associated data plus message, in bytes) below which the
+/// MAC runs on poly1305's portable backend even on a CPU with AVX2. The AVX2 backend's set-up
+/// (powers of r for 4-way blocks) and heavier finalization only pay off on longer inputs; measured
+/// crossover ~200-250 bytes (see DMP's vendor/README.md). Same function, same tags.
+pub(crate) const SOFT_POLY1305_BELOW: usize = 192;
+
 /// ChaCha20Poly1305 instantiated with a particular nonce
 pub(crate) struct Cipher<C>
 where
@@ -31,12 +37,20 @@ where
     C: StreamCipher + StreamCipherSeek,
 {
     /// Instantiate the underlying cipher with a particular nonce
-    pub(crate) fn new(mut cipher: C) -> Self {
+    ///
+    /// DMP patch: `mac_input_len` (associated data plus message length) picks the Poly1305
+    /// backend, see [`SOFT_POLY1305_BELOW`].
+    pub(crate) fn new(mut cipher: C, mac_input_len: usize) -> Self {
         // Derive Poly1305 key from the first 32-bytes of the ChaCha20 keystream
         let mut mac_key = poly1305::Key::default();
         cipher.apply_keystream(&mut mac_key);
 
-        let mac = Poly1305::new(&mac_key);
+        // DMP patch: the portable backend for short inputs (was `Poly1305::new(&mac_key)`)
+        let mac = if mac_input_len < SOFT_POLY1305_BELOW {
+            Poly1305::new_soft(&mac_key)
+        } else {
+            Poly1305::new(&mac_key)
+        };
         #[cfg(feature = "zeroize")]
         {
             use zeroize::Zeroize;

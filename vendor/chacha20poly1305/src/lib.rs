@@ -146,6 +146,10 @@
 
 mod cipher;
 
+// DMP patch: differential tests of the length-dependent Poly1305 backend (test builds only).
+#[cfg(test)]
+mod dmp_threshold_tests;
+
 pub use aead::{self, AeadCore, AeadInOut, Error, KeyInit, KeySizeUser, consts};
 
 use crate::cipher::Cipher;
@@ -266,7 +270,10 @@ where
         associated_data: &[u8],
         buffer: InOutBuf<'_, '_, u8>,
     ) -> Result<Tag, Error> {
-        Cipher::new(C::new(&self.key, nonce)).encrypt_inout_detached(associated_data, buffer)
+        // DMP patch: the MAC input length picks the Poly1305 backend (see `cipher.rs`)
+        let mac_input_len = associated_data.len().saturating_add(buffer.len());
+        Cipher::new(C::new(&self.key, nonce), mac_input_len)
+            .encrypt_inout_detached(associated_data, buffer)
     }
 
     fn decrypt_inout_detached(
@@ -276,7 +283,10 @@ where
         buffer: InOutBuf<'_, '_, u8>,
         tag: &Tag,
     ) -> Result<(), Error> {
-        Cipher::new(C::new(&self.key, nonce)).decrypt_inout_detached(associated_data, buffer, tag)
+        // DMP patch: the MAC input length picks the Poly1305 backend (see `cipher.rs`)
+        let mac_input_len = associated_data.len().saturating_add(buffer.len());
+        Cipher::new(C::new(&self.key, nonce), mac_input_len)
+            .decrypt_inout_detached(associated_data, buffer, tag)
     }
 }
 
