@@ -25,7 +25,7 @@ use crate::ratchet::{DoubleRatchet, Limits};
 use crate::state::{RecordKind, StorageKey, open_record_named, seal_record_named};
 use crate::wire::bundle::KemPrekeyKind;
 use crate::wire::envelope::KemHeader;
-use crate::wire::envelope::{encode_header_into, header_len, with_associated_data};
+use crate::wire::envelope::{encode_header, with_associated_data};
 use crate::wire::padding::{frame_into, unpadded_len};
 use crate::wire::reader::{Reader, Writer};
 use crate::wire::{MessageEnvelope, Padding, PrekeyHeader};
@@ -264,8 +264,9 @@ impl Session {
         }
         let ratchet = self.ratchet.as_mut().ok_or(Error::WrongState)?;
         let (ratchet_header, key) = ratchet.next_sending()?;
-        let (head, sealed) = out.split_at_mut(header_len(self.prekey_header.as_ref(), &ratchet_header));
-        encode_header_into(head, &self.session_id, self.prekey_header.as_ref(), &ratchet_header);
+        let header = encode_header(&self.session_id, self.prekey_header.as_ref(), &ratchet_header);
+        let (head, sealed) = out.split_at_mut(header.len());
+        head.copy_from_slice(&header);
         // The plaintext is framed and encrypted where the envelope carries it: one copy in all.
         let framed_len = sealed.len() - TAG_LEN;
         frame_into(plaintext, &mut sealed[..framed_len]);

@@ -26,7 +26,7 @@
 //! and the recipient's agent ids.
 
 use super::bundle::KemPrekeyKind;
-use super::reader::{Reader, VARINT_U32_MAX_LEN, varint_u32_len};
+use super::reader::{Reader, VARINT_U32_MAX_LEN, Writer, varint_u32_len};
 use super::{MessageType, PROTOCOL_VERSION, peek_type};
 use crate::crypto::X25519PublicKey;
 use crate::crypto::kem::{KEM_CIPHERTEXT_LEN, KemCiphertext};
@@ -162,27 +162,14 @@ impl<'a> MessageEnvelope<'a> {
     }
 }
 
-/// Encodes a message header (everything before the sealed part) into a new vector.
+/// Encodes a message header (everything before the sealed part).
 pub fn encode_header(
     session_id: &[u8; SESSION_ID_LEN],
     prekey: Option<&PrekeyHeader>,
     ratchet: &RatchetHeader,
 ) -> Vec<u8> {
-    let mut out = vec![0u8; header_len(prekey, ratchet)];
-    encode_header_into(&mut out, session_id, prekey, ratchet);
-    out
-}
-
-/// Encodes a message header into `out`, which must be exactly [`header_len`] bytes (else a
-/// panic: the caller sized it): where the envelope carries it, no buffer in between.
-pub fn encode_header_into(
-    out: &mut [u8],
-    session_id: &[u8; SESSION_ID_LEN],
-    prekey: Option<&PrekeyHeader>,
-    ratchet: &RatchetHeader,
-) {
-    assert_eq!(out.len(), header_len(prekey, ratchet), "header buffer of the wrong size");
-    let mut w = SliceWriter { out, at: 0 };
+    let header_len = header_len(prekey, ratchet);
+    let mut w = Writer::with_capacity(header_len);
     w.u8(PROTOCOL_VERSION);
     match prekey {
         None => {
@@ -205,38 +192,8 @@ pub fn encode_header_into(
     w.bytes(ratchet.ratchet_key.as_bytes())
         .varint_u32(ratchet.previous_chain_len)
         .varint_u32(ratchet.message_number);
-    debug_assert_eq!(w.at, w.out.len());
-}
-
-/// [`Writer`](super::reader::Writer)'s encodings, into a slice of the exact length.
-struct SliceWriter<'a> {
-    out: &'a mut [u8],
-    at: usize,
-}
-
-impl SliceWriter<'_> {
-    fn bytes(&mut self, b: &[u8]) -> &mut Self {
-        self.out[self.at..self.at + b.len()].copy_from_slice(b);
-        self.at += b.len();
-        self
-    }
-
-    fn u8(&mut self, v: u8) -> &mut Self {
-        self.bytes(&[v])
-    }
-
-    fn u32(&mut self, v: u32) -> &mut Self {
-        self.bytes(&v.to_be_bytes())
-    }
-
-    /// The shortest unsigned LEB128 varint, as `Writer::varint_u32`.
-    fn varint_u32(&mut self, mut v: u32) -> &mut Self {
-        while v >= 0x80 {
-            self.u8((v as u8 & 0x7F) | 0x80);
-            v >>= 7;
-        }
-        self.u8(v as u8)
-    }
+    debug_assert_eq!(w.buf.len(), header_len);
+    w.buf
 }
 
 /// The header length of a message with this prekey header (none: a plain `MESSAGE`) and these
@@ -359,6 +316,21 @@ mod tests {
         let mut kind = bytes.clone();
         kind[83] = 9;
         assert_eq!(MessageEnvelope::parse(&kind).unwrap_err(), Error::BadEnvelope);
+    }
+
+    #[test]
+    fn associated_data_on_the_stack_equals_the_vector_form() {
+        // Both sides of INLINE_AD_LEN: empty, a MESSAGE header, the largest one, one byte over,
+        // and a hybrid PREKEY_MESSAGE header (which takes the vector).
+        for len in [0, MESSAGE_HEADER_LEN, INLINE_AD_LEN - 64, INLINE_AD_LEN - 63, 1210] {
+            let header: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let (a, b) = ([0xA1; 32], [0xB2; 32]);
+            let expected = associated_data(&header, &a, &b);
+            assert_eq!(expected.len(), len + 64);
+            with_associated_data(&header, &a, &b, |ad| assert_eq!(ad, &expected[..], "len {len}"));
+            // Sender and recipient are not interchangeable.
+            with_associated_data(&header, &b, &a, |ad| assert_ne!(ad, &expected[..], "len {len}"));
+        }
     }
 
     #[test]
