@@ -49,13 +49,6 @@ pub fn framed_len(len: usize, padding: Padding) -> usize {
     }
 }
 
-/// Frames `plaintext` for encryption.
-pub fn pad(plaintext: &[u8], padding: Padding) -> Vec<u8> {
-    let mut out = vec![0u8; framed_len(plaintext.len(), padding)];
-    frame_into(plaintext, &mut out);
-    out
-}
-
 /// Writes the framing of `plaintext` into `out` (its framed length: plaintext, marker, zeros), so
 /// that it can be encrypted in place where the envelope will carry it.
 pub fn frame_into(plaintext: &[u8], out: &mut [u8]) {
@@ -84,6 +77,13 @@ pub fn unpadded_len(framed: &[u8]) -> Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Frames `plaintext` into a new vector (messages are framed in place, with `frame_into`).
+    fn pad(plaintext: &[u8], padding: Padding) -> Vec<u8> {
+        let mut out = vec![0u8; framed_len(plaintext.len(), padding)];
+        frame_into(plaintext, &mut out);
+        out
+    }
 
     #[test]
     fn round_trips_every_small_length_in_both_modes() {
