@@ -63,6 +63,14 @@ fn dropped_secrets_leave_no_trace_in_freed_memory() {
     assert!(!leaks_after_drop(0x33, || Box::new(dmp::ratchet::keys::MessageKey::from_bytes([0x33; 32]))));
     // An X25519 secret (its StaticSecret zeroizes itself).
     assert!(!leaks_after_drop(0x44, || Box::new(dmp::crypto::X25519SecretKey::from_bytes([0x44; 32]))));
+    // An ML-KEM decapsulation key, kept expanded after decapsulating: the expansion ends with
+    // z, the seed's second half, so a 32-byte run of the planted byte is there until cleared.
+    assert!(!leaks_after_drop(0x66, || {
+        let sk = dmp::crypto::kem::KemSecretKey::from_seed([0x66; 64]);
+        let (ct, _) = sk.public_key().encapsulate().unwrap();
+        sk.decapsulate(&ct);
+        Box::new(sk)
+    }));
     // A whole ratchet holding a planted root key: the state a session carries.
     assert!(!leaks_after_drop(0x55, || {
         let own = dmp::crypto::X25519SecretKey::generate().unwrap();
