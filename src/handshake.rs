@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::crypto::kdf::hkdf_array;
 use crate::crypto::kem::KemSharedSecret;
-use crate::crypto::{SharedSecret, X25519PublicKey, X25519SecretKey};
+use crate::crypto::{SharedSecret, X25519SecretKey};
 use crate::error::{Error, Result};
 use crate::identity::{AgentId, Identity, IdentityKeyPair};
 use crate::limits::SESSION_ID_LEN;
@@ -39,8 +39,6 @@ pub struct InitiatorHandshake {
     pub root_key: RootKey,
     /// Carried by every message until the responder answers.
     pub prekey_header: PrekeyHeader,
-    /// The responder's signed prekey: the initiator's first remote ratchet key.
-    pub remote_ratchet: X25519PublicKey,
     /// The responder.
     pub peer: AgentId,
 }
@@ -51,8 +49,6 @@ pub struct ResponderHandshake {
     pub session_id: [u8; SESSION_ID_LEN],
     /// SK, the first root key.
     pub root_key: RootKey,
-    /// The signed prekey used: the responder's first ratchet key.
-    pub own_ratchet: X25519SecretKey,
     /// The initiator.
     pub peer: AgentId,
 }
@@ -102,7 +98,6 @@ pub fn initiate(
             one_time_prekey_id: fields.one_time_prekey.map(|(id, _)| id),
             kem,
         },
-        remote_ratchet: fields.signed_prekey,
         peer,
     })
 }
@@ -154,7 +149,7 @@ pub fn respond(identity: &Identity, header: &PrekeyHeader, policy: PqPolicy) -> 
         dhs.push(otk.diffie_hellman_prepared(&ek)?);
     }
     let (session_id, root_key) = derive(&dhs, kem_secret.as_ref());
-    Ok(ResponderHandshake { session_id, root_key, own_ratchet: spk.secret.clone(), peer })
+    Ok(ResponderHandshake { session_id, root_key, peer })
 }
 
 /// The one-time prekey ids a first message used (X25519 and ML-KEM halves share ids).
@@ -187,6 +182,7 @@ fn derive(dhs: &[SharedSecret], kem: Option<&KemSharedSecret>) -> ([u8; SESSION_
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::X25519PublicKey;
 
     #[test]
     fn both_sides_derive_the_same_secret_with_and_without_one_time_prekey() {

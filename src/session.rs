@@ -119,7 +119,7 @@ impl Session {
     /// Starts a session from a verified bundle (DORMANT). Nothing is sent until `encrypt`.
     pub fn initiate(keys: &IdentityKeyPair, bundle: &PrekeyBundle, config: SessionConfig) -> Result<Self> {
         let hs = handshake::initiate(keys, bundle, config.pq_policy)?;
-        let ratchet = DoubleRatchet::new_initiator(hs.root_key, hs.remote_ratchet, config.limits)?;
+        let ratchet = DoubleRatchet::new_initiator(hs.root_key, config.limits)?;
         Ok(Session {
             state: SessionState::Dormant,
             role: Role::Initiator,
@@ -169,6 +169,8 @@ impl Session {
         if hs.session_id != env.session_id {
             return Err(Error::AuthFailed);
         }
+        // The first message's chain is the initiator's first, under its ratchet key.
+        let ratchet = DoubleRatchet::new_responder(hs.root_key, env.ratchet.ratchet_key, config.limits)?;
         let mut session = Session {
             state: SessionState::Active,
             role: Role::Responder,
@@ -176,7 +178,7 @@ impl Session {
             local: identity.agent_id(),
             peer: hs.peer,
             prekey_header: None,
-            ratchet: Some(DoubleRatchet::new_responder(hs.root_key, hs.own_ratchet, config.limits)),
+            ratchet: Some(ratchet),
             padding: config.padding,
         };
         session.open(&env, sink)?;

@@ -73,11 +73,14 @@ fn dropped_secrets_leave_no_trace_in_freed_memory() {
     }));
     // A whole ratchet holding a planted root key: the state a session carries.
     assert!(!leaks_after_drop(0x55, || {
-        let own = dmp::crypto::X25519SecretKey::generate().unwrap();
-        Box::new(dmp::ratchet::DoubleRatchet::new_responder(
-            dmp::ratchet::keys::RootKey::from_bytes([0x55; 32]),
-            own,
-            dmp::Limits::default(),
-        ))
+        let initiator = dmp::crypto::X25519SecretKey::generate().unwrap().public_key();
+        Box::new(
+            dmp::ratchet::DoubleRatchet::new_responder(
+                dmp::ratchet::keys::RootKey::from_bytes([0x55; 32]),
+                initiator,
+                dmp::Limits::default(),
+            )
+            .unwrap(),
+        )
     }));
 }

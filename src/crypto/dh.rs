@@ -96,6 +96,7 @@ impl X25519SecretKey {
 
 /// A peer's X25519 key ready for Diffie-Hellman: its Edwards form, found once (a square root),
 /// when it has one.
+#[derive(Clone, Copy)]
 pub enum PreparedPeer {
     /// A point of the curve (either lift of the key's `u`).
     Edwards(EdwardsPoint),
@@ -122,6 +123,16 @@ impl X25519PublicKey {
     /// The 32 public bytes.
     pub fn as_bytes(&self) -> &[u8; PUBLIC_KEY_LEN] {
         &self.0
+    }
+
+    /// Whether this key has small order (1, 2, 4 or 8, on the curve or its twist): exactly the
+    /// keys with which every X25519 output is all zero (a clamped scalar is a multiple of 8 and
+    /// smaller than either large prime order). Checked without a Diffie-Hellman: `u([8] P)` is 0
+    /// for those and only those, and the ladder over the bits of 8 is three doublings.
+    pub fn is_small_order(&self) -> bool {
+        const EIGHT_BIG_ENDIAN: [bool; 4] = [true, false, false, false];
+        let eight_p = MontgomeryPoint(self.0).mul_bits_be(EIGHT_BIG_ENDIAN.into_iter());
+        bool::from(eight_p.to_bytes().ct_eq(&[0u8; 32]))
     }
 
     /// This key converted for [`X25519SecretKey::diffie_hellman_prepared`]. Either Edwards point
@@ -254,6 +265,29 @@ mod tests {
             let u = hex(p);
             assert_eq!(me.diffie_hellman(&X25519PublicKey(u)).unwrap_err(), Error::WeakKey, "{p}");
             assert_eq!(ladder(&me, u), [0; 32], "{p}");
+            assert!(X25519PublicKey(u).is_small_order(), "{p}");
+            // X25519 ignores the top bit.
+            let mut high = u;
+            high[31] |= 0x80;
+            assert!(X25519PublicKey(high).is_small_order(), "{p} with the top bit set");
+        }
+    }
+
+    #[test]
+    fn small_order_check_agrees_with_an_all_zero_diffie_hellman() {
+        let me = X25519SecretKey::generate().unwrap();
+        // Honest keys, random strings (curve or twist), and small values.
+        let mut keys: Vec<[u8; 32]> =
+            (0..64).map(|_| X25519SecretKey::generate().unwrap().public_key().0).collect();
+        keys.extend((0..64).map(|_| random::array::<32>().unwrap()));
+        keys.extend((0..=20u8).map(|v| {
+            let mut k = [0u8; 32];
+            k[0] = v;
+            k
+        }));
+        for u in keys {
+            let zero = me.diffie_hellman(&X25519PublicKey(u)).is_err();
+            assert_eq!(X25519PublicKey(u).is_small_order(), zero, "{u:02x?}");
         }
     }
 

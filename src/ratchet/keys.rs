@@ -3,6 +3,8 @@
 //!
 //! * KDF_RK(RK, dh_out) = HKDF-SHA256(salt = RK, ikm = dh_out, info = "DMP1 root", L = 64)
 //!   -> (RK', CK)
+//! * KDF_FIRST(SK) = HKDF-SHA256(salt = SK, ikm = "", info = "DMP1 first chain", L = 64)
+//!   -> (RK, CK): the initiator's first sending chain, straight from the handshake secret
 //! * KDF_CK(CK): MK = HMAC-SHA256(CK, 0x01), CK' = HMAC-SHA256(CK, 0x02)
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -12,6 +14,7 @@ use crate::crypto::{AeadKey, SharedSecret};
 use crate::limits::KEY_LEN;
 
 const ROOT_INFO: &[u8] = b"DMP1 root";
+const FIRST_CHAIN_INFO: &[u8] = b"DMP1 first chain";
 const MESSAGE_KEY_SEED: u8 = 0x01;
 const CHAIN_KEY_SEED: u8 = 0x02;
 
@@ -57,7 +60,19 @@ secret_key_type!(
 impl RootKey {
     /// KDF_RK: mixes a DH output into the root key, giving the next root key and a chain key.
     pub fn ratchet(&self, dh_out: &SharedSecret) -> (RootKey, ChainKey) {
-        let mut okm: [u8; 64] = hkdf_array(&self.0, dh_out.as_bytes(), ROOT_INFO);
+        Self::split(hkdf_array(&self.0, dh_out.as_bytes(), ROOT_INFO))
+    }
+
+    /// KDF_FIRST: the handshake secret SK gives the first root key and the initiator's first
+    /// sending chain, with no DH of its own (as Olm does): SK already mixes fresh DHs of the
+    /// initiator's ephemeral key with the responder's keys, and one more DH with a second fresh
+    /// key of the initiator against the same signed prekey (Signal's RatchetInitAlice) adds
+    /// nothing the peer does not already contribute, at the price of a DH on both sides.
+    pub fn first_chain(&self) -> (RootKey, ChainKey) {
+        Self::split(hkdf_array(&self.0, &[], FIRST_CHAIN_INFO))
+    }
+
+    fn split(mut okm: [u8; 64]) -> (RootKey, ChainKey) {
         let mut rk = [0u8; KEY_LEN];
         let mut ck = [0u8; KEY_LEN];
         rk.copy_from_slice(&okm[..32]);
@@ -116,6 +131,18 @@ mod tests {
             ck.step().as_bytes(),
             &hex("7f9b7eee1ac1776859f044f1ff38b8be2f1098100c357c2060305853f192ccd1")
         );
+    }
+
+    /// KDF_FIRST's bytes, fixed (HKDF computed with Python's `hmac`): RK || CK =
+    /// HKDF-SHA256(salt = SK, ikm = "", info = "DMP1 first chain", L = 64).
+    #[test]
+    fn first_chain_known_answer() {
+        let hex = |s: &str| -> [u8; 32] {
+            core::array::from_fn(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+        };
+        let (rk, ck) = RootKey::from_bytes([1; 32]).first_chain();
+        assert_eq!(rk.as_bytes(), &hex("152bcf661ce9bcbabcbe44760b8d9c903d1065f7d531e178502ae6ec388e1ec5"));
+        assert_eq!(ck.as_bytes(), &hex("92099bd86ae288666a40680feb5caacb073c7ffce9f1921fa2e40476bd382c8e"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 
 use zeroize::Zeroizing;
 
-use crate::crypto::{X25519PublicKey, X25519SecretKey};
+use crate::crypto::{PreparedPeer, X25519PublicKey, X25519SecretKey};
 use crate::error::{Error, Result};
 use crate::limits::{
     DEFAULT_MAX_FORWARD_JUMP, DEFAULT_MAX_SKIPPED_KEYS, MAX_FORWARD_JUMP_CEILING, MAX_SKIPPED_KEYS_CEILING,
@@ -71,10 +71,14 @@ impl Limits {
 struct Chains {
     /// RK
     root_key: RootKey,
-    /// DHs: our current ratchet key pair.
-    self_ratchet: X25519SecretKey,
+    /// DHs: our current ratchet key pair; none between a new remote key and our next send
+    /// (a sending chain is made when it is first needed, section 6 of PROTOCOL.md).
+    self_ratchet: Option<X25519SecretKey>,
     /// DHr: the peer's current ratchet public key.
     remote_ratchet: Option<X25519PublicKey>,
+    /// DHr converted for Diffie-Hellman, kept from the receiving step for the sending step
+    /// (not serialized: recomputed after a restore).
+    remote_prepared: Option<PreparedPeer>,
     /// CKs and Ns
     sending: Option<ChainKey>,
     send_n: u32,
@@ -86,21 +90,39 @@ struct Chains {
 }
 
 impl Chains {
-    /// DHRatchet(header): receive chain from the peer's new key, then a fresh key of ours and
-    /// the next sending chain.
-    fn dh_step(&mut self, remote: X25519PublicKey) -> Result<()> {
-        // Both Diffie-Hellmans are with the same new remote key: convert it once.
+    /// The receiving half of a DH ratchet step, on a new peer key: `CKr` from our current key
+    /// and theirs. Our key and sending chain are done with: the next send makes new ones
+    /// ([`send_step`](Self::send_step)). Without a key of ours (we have not sent since the
+    /// peer's last new key, so no genuine message can name another) it is `AuthFailed`.
+    fn receive_step(&mut self, remote: X25519PublicKey) -> Result<()> {
+        let own = self.self_ratchet.as_ref().ok_or(Error::AuthFailed)?;
         let peer = remote.prepare();
-        let (rk, receiving) = self.root_key.ratchet(&self.self_ratchet.diffie_hellman_prepared(&peer)?);
-        let self_ratchet = X25519SecretKey::generate()?;
-        let (rk, sending) = rk.ratchet(&self_ratchet.diffie_hellman_prepared(&peer)?);
-        self.previous_send_n = self.send_n;
-        self.send_n = 0;
+        let (rk, receiving) = self.root_key.ratchet(&own.diffie_hellman_prepared(&peer)?);
         self.recv_n = 0;
         self.remote_ratchet = Some(remote);
+        self.remote_prepared = Some(peer);
         self.root_key = rk;
-        self.self_ratchet = self_ratchet;
         self.receiving = Some(receiving);
+        self.self_ratchet = None;
+        self.sending = None;
+        Ok(())
+    }
+
+    /// The sending half: a fresh key of ours and the next sending chain with the peer's key.
+    /// Computed on a copy by the caller, so that a failure (no RNG) changes nothing.
+    fn send_step(&mut self) -> Result<()> {
+        let remote = self.remote_ratchet.ok_or(Error::WrongState)?;
+        let peer = match self.remote_prepared.take() {
+            Some(p) => p,
+            None => remote.prepare(),
+        };
+        let own = X25519SecretKey::generate()?;
+        let (rk, sending) = self.root_key.ratchet(&own.diffie_hellman_prepared(&peer)?);
+        self.remote_prepared = Some(peer);
+        self.previous_send_n = self.send_n;
+        self.send_n = 0;
+        self.root_key = rk;
+        self.self_ratchet = Some(own);
         self.sending = Some(sending);
         Ok(())
     }
@@ -127,46 +149,53 @@ impl core::fmt::Debug for DoubleRatchet {
 }
 
 impl DoubleRatchet {
-    /// RatchetInitAlice: the initiator, with the handshake secret SK and the responder's signed
-    /// prekey as the first remote ratchet key. It can send at once.
-    pub fn new_initiator(shared: RootKey, remote: X25519PublicKey, limits: Limits) -> Result<Self> {
-        let self_ratchet = X25519SecretKey::generate()?;
-        let (root_key, sending) = shared.ratchet(&self_ratchet.diffie_hellman(&remote)?);
-        Ok(DoubleRatchet {
-            chains: Chains {
+    /// The initiator: its first sending chain comes from the handshake secret SK (KDF_FIRST),
+    /// under a fresh ratchet key of its own. It can send at once.
+    pub fn new_initiator(shared: RootKey, limits: Limits) -> Result<Self> {
+        let (root_key, sending) = shared.first_chain();
+        Ok(Self::with_chains(
+            Chains {
                 root_key,
-                self_ratchet,
-                remote_ratchet: Some(remote),
+                self_ratchet: Some(X25519SecretKey::generate()?),
+                remote_ratchet: None,
+                remote_prepared: None,
                 sending: Some(sending),
                 send_n: 0,
                 receiving: None,
                 recv_n: 0,
                 previous_send_n: 0,
             },
-            skipped: SkippedKeys::default(),
-            old_remote: VecDeque::new(),
             limits,
-        })
+        ))
     }
 
-    /// RatchetInitBob: the responder, with SK and its signed prekey as its first ratchet key.
-    /// It can send only after its first decryption.
-    pub fn new_responder(shared: RootKey, own: X25519SecretKey, limits: Limits) -> Self {
-        DoubleRatchet {
-            chains: Chains {
-                root_key: shared,
-                self_ratchet: own,
-                remote_ratchet: None,
+    /// The responder, from SK and the ratchet key of the initiator's first message: that
+    /// message's chain is the initiator's first (KDF_FIRST). The responder's own ratchet key and
+    /// sending chain are made at its first send. A small-order `remote` is `WeakKey` (no DH
+    /// with it could ever succeed).
+    pub fn new_responder(shared: RootKey, remote: X25519PublicKey, limits: Limits) -> Result<Self> {
+        if remote.is_small_order() {
+            return Err(Error::WeakKey);
+        }
+        let (root_key, receiving) = shared.first_chain();
+        Ok(Self::with_chains(
+            Chains {
+                root_key,
+                self_ratchet: None,
+                remote_ratchet: Some(remote),
+                remote_prepared: None,
                 sending: None,
                 send_n: 0,
-                receiving: None,
+                receiving: Some(receiving),
                 recv_n: 0,
                 previous_send_n: 0,
             },
-            skipped: SkippedKeys::default(),
-            old_remote: VecDeque::new(),
             limits,
-        }
+        ))
+    }
+
+    fn with_chains(chains: Chains, limits: Limits) -> Self {
+        DoubleRatchet { chains, skipped: SkippedKeys::default(), old_remote: VecDeque::new(), limits }
     }
 
     /// The session's limits.
@@ -185,30 +214,48 @@ impl DoubleRatchet {
         self.skipped.len()
     }
 
-    /// Whether a sending chain exists.
+    /// Whether this side can send: it has a sending chain, or the peer's key to make one with.
     pub fn can_send(&self) -> bool {
-        self.chains.sending.is_some()
+        self.chains.sending.is_some() || self.chains.remote_ratchet.is_some()
     }
 
-    /// The header [`next_sending`](Self::next_sending) will produce, without stepping anything
-    /// (its length decides the envelope's).
+    /// The header [`next_sending`](Self::next_sending) will produce, for its length (which
+    /// decides the envelope's), without changing anything. When the next message starts a new
+    /// sending chain, its ratchet key does not exist yet: the header then has an all-zero key
+    /// (same length) and the numbers the new chain will have.
     pub fn peek_sending(&self) -> Result<RatchetHeader> {
         let c = &self.chains;
-        c.sending.as_ref().ok_or(Error::WrongState)?;
-        Ok(RatchetHeader {
-            ratchet_key: c.self_ratchet.public_key(),
-            previous_chain_len: c.previous_send_n,
-            message_number: c.send_n,
-        })
+        match (&c.sending, &c.self_ratchet) {
+            (Some(_), Some(own)) => Ok(RatchetHeader {
+                ratchet_key: own.public_key(),
+                previous_chain_len: c.previous_send_n,
+                message_number: c.send_n,
+            }),
+            _ if c.remote_ratchet.is_some() => Ok(RatchetHeader {
+                ratchet_key: X25519PublicKey([0; 32]),
+                previous_chain_len: c.send_n,
+                message_number: 0,
+            }),
+            _ => Err(Error::WrongState),
+        }
     }
 
-    /// RatchetEncrypt's key schedule: the header and key of the next outgoing message.
+    /// RatchetEncrypt's key schedule: the header and key of the next outgoing message, after
+    /// the sending half of a DH ratchet step if the peer has a new key since our last send.
+    /// On error nothing changes.
     pub fn next_sending(&mut self) -> Result<(RatchetHeader, MessageKey)> {
+        if self.chains.sending.is_none() {
+            let mut next = self.chains.clone();
+            next.send_step()?;
+            self.chains = next;
+        }
         let c = &mut self.chains;
-        let chain = c.sending.as_mut().ok_or(Error::WrongState)?;
+        let (Some(chain), Some(own)) = (c.sending.as_mut(), c.self_ratchet.as_ref()) else {
+            return Err(Error::Internal);
+        };
         let next_n = c.send_n.checked_add(1).ok_or(Error::TooLarge)?;
         let header = RatchetHeader {
-            ratchet_key: c.self_ratchet.public_key(),
+            ratchet_key: own.public_key(),
             previous_chain_len: c.previous_send_n,
             message_number: c.send_n,
         };
@@ -254,12 +301,11 @@ impl DoubleRatchet {
             if let (Some(remote), Some(chain)) = (next.remote_ratchet, next.receiving.as_mut()) {
                 skip_until(chain, &mut next.recv_n, header.previous_chain_len, remote, jump, &mut fresh)?;
             }
-            next.dh_step(header.ratchet_key)?;
+            next.receive_step(header.ratchet_key)?;
         } else if header.message_number < next.recv_n {
             return Err(Error::Duplicate);
         }
-        // No receiving chain under the current remote key: only the initiator's initial remote key
-        // (the responder's signed prekey) has none, and no genuine message uses it.
+        // Every remote key has its receiving chain (set together); kept as a check.
         let chain = next.receiving.as_mut().ok_or(Error::AuthFailed)?;
         skip_until(chain, &mut next.recv_n, header.message_number, header.ratchet_key, jump, &mut fresh)?;
         let key = chain.step();
@@ -283,7 +329,7 @@ impl DoubleRatchet {
     pub fn encode(&self, w: &mut Writer) {
         let c = &self.chains;
         w.bytes(c.root_key.as_bytes());
-        w.bytes(&Zeroizing::new(c.self_ratchet.to_bytes())[..]);
+        write_opt(w, c.self_ratchet.as_ref().map(|k| Zeroizing::new(k.to_bytes())).as_deref());
         write_opt(w, c.remote_ratchet.as_ref().map(|k| k.as_bytes()));
         write_opt(w, c.sending.as_ref().map(|k| k.as_bytes()));
         w.u32(c.send_n);
@@ -303,13 +349,21 @@ impl DoubleRatchet {
     /// Reads what [`encode`](Self::encode) wrote; any inconsistency is `BadState`.
     pub fn decode(r: &mut Reader<'_>) -> Result<Self> {
         let root_key = RootKey::from_bytes(r.array()?);
-        let self_ratchet = X25519SecretKey::from_bytes(*Zeroizing::new(r.array()?));
+        let self_ratchet = read_opt(r)?.map(|b| X25519SecretKey::from_bytes(*Zeroizing::new(b)));
         let remote_ratchet = read_opt(r)?.map(X25519PublicKey);
         let sending = read_opt(r)?.map(ChainKey::from_bytes);
         let send_n = r.u32()?;
         let receiving = read_opt(r)?.map(ChainKey::from_bytes);
         let recv_n = r.u32()?;
         let previous_send_n = r.u32()?;
+        // What the transitions keep true: a sending chain has its key; a side without a key of
+        // its own has the peer's (to make one); a peer key comes with its receiving chain.
+        let consistent = (sending.is_none() || self_ratchet.is_some())
+            && (self_ratchet.is_some() || remote_ratchet.is_some())
+            && remote_ratchet.is_some() == receiving.is_some();
+        if !consistent {
+            return Err(Error::BadState);
+        }
         let limits = Limits::new(r.u32()?, r.u32()?).map_err(|_| Error::BadState)?;
         let old_count = r.u8()? as usize;
         if old_count > MAX_OLD_RATCHET_KEYS {
@@ -338,6 +392,7 @@ impl DoubleRatchet {
                 root_key,
                 self_ratchet,
                 remote_ratchet,
+                remote_prepared: None,
                 sending,
                 send_n,
                 receiving,
@@ -390,12 +445,12 @@ mod tests {
     use super::*;
     use crate::crypto::aead;
 
-    /// A pair of ratchets as the handshake would leave them.
+    /// A pair of ratchets as the handshake would leave them (the responder learns the
+    /// initiator's ratchet key from its first message).
     fn pair(limits: Limits) -> (DoubleRatchet, DoubleRatchet) {
-        let spk = X25519SecretKey::generate().unwrap();
-        let alice =
-            DoubleRatchet::new_initiator(RootKey::from_bytes([7; 32]), spk.public_key(), limits).unwrap();
-        let bob = DoubleRatchet::new_responder(RootKey::from_bytes([7; 32]), spk, limits);
+        let alice = DoubleRatchet::new_initiator(RootKey::from_bytes([7; 32]), limits).unwrap();
+        let first_key = alice.peek_sending().unwrap().ratchet_key;
+        let bob = DoubleRatchet::new_responder(RootKey::from_bytes([7; 32]), first_key, limits).unwrap();
         (alice, bob)
     }
 
@@ -415,10 +470,91 @@ mod tests {
     }
 
     #[test]
-    fn responder_cannot_send_before_receiving() {
-        let (_, mut bob) = pair(Limits::default());
-        assert!(!bob.can_send());
-        assert_eq!(bob.next_sending().unwrap_err(), Error::WrongState);
+    fn the_first_chain_needs_no_diffie_hellman_and_both_sides_derive_it() {
+        let (mut a, mut b) = pair(Limits::default());
+        let (rk, ck) = RootKey::from_bytes([7; 32]).first_chain();
+        assert_eq!(a.chains.root_key, rk);
+        assert_eq!(b.chains.root_key, rk);
+        assert_eq!(a.chains.sending.as_ref(), Some(&ck));
+        assert_eq!(b.chains.receiving.as_ref(), Some(&ck));
+        for i in 0..3u8 {
+            assert_eq!(recv(&mut b, &send(&mut a, &[i])).unwrap(), [i]);
+        }
+    }
+
+    #[test]
+    fn the_responder_makes_its_ratchet_key_at_its_first_send() {
+        let (mut a, mut b) = pair(Limits::default());
+        let first = send(&mut a, b"hi");
+        recv(&mut b, &first).unwrap();
+        assert!(b.can_send());
+        assert!(b.chains.self_ratchet.is_none() && b.chains.sending.is_none());
+        let peeked = b.peek_sending().unwrap();
+        let reply = send(&mut b, b"reply");
+        assert_eq!((peeked.previous_chain_len, peeked.message_number), (0, 0));
+        assert_eq!(peeked.ratchet_key, X25519PublicKey([0; 32]), "not made until the send");
+        assert_ne!(reply.0.ratchet_key, first.0.ratchet_key);
+        assert_eq!(b.chains.self_ratchet.as_ref().map(|k| k.public_key()), Some(reply.0.ratchet_key));
+        assert_eq!(recv(&mut a, &reply).unwrap(), b"reply");
+        // The receiving step leaves the initiator without a key until it sends again.
+        assert!(a.chains.self_ratchet.is_none() && a.chains.sending.is_none());
+        let again = send(&mut a, b"again");
+        assert_eq!(again.0.previous_chain_len, 1);
+        assert_eq!(recv(&mut b, &again).unwrap(), b"again");
+    }
+
+    #[test]
+    fn an_initiator_key_of_small_order_is_refused_at_once() {
+        for key in [[0u8; 32], {
+            let mut one = [0u8; 32];
+            one[0] = 1;
+            one
+        }] {
+            let r = DoubleRatchet::new_responder(
+                RootKey::from_bytes([7; 32]),
+                X25519PublicKey(key),
+                Limits::default(),
+            );
+            assert_eq!(r.unwrap_err(), Error::WeakKey);
+        }
+    }
+
+    #[test]
+    fn a_new_peer_key_before_our_first_send_is_refused_and_changes_nothing() {
+        let (mut a, mut b) = pair(Limits::default());
+        recv(&mut b, &send(&mut a, b"hi")).unwrap();
+        // A second initiator key, as a forger would send: the responder has no key of its own
+        // to answer it with, and no genuine peer changes key before hearing from us.
+        let (mut other, _) = pair(Limits::default());
+        let forged = send(&mut other, b"forged");
+        let before = snapshot(&b);
+        assert_eq!(recv(&mut b, &forged).unwrap_err(), Error::AuthFailed);
+        assert_eq!(snapshot(&b), before);
+    }
+
+    #[test]
+    fn inconsistent_records_are_bad_state() {
+        let (a, b) = pair(Limits::default());
+        let spoil: [fn(&mut Chains); 4] = [
+            |c| c.self_ratchet = None,                             // initiator: no key at all
+            |c| c.receiving = Some(ChainKey::from_bytes([1; 32])), // a chain without its key
+            |c| c.remote_ratchet = None,                           // responder: nothing to send with
+            |c| c.sending = Some(ChainKey::from_bytes([1; 32])),   // responder: chain, no key
+        ];
+        for (i, f) in spoil.iter().enumerate() {
+            let mut r = if i < 2 { a.clone() } else { b.clone() };
+            f(&mut r.chains);
+            let bytes = snapshot(&r);
+            assert_eq!(
+                DoubleRatchet::decode(&mut Reader::for_state(&bytes)).unwrap_err(),
+                Error::BadState,
+                "{i}"
+            );
+        }
+        for r in [a, b] {
+            let bytes = snapshot(&r);
+            assert!(DoubleRatchet::decode(&mut Reader::for_state(&bytes)).is_ok());
+        }
     }
 
     #[test]
@@ -536,9 +672,14 @@ mod tests {
     #[test]
     fn small_order_ratchet_key_is_weak() {
         let (mut a, mut b) = pair(Limits::default());
-        let mut m = send(&mut a, b"x");
+        recv(&mut b, &send(&mut a, b"x")).unwrap();
+        recv(&mut a, &send(&mut b, b"y")).unwrap();
+        // b has a key of its own now, so a new peer key is taken through a DH.
+        let mut m = send(&mut a, b"z");
         m.0.ratchet_key = X25519PublicKey([0; 32]);
+        let before = snapshot(&b);
         assert_eq!(recv(&mut b, &m).unwrap_err(), Error::WeakKey);
+        assert_eq!(snapshot(&b), before);
     }
 
     #[test]
