@@ -183,7 +183,7 @@
 /**
  * Bytes of a hybrid prekey bundle with a one-time prekey (the largest bundle).
  */
-#define DMP_BUNDLE_MAX_LEN 1424
+#define DMP_BUNDLE_MAX_LEN 1360
 
 /**
  * Header bytes of a session message before its sealed part, when both of its counters are below
@@ -256,7 +256,7 @@
 /**
  * Bytes of a hybrid prekey bundle without a one-time prekey.
  */
-#define DMP_HYBRID_BUNDLE_LEN 1388
+#define DMP_HYBRID_BUNDLE_LEN 1324
 
 /**
  * Header bytes of a hybrid first (prekey) message before its sealed part.
@@ -1185,13 +1185,13 @@ int32_t dmp_identity_bundle(dmp_identity_t *identity,
                             size_t *out_len);
 
 /**
- * Verifies a prekey bundle (format, identity key, strict signatures of the signed prekey and of
- * the ML-KEM prekey, a valid ML-KEM key paired with its prekey) and writes its agent id. An X25519
- * prekey of small order is not refused here but where it is used: `dmp_session_initiate` returns
+ * Verifies a prekey bundle (format, identity key, the strict signature over the whole bundle, a
+ * valid ML-KEM key paired with its prekey) and writes its agent id. An X25519 prekey of small
+ * order is not refused here but where it is used: `dmp_session_initiate` returns
  * `DMP_ERR_WEAK_KEY`. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE`,
- * `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`, `DMP_ERR_BAD_SIGNATURE`,
- * `DMP_ERR_WEAK_KEY` (an identity key of small order), `DMP_ERR_DOWNGRADE` (a hybrid bundle
- * stripped of its ML-KEM part).
+ * `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`, `DMP_ERR_BAD_SIGNATURE` (any byte
+ * changed, and any block removed: a hybrid bundle stripped of its ML-KEM part included),
+ * `DMP_ERR_WEAK_KEY` (an identity key of small order).
  *
  * # Safety
  * `bundle` NULL or valid for `bundle_len` reads; `agent_id32_out` NULL or valid for 32 writes.
@@ -1433,8 +1433,8 @@ int32_t dmp_hkdf_sha256(const uint8_t *salt,
  * Starts a session (DORMANT) from a peer's prekey bundle, which is verified first; nothing is
  * sent until `dmp_session_encrypt`. Hybrid is required (`DMP_PQ_REQUIRE_HYBRID`); see
  * `dmp_session_initiate_with`. `*out` receives the handle (NULL on failure).
- * Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify` (`DMP_ERR_DOWNGRADE` for
- * a hybrid bundle stripped of its ML-KEM part), `DMP_ERR_PQ_REQUIRED` (a classical bundle),
+ * Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify` (`DMP_ERR_BAD_SIGNATURE`
+ * for a hybrid bundle stripped of its ML-KEM part), `DMP_ERR_PQ_REQUIRED` (a classical bundle),
  * `DMP_ERR_INVALID_ARGUMENT` (the bundle is the identity's own), `DMP_ERR_RANDOM_FAILURE`.
  *
  * # Safety

@@ -17,9 +17,7 @@ use crate::crypto::sign::hex;
 use crate::crypto::{PreparedPeer, Signature, SigningKey, VerifyingKey, X25519PublicKey, X25519SecretKey};
 use crate::error::{Error, Result};
 use crate::limits::{FINGERPRINT_LEN, MAX_ONE_TIME_PREKEYS, PUBLIC_KEY_LEN, SECRET_KEY_LEN};
-use crate::prekey::{
-    KemPrekey, OneTimePrekey, PrekeyBundle, SignedPrekey, Suite, bundle_fields, signed_prekey_message,
-};
+use crate::prekey::{OneTimePrekey, PrekeyBundle, SignedPrekey, Suite, bundle_fields};
 use crate::state::{RecordKind, StorageKey, open_record_named, seal_record_named};
 use crate::wire::bundle::KemPrekeyKind;
 use crate::wire::reader::{Reader, Writer};
@@ -224,7 +222,7 @@ impl Identity {
     /// A fresh random identity of `suite`.
     pub fn generate_with(suite: Suite) -> Result<Self> {
         let keys = IdentityKeyPair::generate()?;
-        let first = SignedPrekey::generate(&keys, 1, suite)?;
+        let first = SignedPrekey::generate(1, suite)?;
         Ok(Self::with_first_prekey(keys, suite, first))
     }
 
@@ -246,7 +244,7 @@ impl Identity {
                 Some(KemSecretKey::from_seed(*Zeroizing::new(hkdf_array::<64>(&[], seed, SEED_KEM_INFO))))
             }
         };
-        let first = SignedPrekey::from_secrets(&keys, 1, spk, kem);
+        let first = SignedPrekey::from_secrets(1, spk, kem);
         Ok(Self::with_first_prekey(keys, suite, first))
     }
 
@@ -284,7 +282,7 @@ impl Identity {
 
     /// The public ML-KEM prekey paired with the current signed prekey (hybrid identities).
     pub fn last_resort_kem_public_key(&self) -> Option<KemPublicKey> {
-        self.signed_prekey.kem.as_ref().map(|k| k.secret.public_key())
+        self.signed_prekey.kem.as_ref().map(|k| k.public_key())
     }
 
     /// Replaces the signed prekey (and its last-resort KEM prekey) with fresh ones and returns
@@ -293,7 +291,7 @@ impl Identity {
     pub fn rotate_signed_prekey(&mut self) -> Result<u32> {
         let id = self.next_signed_prekey_id;
         let next = id.checked_add(1).ok_or(Error::TooLarge)?;
-        let fresh = SignedPrekey::generate(&self.keys, id, self.suite)?;
+        let fresh = SignedPrekey::generate(id, self.suite)?;
         self.previous_signed_prekey = Some(std::mem::replace(&mut self.signed_prekey, fresh));
         self.next_signed_prekey_id = next;
         Ok(id)
@@ -308,7 +306,7 @@ impl Identity {
         let mut fresh = Vec::with_capacity(count);
         let mut next = self.next_one_time_prekey_id;
         for _ in 0..count {
-            fresh.push(OneTimePrekey::generate(&self.keys, next, self.suite)?);
+            fresh.push(OneTimePrekey::generate(next, self.suite)?);
             next = next.checked_add(1).ok_or(Error::TooLarge)?;
         }
         self.one_time_prekeys.extend(fresh.into_iter().map(|k| (k.id, k)));
@@ -353,7 +351,7 @@ impl Identity {
             return PrekeyBundle::verify(bundle_fields(&self.keys, &self.signed_prekey, None));
         }
         let fresh = if self.unpublished_one_time_prekey_count() == 0 {
-            Some(OneTimePrekey::generate(&self.keys, self.next_one_time_prekey_id, self.suite)?)
+            Some(OneTimePrekey::generate(self.next_one_time_prekey_id, self.suite)?)
         } else {
             None
         };
@@ -402,7 +400,7 @@ impl Identity {
             KemPrekeyKind::LastResort => self.signed_prekey(id)?.kem.as_ref(),
             KemPrekeyKind::OneTime => self.one_time_prekeys.get(&id).and_then(|k| k.kem.as_ref()),
         };
-        kem.map(|k| &k.secret).ok_or(Error::UnknownPrekey)
+        kem.ok_or(Error::UnknownPrekey)
     }
 
     /// Deletes a used one-time prekey (X25519 and ML-KEM halves; zeroized on drop).
@@ -438,7 +436,7 @@ impl Identity {
     }
 
     /// Decrypts and parses an identity record. Errors: `WrongStorageKey`, `BadState`,
-    /// `UnsupportedVersion`; a signed prekey whose signature does not verify is `BadState`.
+    /// `UnsupportedVersion`.
     pub fn from_sealed(record: &[u8], key: &StorageKey) -> Result<Self> {
         Self::from_sealed_named(record, key, b"")
     }
@@ -450,9 +448,8 @@ impl Identity {
         let seed = Zeroizing::new(r.array::<SECRET_KEY_LEN>()?);
         let keys = IdentityKeyPair::from_seed(&seed);
         let suite = Suite::from_u8(r.u8()?).ok_or(Error::BadState)?;
-        let signed_prekey = read_signed_prekey(&mut r, &keys, suite)?;
-        let previous_signed_prekey =
-            if r.bool()? { Some(read_signed_prekey(&mut r, &keys, suite)?) } else { None };
+        let signed_prekey = read_signed_prekey(&mut r, suite)?;
+        let previous_signed_prekey = if r.bool()? { Some(read_signed_prekey(&mut r, suite)?) } else { None };
         let next_signed_prekey_id = r.u32()?;
         let next_one_time_prekey_id = r.u32()?;
         let count = r.u32()? as usize;
@@ -490,44 +487,33 @@ impl Identity {
     }
 }
 
-fn write_kem(w: &mut Writer, kem: Option<&KemPrekey>) {
+fn write_kem(w: &mut Writer, kem: Option<&KemSecretKey>) {
     w.bool(kem.is_some());
     if let Some(k) = kem {
-        w.bytes(&k.secret.seed()[..]).bytes(&k.signature.0);
+        w.bytes(&k.seed()[..]);
     }
 }
 
-fn read_kem(r: &mut Reader<'_>) -> Result<Option<KemPrekey>> {
+fn read_kem(r: &mut Reader<'_>) -> Result<Option<KemSecretKey>> {
     if !r.bool()? {
         return Ok(None);
     }
-    let secret = KemSecretKey::from_seed(*Zeroizing::new(r.array()?));
-    Ok(Some(KemPrekey { secret, signature: Signature(r.array()?) }))
+    Ok(Some(KemSecretKey::from_seed(*Zeroizing::new(r.array()?))))
 }
 
 fn write_signed_prekey(w: &mut Writer, k: &SignedPrekey) {
-    w.u32(k.id).bytes(&Zeroizing::new(k.secret.to_bytes())[..]).bytes(&k.signature.0);
+    w.u32(k.id).bytes(&Zeroizing::new(k.secret.to_bytes())[..]);
     write_kem(w, k.kem.as_ref());
 }
 
-fn read_signed_prekey(r: &mut Reader<'_>, keys: &IdentityKeyPair, suite: Suite) -> Result<SignedPrekey> {
+fn read_signed_prekey(r: &mut Reader<'_>, suite: Suite) -> Result<SignedPrekey> {
     let id = r.u32()?;
     let secret = X25519SecretKey::from_bytes(*Zeroizing::new(r.array()?));
-    let signature = Signature(r.array()?);
     let kem = read_kem(r)?;
     if kem.is_some() != (suite == Suite::Hybrid) {
         return Err(Error::BadState);
     }
-    let vk = keys.agent_id();
-    let vk = vk.verifying_key();
-    vk.verify(&signed_prekey_message(id, &secret.public_key(), suite), &signature)
-        .map_err(|_| Error::BadState)?;
-    if let Some(k) = &kem {
-        let message =
-            crate::prekey::kem_prekey_message(KemPrekeyKind::LastResort, id, &k.secret.public_key());
-        vk.verify(&message, &k.signature).map_err(|_| Error::BadState)?;
-    }
-    Ok(SignedPrekey { id, secret, signature, kem })
+    Ok(SignedPrekey { id, secret, kem })
 }
 
 #[cfg(test)]

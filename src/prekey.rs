@@ -1,23 +1,25 @@
 //! Prekeys and prekey bundles.
 //!
-//! A signed prekey (SPK) is an X25519 key signed by the identity key; it rotates, and the
-//! previous one stays usable until the next rotation so that first messages already in flight can
-//! still be read. One-time prekeys (OPK) are used by at most one session and deleted when used.
+//! A signed prekey (SPK) is an X25519 key published in bundles signed by the identity key; it
+//! rotates, and the previous one stays usable until the next rotation so that first messages
+//! already in flight can still be read. One-time prekeys (OPK) are used by at most one session
+//! and deleted when used.
 //!
 //! A hybrid identity (the default) pairs each prekey with an ML-KEM-768 prekey of the same id:
 //! the signed prekey with a *last-resort* KEM prekey (reused until rotation), each one-time
-//! prekey with a *one-time* KEM prekey. Every KEM prekey is signed. The SPK signature covers the
-//! suite, so stripping the KEM part from a hybrid bundle is detected (`Downgrade`).
+//! prekey with a *one-time* KEM prekey.
+//!
+//! A bundle is signed as a whole when it is made (wire::bundle): one verification covers the
+//! signed prekey, the one-time prekey and the ML-KEM prekey with their ids and kinds, so nothing
+//! can be swapped, relabelled or stripped (a hybrid bundle stripped of its ML-KEM block no
+//! longer verifies: `BadSignature`).
 
+use crate::crypto::X25519SecretKey;
 use crate::crypto::kem::{KemPublicKey, KemSecretKey};
-use crate::crypto::{Signature, X25519PublicKey, X25519SecretKey};
 use crate::error::{Error, Result};
 use crate::identity::{AgentId, IdentityKeyPair};
 use crate::wire::BundleFields;
 use crate::wire::bundle::{BundleKem, KemPrekeyKind};
-
-const SIGNED_PREKEY_LABEL: &[u8] = b"DMP1 signed prekey";
-const KEM_PREKEY_LABEL: &[u8] = b"DMP1 kem prekey";
 
 /// Which key agreement an identity's prekeys offer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,52 +52,8 @@ pub enum PqPolicy {
     AllowClassical,
 }
 
-/// The bytes an identity key signs for a signed prekey:
-/// `"DMP1 signed prekey" || id (u32 BE) || key (32) || suite (1)`.
-pub fn signed_prekey_message(id: u32, key: &X25519PublicKey, suite: Suite) -> Vec<u8> {
-    let mut m = Vec::with_capacity(SIGNED_PREKEY_LABEL.len() + 37);
-    m.extend_from_slice(SIGNED_PREKEY_LABEL);
-    m.extend_from_slice(&id.to_be_bytes());
-    m.extend_from_slice(key.as_bytes());
-    m.push(suite as u8);
-    m
-}
-
-/// The bytes an identity key signs for an ML-KEM prekey:
-/// `"DMP1 kem prekey" || kind (1) || id (u32 BE) || encapsulation key (1184)`.
-pub fn kem_prekey_message(kind: KemPrekeyKind, id: u32, key: &KemPublicKey) -> Vec<u8> {
-    let mut m = Vec::with_capacity(KEM_PREKEY_LABEL.len() + 5 + key.as_bytes().len());
-    m.extend_from_slice(KEM_PREKEY_LABEL);
-    m.push(kind as u8);
-    m.extend_from_slice(&id.to_be_bytes());
-    m.extend_from_slice(key.as_bytes());
-    m
-}
-
-/// An ML-KEM prekey with its secret and the identity's signature over its public key.
-#[derive(Clone, Debug)]
-pub struct KemPrekey {
-    /// The decapsulation key.
-    pub secret: KemSecretKey,
-    /// Sig(IK, [`kem_prekey_message`]).
-    pub signature: Signature,
-}
-
-impl KemPrekey {
-    /// Signs `secret`'s public key as a `kind` prekey with id `id`.
-    pub fn sign(identity: &IdentityKeyPair, kind: KemPrekeyKind, id: u32, secret: KemSecretKey) -> Self {
-        let signature = identity.sign(&kem_prekey_message(kind, id, &secret.public_key()));
-        KemPrekey { secret, signature }
-    }
-
-    fn bundle_block(&self, kind: KemPrekeyKind, id: u32) -> BundleKem {
-        BundleKem {
-            kind,
-            id,
-            public_key: Box::new(*self.secret.public_key().as_bytes()),
-            signature: self.signature,
-        }
-    }
+fn kem_block(kind: KemPrekeyKind, id: u32, secret: &KemSecretKey) -> BundleKem {
+    BundleKem { kind, id, public_key: Box::new(*secret.public_key().as_bytes()) }
 }
 
 /// A signed prekey with its secret (and, for a hybrid identity, its last-resort KEM prekey).
@@ -105,33 +63,23 @@ pub struct SignedPrekey {
     pub id: u32,
     /// The secret half.
     pub secret: X25519SecretKey,
-    /// The identity's signature over [`signed_prekey_message`].
-    pub signature: Signature,
     /// The last-resort ML-KEM prekey with the same id (hybrid identities only).
-    pub kem: Option<KemPrekey>,
+    pub kem: Option<KemSecretKey>,
 }
 
 impl SignedPrekey {
     /// A signed prekey from given secrets. `kem` decides the suite.
-    pub fn from_secrets(
-        identity: &IdentityKeyPair,
-        id: u32,
-        secret: X25519SecretKey,
-        kem: Option<KemSecretKey>,
-    ) -> Self {
-        let suite = if kem.is_some() { Suite::Hybrid } else { Suite::Classical };
-        let signature = identity.sign(&signed_prekey_message(id, &secret.public_key(), suite));
-        let kem = kem.map(|k| KemPrekey::sign(identity, KemPrekeyKind::LastResort, id, k));
-        SignedPrekey { id, secret, signature, kem }
+    pub fn from_secrets(id: u32, secret: X25519SecretKey, kem: Option<KemSecretKey>) -> Self {
+        SignedPrekey { id, secret, kem }
     }
 
-    /// A fresh signed prekey of `suite`, signed by `identity`.
-    pub fn generate(identity: &IdentityKeyPair, id: u32, suite: Suite) -> Result<Self> {
+    /// A fresh signed prekey of `suite`.
+    pub fn generate(id: u32, suite: Suite) -> Result<Self> {
         let kem = match suite {
             Suite::Classical => None,
             Suite::Hybrid => Some(KemSecretKey::generate()?),
         };
-        Ok(Self::from_secrets(identity, id, X25519SecretKey::generate()?, kem))
+        Ok(Self::from_secrets(id, X25519SecretKey::generate()?, kem))
     }
 
     /// The suite this prekey was published under.
@@ -150,23 +98,21 @@ pub struct OneTimePrekey {
     /// Whether it was already handed out in a bundle (it is then not handed out again).
     pub published: bool,
     /// The one-time ML-KEM prekey with the same id (hybrid identities only).
-    pub kem: Option<KemPrekey>,
+    pub kem: Option<KemSecretKey>,
 }
 
 impl OneTimePrekey {
     /// A fresh one-time prekey of `suite`.
-    pub fn generate(identity: &IdentityKeyPair, id: u32, suite: Suite) -> Result<Self> {
+    pub fn generate(id: u32, suite: Suite) -> Result<Self> {
         let kem = match suite {
             Suite::Classical => None,
-            Suite::Hybrid => {
-                Some(KemPrekey::sign(identity, KemPrekeyKind::OneTime, id, KemSecretKey::generate()?))
-            }
+            Suite::Hybrid => Some(KemSecretKey::generate()?),
         };
         Ok(OneTimePrekey { id, secret: X25519SecretKey::generate()?, published: false, kem })
     }
 }
 
-/// The bundle fields for a signed prekey and an optional one-time prekey.
+/// The bundle for a signed prekey and an optional one-time prekey, signed by `identity`.
 pub fn bundle_fields(
     identity: &IdentityKeyPair,
     spk: &SignedPrekey,
@@ -175,17 +121,19 @@ pub fn bundle_fields(
     // The KEM prekey is the one-time one when a one-time prekey is included and has one, else
     // the last-resort one (PQXDH: exactly one KEM prekey per bundle).
     let kem = match otk.and_then(|o| o.kem.as_ref().map(|k| (o.id, k))) {
-        Some((id, k)) => Some(k.bundle_block(KemPrekeyKind::OneTime, id)),
-        None => spk.kem.as_ref().map(|k| k.bundle_block(KemPrekeyKind::LastResort, spk.id)),
+        Some((id, k)) => Some(kem_block(KemPrekeyKind::OneTime, id, k)),
+        None => spk.kem.as_ref().map(|k| kem_block(KemPrekeyKind::LastResort, spk.id, k)),
     };
-    BundleFields {
+    let mut fields = BundleFields {
         identity_key: identity.agent_id().to_bytes(),
         signed_prekey_id: spk.id,
         signed_prekey: spk.secret.public_key(),
-        signed_prekey_signature: spk.signature,
+        signature: crate::crypto::Signature([0; 64]),
         one_time_prekey: otk.map(|o| (o.id, o.secret.public_key())),
         kem,
-    }
+    };
+    fields.signature = identity.sign(&fields.signed_message());
+    fields
 }
 
 /// A prekey bundle whose signatures verified: safe to start a session from.
@@ -197,12 +145,11 @@ pub struct PrekeyBundle {
 }
 
 impl PrekeyBundle {
-    /// Parses and verifies a bundle: well-formed, identity key valid, signed prekey signature
-    /// valid (strict) under it for the bundle's suite, KEM prekey signed, valid and paired. (An
-    /// X25519 prekey of small order is refused where it is used: every DH refuses an all-zero
-    /// output.) A hybrid bundle whose KEM part was removed is `Downgrade`. Errors besides:
+    /// Parses and verifies a bundle: well-formed, identity key valid, its signature (strict)
+    /// over the whole bundle valid under it, ML-KEM key valid and paired. (An X25519 prekey of
+    /// small order is refused where it is used: every DH refuses an all-zero output.) Errors:
     /// `BadEnvelope`, `UnsupportedVersion`, `WrongMessageType`, `WeakKey` (identity key),
-    /// `BadSignature`.
+    /// `BadSignature` (anything changed, added or removed, including a stripped ML-KEM block).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         Self::verify(BundleFields::parse(bytes)?)
     }
@@ -210,21 +157,11 @@ impl PrekeyBundle {
     /// Verifies parsed fields.
     pub fn verify(fields: BundleFields) -> Result<Self> {
         let identity = AgentId::from_bytes(&fields.identity_key)?;
-        let vk = identity.verifying_key();
-        let suite = if fields.kem.is_some() { Suite::Hybrid } else { Suite::Classical };
-        let spk_message = signed_prekey_message(fields.signed_prekey_id, &fields.signed_prekey, suite);
-        if let Err(e) = vk.verify(&spk_message, &fields.signed_prekey_signature) {
-            let hybrid = signed_prekey_message(fields.signed_prekey_id, &fields.signed_prekey, Suite::Hybrid);
-            if suite == Suite::Classical && vk.verify(&hybrid, &fields.signed_prekey_signature).is_ok() {
-                return Err(Error::Downgrade);
-            }
-            return Err(e);
-        }
+        identity.verifying_key().verify(&fields.signed_message(), &fields.signature)?;
         let kem_key = match &fields.kem {
             None => None,
             Some(k) => {
-                let key = KemPublicKey::from_bytes(&k.public_key)?;
-                vk.verify(&kem_prekey_message(k.kind, k.id, &key), &k.signature)?;
+                // Signed, so only a faulty publisher gets here with a bad pairing or key.
                 let paired = match k.kind {
                     KemPrekeyKind::LastResort => Some(fields.signed_prekey_id),
                     KemPrekeyKind::OneTime => fields.one_time_prekey.map(|(id, _)| id),
@@ -232,7 +169,7 @@ impl PrekeyBundle {
                 if paired != Some(k.id) {
                     return Err(Error::BadEnvelope);
                 }
-                Some(key)
+                Some(KemPublicKey::from_bytes(&k.public_key)?)
             }
         };
         Ok(PrekeyBundle { fields, identity, kem_key })
@@ -268,13 +205,26 @@ impl PrekeyBundle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::X25519PublicKey;
 
     fn bundle_bytes(otk: bool, suite: Suite) -> (IdentityKeyPair, Vec<u8>) {
         let id = IdentityKeyPair::generate().unwrap();
-        let spk = SignedPrekey::generate(&id, 3, suite).unwrap();
-        let one = OneTimePrekey::generate(&id, 9, suite).unwrap();
+        let spk = SignedPrekey::generate(3, suite).unwrap();
+        let one = OneTimePrekey::generate(9, suite).unwrap();
         let fields = bundle_fields(&id, &spk, otk.then_some(&one));
         (id, fields.to_bytes())
+    }
+
+    /// Fields of a fresh bundle, changed by `edit` and signed again: what a publisher could put
+    /// its valid signature on.
+    fn resigned(suite: Suite, otk: bool, edit: impl FnOnce(&mut BundleFields)) -> BundleFields {
+        let id = IdentityKeyPair::generate().unwrap();
+        let spk = SignedPrekey::generate(3, suite).unwrap();
+        let one = OneTimePrekey::generate(9, suite).unwrap();
+        let mut fields = bundle_fields(&id, &spk, otk.then_some(&one));
+        edit(&mut fields);
+        fields.signature = id.sign(&fields.signed_message());
+        fields
     }
 
     #[test]
@@ -296,9 +246,10 @@ mod tests {
     }
 
     #[test]
-    fn every_bit_flip_in_the_signed_part_is_refused() {
-        let (_, bytes) = bundle_bytes(false, Suite::Classical);
-        for i in 16..134 * 8 {
+    fn every_bit_flip_is_refused_including_the_one_time_prekey() {
+        // Classical with a one-time prekey: every bit of the 171 bytes.
+        let (_, bytes) = bundle_bytes(true, Suite::Classical);
+        for i in 0..bytes.len() * 8 {
             let mut t = bytes.clone();
             t[i / 8] ^= 1 << (i % 8);
             assert!(PrekeyBundle::from_bytes(&t).is_err(), "bit {i}");
@@ -316,11 +267,17 @@ mod tests {
     }
 
     #[test]
-    fn stripping_the_kem_part_is_a_downgrade() {
+    fn stripping_a_block_breaks_the_signature() {
+        // A hybrid bundle without its ML-KEM block (an attempted downgrade), and a bundle
+        // without its one-time prekey (to make sessions share the signed prekey only).
         let (_, bytes) = bundle_bytes(false, Suite::Hybrid);
-        let mut stripped = bytes[..135].to_vec();
-        stripped[134] = 0;
-        assert_eq!(PrekeyBundle::from_bytes(&stripped).unwrap_err(), Error::Downgrade);
+        let mut no_kem = bytes[..135].to_vec();
+        no_kem[134] = 0;
+        assert_eq!(PrekeyBundle::from_bytes(&no_kem).unwrap_err(), Error::BadSignature);
+        let (_, bytes) = bundle_bytes(true, Suite::Classical);
+        let mut no_otk = bytes[..135].to_vec();
+        no_otk[134] = 0;
+        assert_eq!(PrekeyBundle::from_bytes(&no_otk).unwrap_err(), Error::BadSignature);
     }
 
     #[test]
@@ -329,6 +286,21 @@ mod tests {
         let mut t = bytes.clone();
         t[171] = KemPrekeyKind::LastResort as u8; // one-time key relabelled last-resort
         assert_eq!(PrekeyBundle::from_bytes(&t).unwrap_err(), Error::BadSignature);
+    }
+
+    #[test]
+    fn a_signed_bundle_with_a_bad_pairing_or_kem_key_is_still_refused() {
+        // The publisher's own mistakes, signed: the checks after the signature still run.
+        let unpaired = resigned(Suite::Hybrid, false, |f| f.kem.as_mut().unwrap().id = 4);
+        assert_eq!(PrekeyBundle::verify(unpaired).unwrap_err(), Error::BadEnvelope);
+        let one_time_without_otk = resigned(Suite::Hybrid, false, |f| {
+            f.kem.as_mut().unwrap().kind = KemPrekeyKind::OneTime;
+        });
+        assert_eq!(PrekeyBundle::verify(one_time_without_otk).unwrap_err(), Error::BadEnvelope);
+        let bad_key = resigned(Suite::Hybrid, true, |f| f.kem.as_mut().unwrap().public_key[0..2].fill(0xFF));
+        assert_eq!(PrekeyBundle::verify(bad_key).unwrap_err(), Error::BadEnvelope);
+        let fine = resigned(Suite::Hybrid, true, |_| {});
+        assert!(PrekeyBundle::verify(fine).is_ok());
     }
 
     #[test]
@@ -341,14 +313,21 @@ mod tests {
 
     #[test]
     fn small_order_prekeys_are_refused_when_used() {
-        // Not checked at verification (it would cost two scalar multiplications per bundle): the
+        // Not checked at verification (it would cost scalar multiplications per bundle): the
         // contributory-behaviour check of every X25519 refuses them at initiation.
-        let (_, mut bytes) = bundle_bytes(true, Suite::Classical);
-        bytes[139..171].copy_from_slice(&[0; 32]);
-        let bundle = PrekeyBundle::from_bytes(&bytes).unwrap();
-        let alice = IdentityKeyPair::generate().unwrap();
-        let err = crate::handshake::initiate(&alice, &bundle, PqPolicy::AllowClassical).err().unwrap();
-        assert_eq!(err, Error::WeakKey);
+        for small_spk in [false, true] {
+            let fields = resigned(Suite::Classical, true, |f| {
+                if small_spk {
+                    f.signed_prekey = X25519PublicKey([0; 32]);
+                } else {
+                    f.one_time_prekey = Some((9, X25519PublicKey([0; 32])));
+                }
+            });
+            let bundle = PrekeyBundle::verify(fields).unwrap();
+            let alice = IdentityKeyPair::generate().unwrap();
+            let err = crate::handshake::initiate(&alice, &bundle, PqPolicy::AllowClassical).err().unwrap();
+            assert_eq!(err, Error::WeakKey, "small SPK: {small_spk}");
+        }
     }
 
     #[test]

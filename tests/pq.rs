@@ -74,16 +74,18 @@ fn a_hybrid_initiator_with_a_permissive_policy_still_uses_ml_kem() {
 }
 
 #[test]
-fn stripping_ml_kem_from_a_bundle_is_a_downgrade() {
+fn stripping_ml_kem_from_a_bundle_breaks_its_signature() {
+    // One signature covers the whole bundle: whatever is removed, it no longer verifies, with or
+    // without a permissive policy (the initiator never sees a classical bundle).
     let mut bob = Identity::generate().unwrap();
     let bytes = bob.bundle(false).unwrap().to_bytes();
     let mut stripped = bytes[..135].to_vec();
     stripped[134] &= !2;
-    assert_eq!(PrekeyBundle::from_bytes(&stripped).unwrap_err(), Error::Downgrade);
+    assert_eq!(PrekeyBundle::from_bytes(&stripped).unwrap_err(), Error::BadSignature);
     let mut bytes = bob.bundle(true).unwrap().to_bytes();
     bytes.truncate(171);
     bytes[134] &= !2;
-    assert_eq!(PrekeyBundle::from_bytes(&bytes).unwrap_err(), Error::Downgrade);
+    assert_eq!(PrekeyBundle::from_bytes(&bytes).unwrap_err(), Error::BadSignature);
 }
 
 #[test]

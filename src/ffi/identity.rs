@@ -285,13 +285,13 @@ pub unsafe extern "C" fn dmp_identity_bundle(
     })
 }
 
-/// Verifies a prekey bundle (format, identity key, strict signatures of the signed prekey and of
-/// the ML-KEM prekey, a valid ML-KEM key paired with its prekey) and writes its agent id. An X25519
-/// prekey of small order is not refused here but where it is used: `dmp_session_initiate` returns
+/// Verifies a prekey bundle (format, identity key, the strict signature over the whole bundle, a
+/// valid ML-KEM key paired with its prekey) and writes its agent id. An X25519 prekey of small
+/// order is not refused here but where it is used: `dmp_session_initiate` returns
 /// `DMP_ERR_WEAK_KEY`. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE`,
-/// `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`, `DMP_ERR_BAD_SIGNATURE`,
-/// `DMP_ERR_WEAK_KEY` (an identity key of small order), `DMP_ERR_DOWNGRADE` (a hybrid bundle
-/// stripped of its ML-KEM part).
+/// `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`, `DMP_ERR_BAD_SIGNATURE` (any byte
+/// changed, and any block removed: a hybrid bundle stripped of its ML-KEM part included),
+/// `DMP_ERR_WEAK_KEY` (an identity key of small order).
 ///
 /// # Safety
 /// `bundle` NULL or valid for `bundle_len` reads; `agent_id32_out` NULL or valid for 32 writes.

@@ -95,8 +95,8 @@ unsafe fn initiate(
 /// Starts a session (DORMANT) from a peer's prekey bundle, which is verified first; nothing is
 /// sent until `dmp_session_encrypt`. Hybrid is required (`DMP_PQ_REQUIRE_HYBRID`); see
 /// `dmp_session_initiate_with`. `*out` receives the handle (NULL on failure).
-/// Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify` (`DMP_ERR_DOWNGRADE` for
-/// a hybrid bundle stripped of its ML-KEM part), `DMP_ERR_PQ_REQUIRED` (a classical bundle),
+/// Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify` (`DMP_ERR_BAD_SIGNATURE`
+/// for a hybrid bundle stripped of its ML-KEM part), `DMP_ERR_PQ_REQUIRED` (a classical bundle),
 /// `DMP_ERR_INVALID_ARGUMENT` (the bundle is the identity's own), `DMP_ERR_RANDOM_FAILURE`.
 ///
 /// # Safety

@@ -6,13 +6,17 @@
 //!   2  identity key (agent id) 32   Ed25519
 //!  34  signed prekey id         4   u32 BE
 //!  38  signed prekey           32   X25519
-//!  70  signed prekey signature 64   over "DMP1 signed prekey" || id || key || suite (1 byte)
+//!  70  bundle signature         64   Ed25519 by the identity key over
+//!                                   "DMP1 prekey bundle" || every other byte of the bundle
 //! 134  flags                    1   bit 0: one-time prekey block; bit 1: ML-KEM prekey block
 //!      one-time prekey block   36   id (4) || X25519 key (32)
-//!      ML-KEM prekey block   1253   kind (1) || id (4) || encapsulation key (1184) || signature (64)
-//!                                   signature over "DMP1 kem prekey" || kind || id || key
+//!      ML-KEM prekey block   1189   kind (1) || id (4) || encapsulation key (1184)
 //! ```
-//! Classical: 135 bytes, or 171 with a one-time prekey. Hybrid: 1,388, or 1,424.
+//! Classical: 135 bytes, or 171 with a one-time prekey. Hybrid: 1,324, or 1,360.
+//!
+//! One signature covers the whole bundle, made when the bundle is: the verifier checks one
+//! signature whatever the suite (PQXDH signs the curve and the KEM prekeys separately, two
+//! verifications for a hybrid bundle), and the one-time prekey is covered too.
 
 use super::reader::{Reader, Writer};
 use super::{MessageType, PROTOCOL_VERSION, peek_type};
@@ -26,7 +30,11 @@ pub const BUNDLE_LEN: usize = 135;
 /// Bytes the one-time prekey block adds.
 pub const BUNDLE_ONE_TIME_PREKEY_BLOCK_LEN: usize = 36;
 /// Bytes the ML-KEM prekey block adds.
-pub const BUNDLE_KEM_BLOCK_LEN: usize = 1 + 4 + KEM_PUBLIC_KEY_LEN + SIGNATURE_LEN;
+pub const BUNDLE_KEM_BLOCK_LEN: usize = 1 + 4 + KEM_PUBLIC_KEY_LEN;
+/// Where the bundle signature sits.
+const SIGNATURE_OFFSET: usize = 70;
+/// What the bundle signature signs, before the bundle's bytes.
+pub const BUNDLE_SIGNATURE_LABEL: &[u8] = b"DMP1 prekey bundle";
 /// Encoded length of a classical bundle with a one-time prekey.
 pub const BUNDLE_WITH_ONE_TIME_PREKEY_LEN: usize = BUNDLE_LEN + BUNDLE_ONE_TIME_PREKEY_BLOCK_LEN;
 /// Encoded length of a hybrid bundle without a one-time prekey.
@@ -67,8 +75,6 @@ pub struct BundleKem {
     pub id: u32,
     /// The encapsulation key (not yet validated).
     pub public_key: Box<[u8; KEM_PUBLIC_KEY_LEN]>,
-    /// Sig(IK, "DMP1 kem prekey" || kind || id || key).
-    pub signature: Signature,
 }
 
 /// The fields of a bundle, as they are on the wire (not yet verified).
@@ -80,8 +86,8 @@ pub struct BundleFields {
     pub signed_prekey_id: u32,
     /// SPK: the signed prekey.
     pub signed_prekey: X25519PublicKey,
-    /// Sig(IK, "DMP1 signed prekey" || id || SPK || suite).
-    pub signed_prekey_signature: Signature,
+    /// Sig(IK, [`signed_message`](Self::signed_message)): over the whole bundle.
+    pub signature: Signature,
     /// OPK: an optional one-time prekey with its id.
     pub one_time_prekey: Option<(u32, X25519PublicKey)>,
     /// The ML-KEM prekey of a hybrid bundle.
@@ -106,15 +112,26 @@ impl BundleFields {
             .bytes(&self.identity_key)
             .u32(self.signed_prekey_id)
             .bytes(self.signed_prekey.as_bytes())
-            .bytes(&self.signed_prekey_signature.0)
+            .bytes(&self.signature.0)
             .u8(flags);
         if let Some((id, key)) = &self.one_time_prekey {
             w.u32(*id).bytes(key.as_bytes());
         }
         if let Some(k) = &self.kem {
-            w.u8(k.kind as u8).u32(k.id).bytes(&k.public_key[..]).bytes(&k.signature.0);
+            w.u8(k.kind as u8).u32(k.id).bytes(&k.public_key[..]);
         }
         w.buf
+    }
+
+    /// What the bundle signature signs: the label, then every byte of the encoded bundle but
+    /// the signature's own 64.
+    pub fn signed_message(&self) -> Vec<u8> {
+        let bytes = self.to_bytes();
+        let mut m = Vec::with_capacity(BUNDLE_SIGNATURE_LABEL.len() + bytes.len() - SIGNATURE_LEN);
+        m.extend_from_slice(BUNDLE_SIGNATURE_LABEL);
+        m.extend_from_slice(&bytes[..SIGNATURE_OFFSET]);
+        m.extend_from_slice(&bytes[SIGNATURE_OFFSET + SIGNATURE_LEN..]);
+        m
     }
 
     /// Parses a bundle; trailing bytes, unknown flags or kinds, and other types are refused.
@@ -127,7 +144,7 @@ impl BundleFields {
         let identity_key = r.array()?;
         let signed_prekey_id = r.u32()?;
         let signed_prekey = X25519PublicKey(r.array()?);
-        let signed_prekey_signature = Signature(r.array::<SIGNATURE_LEN>()?);
+        let signature = Signature(r.array::<SIGNATURE_LEN>()?);
         let flags = r.u8()?;
         if flags & !(FLAG_ONE_TIME_PREKEY | FLAG_KEM_PREKEY) != 0 {
             return Err(Error::BadEnvelope);
@@ -142,19 +159,12 @@ impl BundleFields {
             let id = r.u32()?;
             let mut public_key = Box::new([0u8; KEM_PUBLIC_KEY_LEN]);
             public_key.copy_from_slice(r.take(KEM_PUBLIC_KEY_LEN)?);
-            Some(BundleKem { kind, id, public_key, signature: Signature(r.array()?) })
+            Some(BundleKem { kind, id, public_key })
         } else {
             None
         };
         r.finish()?;
-        Ok(BundleFields {
-            identity_key,
-            signed_prekey_id,
-            signed_prekey,
-            signed_prekey_signature,
-            one_time_prekey,
-            kem,
-        })
+        Ok(BundleFields { identity_key, signed_prekey_id, signed_prekey, signature, one_time_prekey, kem })
     }
 }
 
@@ -167,13 +177,12 @@ mod tests {
             identity_key: [1; 32],
             signed_prekey_id: 42,
             signed_prekey: X25519PublicKey([2; 32]),
-            signed_prekey_signature: Signature([3; 64]),
+            signature: Signature([3; 64]),
             one_time_prekey: otk.then_some((7, X25519PublicKey([4; 32]))),
             kem: kem.then(|| BundleKem {
                 kind: KemPrekeyKind::OneTime,
                 id: 7,
                 public_key: Box::new([5; KEM_PUBLIC_KEY_LEN]),
-                signature: Signature([6; 64]),
             }),
         }
     }
@@ -191,7 +200,24 @@ mod tests {
             assert_eq!(fields(otk, kem).encoded_len(), len);
             assert_eq!(BundleFields::parse(&b).unwrap(), fields(otk, kem));
         }
-        assert_eq!((HYBRID_BUNDLE_LEN, BUNDLE_MAX_LEN), (1388, 1424));
+        assert_eq!((HYBRID_BUNDLE_LEN, BUNDLE_MAX_LEN), (1324, 1360));
+    }
+
+    #[test]
+    fn the_signed_message_is_every_byte_but_the_signature() {
+        for (otk, kem) in [(false, false), (true, true)] {
+            let f = fields(otk, kem);
+            let bytes = f.to_bytes();
+            let m = f.signed_message();
+            assert_eq!(&m[..BUNDLE_SIGNATURE_LABEL.len()], BUNDLE_SIGNATURE_LABEL);
+            let rest = &m[BUNDLE_SIGNATURE_LABEL.len()..];
+            assert_eq!(rest.len(), bytes.len() - 64);
+            assert_eq!(&rest[..70], &bytes[..70]);
+            assert_eq!(&rest[70..], &bytes[134..]);
+            let mut resigned = f.clone();
+            resigned.signature = Signature([9; 64]);
+            assert_eq!(resigned.signed_message(), m, "the signature is not part of it");
+        }
     }
 
     #[test]

@@ -543,14 +543,16 @@ static void pq_policy(void) {
     dmp_session_free(s);
     dmp_session_free(r);
 
-    /* A hybrid bundle stripped of its ML-KEM block: a downgrade, whatever the policy. */
+    /* A hybrid bundle stripped of its ML-KEM block: its signature (over the whole bundle) fails,
+     * whatever the policy. */
     blen = get_bundle(h2, 0, bundle);
     CHECK(blen == DMP_HYBRID_BUNDLE_LEN);
     bundle[134] &= (uint8_t)~0x02;
     s = (dmp_session_t *)(void *)&sentinel;
-    CHECK_STATUS(dmp_session_initiate(h1, bundle, DMP_BUNDLE_LEN, &s), DMP_ERR_DOWNGRADE);
+    CHECK_STATUS(dmp_session_initiate(h1, bundle, DMP_BUNDLE_LEN, &s), DMP_ERR_BAD_SIGNATURE);
     CHECK(s == NULL);
-    CHECK_STATUS(dmp_session_initiate_with(h1, bundle, DMP_BUNDLE_LEN, DMP_PQ_ALLOW_CLASSICAL, &s), DMP_ERR_DOWNGRADE);
+    CHECK_STATUS(dmp_session_initiate_with(h1, bundle, DMP_BUNDLE_LEN, DMP_PQ_ALLOW_CLASSICAL, &s),
+                 DMP_ERR_BAD_SIGNATURE);
     CHECK(s == NULL);
 
     /* A classical identity can reach a hybrid peer: the bundle's ML-KEM key is used. */

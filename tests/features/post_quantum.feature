@@ -1,7 +1,8 @@
 Feature: Post-quantum set-up
   Sessions are hybrid (X25519 and ML-KEM-768) by default. A hybrid bundle whose ML-KEM part was
-  removed on the way is a downgrade and is always refused; a classical peer is accepted only when
-  the caller's policy allows it.
+  removed on the way no longer matches its signature, which covers the whole bundle, and is always
+  refused; so is a first message stripped of its ML-KEM part (a downgrade); a classical peer is
+  accepted only when the caller's policy allows it.
 
   Scenario: Hybrid is the default for identities, bundles and first messages
     Given Alice and Bob each have a new identity
@@ -19,13 +20,13 @@ Feature: Post-quantum set-up
     Given agents Alice and Bob, each in memory
     Then Bob's agent publishes a bundle of DMP_BUNDLE_MAX_LEN bytes with an ML-KEM prekey
 
-  Scenario Outline: A hybrid bundle <opk> stripped of its ML-KEM part is refused as a downgrade under <policy>
+  Scenario Outline: A hybrid bundle <opk> stripped of its ML-KEM part fails its signature under <policy>
     Given Alice and Bob each have a new identity
     And Bob has published a bundle <opk>
     When an attacker strips the ML-KEM part from Bob's bundle
-    Then verifying the stripped bundle returns DMP_ERR_DOWNGRADE
+    Then verifying the stripped bundle returns DMP_ERR_BAD_SIGNATURE
     When Alice tries to start a session from the stripped bundle under policy <policy>
-    Then the call returns DMP_ERR_DOWNGRADE
+    Then the call returns DMP_ERR_BAD_SIGNATURE
 
     Examples:
       | opk                       | policy                 |
@@ -34,11 +35,11 @@ Feature: Post-quantum set-up
       | with a one-time prekey    | DMP_PQ_REQUIRE_HYBRID  |
       | with a one-time prekey    | DMP_PQ_ALLOW_CLASSICAL |
 
-  Scenario: An agent refuses a stripped bundle as a downgrade
+  Scenario: An agent refuses a stripped bundle
     Given agents Alice and Bob, each in memory
     When an attacker strips the ML-KEM part from the bundle of Bob's agent
     And Alice's agent tries to add the stripped bundle
-    Then the call returns DMP_ERR_DOWNGRADE
+    Then the call returns DMP_ERR_BAD_SIGNATURE
 
   Scenario Outline: A classical bundle is used only when the initiator's policy allows it (<policy>: <result>)
     Given Alice has a new identity

@@ -618,7 +618,8 @@ test "session: own bundle, policies, classical suite, downgrade" {
     try expectError(error.InvalidArgument, dmp.check(c.dmp_session_accept_with(classical.handle, first.ptr, first.len, 9, &raw, &pt_buf, pt_buf.len, &n)));
     try expectEqual(@as(?*c.dmp_session_t, null), raw);
 
-    // A hybrid bundle cut down to classical size: a downgrade, refused.
+    // A hybrid bundle cut down to classical size: refused (malformed, or, with its flag
+    // cleared too, a signature that no longer matches), never used as a classical one.
     var bob = try dmp.Identity.generate();
     defer bob.deinit();
     var hb_buf: [dmp.bundle_max_len]u8 = undefined;

@@ -162,7 +162,8 @@ class PrekeyBundle:
     @staticmethod
     def verify(data: BytesLike) -> bytes:
         """Verifies bundle bytes and returns the agent id they belong to. Raises BadEnvelope,
-        UnsupportedVersion, WrongMessageType, BadSignature, WeakKey or Downgrade."""
+        UnsupportedVersion, WrongMessageType, BadSignature (any change, a stripped
+        ML-KEM block included) or WeakKey."""
         d = as_bytes(data, "bundle")
         return fixed_out(lib.dmp_bundle_verify, d, len(d), size=PUBLIC_KEY_LEN)
 

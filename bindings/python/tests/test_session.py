@@ -162,11 +162,16 @@ def test_post_quantum_policy(alice: Identity) -> None:
         Session.initiate(alice, alice.bundle(), 7)  # type: ignore[arg-type]
 
 
-def test_stripped_hybrid_bundle_is_a_downgrade(bob: Identity) -> None:
-    # A hybrid bundle cut to the classical size is refused (never silently classical).
-    data = bob.bundle()
-    with pytest.raises((dmp.Downgrade, dmp.BadEnvelope)):
-        dmp.PrekeyBundle(data[: dmp.constants.BUNDLE_LEN])
+def test_stripped_hybrid_bundle_fails_its_signature(bob: Identity) -> None:
+    # A hybrid bundle cut to the classical size is refused (never silently classical): cut
+    # alone, its flags still announce the ML-KEM block (malformed); with the flag cleared too,
+    # the signature over the whole bundle no longer matches.
+    data = bytearray(bob.bundle())
+    with pytest.raises(dmp.BadEnvelope):
+        dmp.PrekeyBundle(bytes(data[: dmp.constants.BUNDLE_LEN]))
+    data[134] &= ~0x02
+    with pytest.raises(dmp.BadSignature):
+        dmp.PrekeyBundle(bytes(data[: dmp.constants.BUNDLE_LEN]))
 
 
 def test_serialize_round_trip(pair: tuple[Session, Session], storage_key: bytes) -> None:
