@@ -356,9 +356,10 @@ impl DoubleRatchet {
         let receiving = read_opt(r)?.map(ChainKey::from_bytes);
         let recv_n = r.u32()?;
         let previous_send_n = r.u32()?;
-        // What the transitions keep true: a sending chain has its key; a side without a key of
-        // its own has the peer's (to make one); a peer key comes with its receiving chain.
-        let consistent = (sending.is_none() || self_ratchet.is_some())
+        // What the transitions keep true: our key and our sending chain come and go together; a
+        // side without them has the peer's key (to make them with); a peer key comes with its
+        // receiving chain.
+        let consistent = sending.is_some() == self_ratchet.is_some()
             && (self_ratchet.is_some() || remote_ratchet.is_some())
             && remote_ratchet.is_some() == receiving.is_some();
         if !consistent {
@@ -535,11 +536,12 @@ mod tests {
     #[test]
     fn inconsistent_records_are_bad_state() {
         let (a, b) = pair(Limits::default());
-        let spoil: [fn(&mut Chains); 4] = [
+        let spoil: [fn(&mut Chains); 5] = [
             |c| c.self_ratchet = None,                             // initiator: no key at all
             |c| c.receiving = Some(ChainKey::from_bytes([1; 32])), // a chain without its key
             |c| c.remote_ratchet = None,                           // responder: nothing to send with
             |c| c.sending = Some(ChainKey::from_bytes([1; 32])),   // responder: chain, no key
+            |c| c.self_ratchet = Some(X25519SecretKey::from_bytes([1; 32])), // responder: key, no chain
         ];
         for (i, f) in spoil.iter().enumerate() {
             let mut r = if i < 2 { a.clone() } else { b.clone() };
