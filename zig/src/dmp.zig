@@ -162,7 +162,7 @@ pub const Error = error{
     MemberRemoved,
     /// DMP_ERR_SUPERSEDED_KEY: a replaced sender key whose grace window has passed.
     SupersededKey,
-    /// DMP_ERR_DOWNGRADE: the post-quantum part of a hybrid bundle or message was removed.
+    /// DMP_ERR_DOWNGRADE: the post-quantum part of a first message to a hybrid prekey was removed.
     Downgrade,
     /// DMP_ERR_PQ_REQUIRED: a classical-only set-up refused by the caller's policy.
     PqRequired,

@@ -249,7 +249,7 @@ class SupersededKey(DmpError):
 
 
 class Downgrade(DmpError):
-    """DMP_ERR_DOWNGRADE: the post-quantum part of a hybrid bundle or first message was removed."""
+    """DMP_ERR_DOWNGRADE: the post-quantum part of a first message to a hybrid prekey was removed."""
 
     code = -24
     name = "DMP_ERR_DOWNGRADE"
