@@ -27,8 +27,11 @@ fn key() -> StorageKey {
     StorageKey::from_bytes([0x3C; 32])
 }
 
-/// The wire log: records `to (1) | len (u32 BE) | envelope`. A record cut by a kill is ignored.
-fn read_log(path: &Path) -> Vec<(u8, Vec<u8>)> {
+/// The wire log: records `to (1) | len (u32 BE) | envelope`. A record cut by a kill is ignored,
+/// and the length of the complete records before it is returned with them: the log is cut back
+/// to that length before anything is appended (a kill can stop a write between two pages, and a
+/// record appended after a cut one would be read as the cut one's tail).
+fn read_log(path: &Path) -> (Vec<(u8, Vec<u8>)>, u64) {
     let mut bytes = Vec::new();
     if let Ok(mut f) = std::fs::File::open(path) {
         f.read_to_end(&mut bytes).unwrap();
@@ -43,7 +46,37 @@ fn read_log(path: &Path) -> Vec<(u8, Vec<u8>)> {
         out.push((bytes[i], bytes[i + 5..i + 5 + len].to_vec()));
         i += 5 + len;
     }
-    out
+    (out, i as u64)
+}
+
+/// The log's complete records, and the log opened for appending after them (a cut record is
+/// dropped).
+fn open_log(path: &Path) -> (Vec<(u8, Vec<u8>)>, std::fs::File) {
+    let (records, complete_len) = read_log(path);
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+    file.set_len(complete_len).unwrap();
+    (records, file)
+}
+
+fn log_record(to: u8, env: &[u8]) -> Vec<u8> {
+    let mut record = vec![to];
+    record.extend_from_slice(&(env.len() as u32).to_be_bytes());
+    record.extend_from_slice(env);
+    record
+}
+
+/// The harness itself: a record cut by a kill must not swallow the next one appended.
+fn check_cut_records_are_dropped(dir: &Path) {
+    let path = dir.join("cut.log");
+    let mut bytes = log_record(0, b"first");
+    bytes.extend_from_slice(&log_record(1, b"cut by a kill")[..9]);
+    std::fs::write(&path, &bytes).unwrap();
+    let (records, mut file) = open_log(&path);
+    assert_eq!(records, vec![(0, b"first".to_vec())]);
+    file.write_all(&log_record(1, b"after the restart")).unwrap();
+    drop(file);
+    let (records, _) = read_log(&path);
+    assert_eq!(records, vec![(0, b"first".to_vec()), (1, b"after the restart".to_vec())]);
 }
 
 fn child(dir: &Path, run: usize, fresh_messages: usize) {
@@ -73,7 +106,7 @@ fn child(dir: &Path, run: usize, fresh_messages: usize) {
     }
     // Replay the tail of the wire: each envelope is new (never received) or a duplicate.
     let log_path = dir.join("wire.log");
-    let log = read_log(&log_path);
+    let (log, mut log_file) = open_log(&log_path);
     for (to, env) in log.iter().skip(log.len().saturating_sub(REPLAY)) {
         let receiver = if *to == 0 { &mut b } else { &mut a };
         match receiver.receive(env) {
@@ -89,17 +122,13 @@ fn child(dir: &Path, run: usize, fresh_messages: usize) {
             }
         }
     }
-    let mut log_file = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).unwrap();
     for i in 0..fresh_messages {
         // Mostly A to B, sometimes back: direction changes run DH ratchet steps.
         let to_b = i % 3 != 2;
         let text = format!("r{run}-m{i}");
         let (sender, receiver) = if to_b { (&mut a, &mut b) } else { (&mut b, &mut a) };
         let env = sender.send(&receiver.agent_id(), text.as_bytes()).unwrap();
-        let mut record = vec![if to_b { 0 } else { 1 }];
-        record.extend_from_slice(&(env.len() as u32).to_be_bytes());
-        record.extend_from_slice(&env);
-        log_file.write_all(&record).unwrap();
+        log_file.write_all(&log_record(if to_b { 0 } else { 1 }, &env)).unwrap();
         writeln!(out, "SENT {text}").unwrap();
         out.flush().unwrap();
         let ev = match receiver.receive(&env) {
@@ -187,6 +216,7 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("dmp-crash-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    check_cut_records_are_dropped(&dir);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ std::process::id() as u64);
 
     let mut got: HashMap<String, usize> = HashMap::new();
