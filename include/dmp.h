@@ -1153,8 +1153,13 @@ int32_t dmp_fingerprint(const uint8_t *agent_id32,
                         size_t *out_len);
 
 /**
- * Signs `msg` with the identity key; writes a 64-byte Ed25519 signature that verifies under
- * the agent id with `dmp_ed25519_verify`. Errors: `DMP_ERR_NULL_POINTER`.
+ * Signs an application message `msg` with the identity key; writes a 64-byte Ed25519 signature
+ * (plain RFC 8032, over `msg` as given) that verifies under the agent id with
+ * `dmp_ed25519_verify` or any Ed25519 library. Messages that begin with the three bytes "DMP"
+ * are reserved for the protocol's own signatures (a prekey bundle's signature covers
+ * "DMP1 prekey bundle" || ...) and are refused, so no application signature can pass for a
+ * bundle. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (a reserved message;
+ * nothing written).
  *
  * # Safety
  * `identity` NULL or live; `msg` NULL (if `msg_len` is 0) or valid; `sig64_out` 64 writes.
@@ -1522,8 +1527,10 @@ int32_t dmp_session_encrypted_len(const dmp_session_t *session,
 /**
  * Encrypts `pt` into an envelope for the peer. DORMANT becomes INITIATING. If `out_cap` is too
  * small, `DMP_ERR_BUFFER_TOO_SMALL` with `*out_len` = size needed and the session unchanged.
- * Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (CLOSED), `DMP_ERR_TOO_LARGE`.
- * (No randomness is drawn: the message key is the chain's next one.)
+ * Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (CLOSED), `DMP_ERR_TOO_LARGE`,
+ * `DMP_ERR_RANDOM_FAILURE` (session unchanged). Randomness is drawn only by the first encrypt
+ * after a message under a new peer ratchet key, which makes a fresh ratchet key for the new
+ * sending chain; otherwise the message key is the chain's next one.
  *
  * # Safety
  * `session` NULL or live; `pt` NULL (if `pt_len` is 0) or valid; `out`, `out_len` as usual.

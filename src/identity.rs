@@ -24,6 +24,13 @@ use crate::wire::reader::{Reader, Writer};
 
 const FINGERPRINT_LABEL: &[u8] = b"DMP1 fingerprint";
 
+/// The first bytes of every message DMP itself signs with an identity key (the bundle's
+/// `"DMP1 prekey bundle"`, and any later version's labels). [`IdentityKeyPair::sign`] refuses
+/// application messages that begin with them, so that no application signature can ever be
+/// taken for a protocol one (a signed "bundle" of someone else's prekeys would let them stand in
+/// the middle of every new session).
+pub const RESERVED_SIGNING_PREFIX: &[u8] = b"DMP";
+
 /// An agent id: the agent's Ed25519 public key, validated (decodes, not of small order).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct AgentId(VerifyingKey);
@@ -113,8 +120,19 @@ impl IdentityKeyPair {
         AgentId(self.signing.verifying_key())
     }
 
-    /// Signs `msg` with the identity key.
-    pub fn sign(&self, msg: &[u8]) -> Signature {
+    /// Signs an application message with the identity key: a plain Ed25519 signature that
+    /// verifies under the agent id. `InvalidArgument` for a message that begins with
+    /// [`RESERVED_SIGNING_PREFIX`]: those are the protocol's own.
+    pub fn sign(&self, msg: &[u8]) -> Result<Signature> {
+        if msg.starts_with(RESERVED_SIGNING_PREFIX) {
+            return Err(Error::InvalidArgument);
+        }
+        Ok(self.signing.sign(msg))
+    }
+
+    /// Signs a message of the protocol's own (its label begins with [`RESERVED_SIGNING_PREFIX`]).
+    pub(crate) fn sign_protocol(&self, msg: &[u8]) -> Signature {
+        debug_assert!(msg.starts_with(RESERVED_SIGNING_PREFIX));
         self.signing.sign(msg)
     }
 
@@ -171,8 +189,25 @@ mod tests {
     #[test]
     fn signatures_verify_under_agent_id() {
         let id = IdentityKeyPair::generate().unwrap();
-        let sig = id.sign(b"hello");
+        let sig = id.sign(b"hello").unwrap();
         id.agent_id().verifying_key().verify(b"hello", &sig).unwrap();
+    }
+
+    #[test]
+    fn application_signatures_cannot_be_protocol_signatures() {
+        let id = IdentityKeyPair::generate().unwrap();
+        // What a bundle's signature covers begins with its label; an application cannot get it
+        // signed, nor anything else in the reserved space.
+        let mut bundle_message = crate::wire::bundle::BUNDLE_SIGNATURE_LABEL.to_vec();
+        bundle_message.extend_from_slice(&[0x01; 70]);
+        assert!(bundle_message.starts_with(RESERVED_SIGNING_PREFIX));
+        for msg in [&bundle_message[..], b"DMP", b"DMP2 anything"] {
+            assert_eq!(id.sign(msg).unwrap_err(), Error::InvalidArgument);
+        }
+        // Messages that only come close are signed.
+        for msg in [&b"DM"[..], b"dmp1 prekey bundle", b" DMP1", b""] {
+            id.agent_id().verifying_key().verify(msg, &id.sign(msg).unwrap()).unwrap();
+        }
     }
 
     #[test]

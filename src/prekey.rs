@@ -132,7 +132,7 @@ pub fn bundle_fields(
         one_time_prekey: otk.map(|o| (o.id, o.secret.public_key())),
         kem,
     };
-    fields.signature = identity.sign(&fields.signed_message());
+    fields.signature = identity.sign_protocol(&fields.signed_message());
     fields
 }
 
@@ -223,7 +223,7 @@ mod tests {
         let one = OneTimePrekey::generate(9, suite).unwrap();
         let mut fields = bundle_fields(&id, &spk, otk.then_some(&one));
         edit(&mut fields);
-        fields.signature = id.sign(&fields.signed_message());
+        fields.signature = id.sign_protocol(&fields.signed_message());
         fields
     }
 

@@ -228,8 +228,13 @@ pub unsafe extern "C" fn dmp_fingerprint(
     })
 }
 
-/// Signs `msg` with the identity key; writes a 64-byte Ed25519 signature that verifies under
-/// the agent id with `dmp_ed25519_verify`. Errors: `DMP_ERR_NULL_POINTER`.
+/// Signs an application message `msg` with the identity key; writes a 64-byte Ed25519 signature
+/// (plain RFC 8032, over `msg` as given) that verifies under the agent id with
+/// `dmp_ed25519_verify` or any Ed25519 library. Messages that begin with the three bytes "DMP"
+/// are reserved for the protocol's own signatures (a prekey bundle's signature covers
+/// "DMP1 prekey bundle" || ...) and are refused, so no application signature can pass for a
+/// bundle. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (a reserved message;
+/// nothing written).
 ///
 /// # Safety
 /// `identity` NULL or live; `msg` NULL (if `msg_len` is 0) or valid; `sig64_out` 64 writes.
@@ -250,7 +255,7 @@ pub unsafe extern "C" fn dmp_identity_sign(
                 array_out::<64>(sig64_out, "sig64_out")?,
             )
         };
-        *out = id.keys().sign(msg).0;
+        *out = id.keys().sign(msg)?.0;
         Ok(())
     })
 }

@@ -267,8 +267,10 @@ pub unsafe extern "C" fn dmp_session_encrypted_len(
 
 /// Encrypts `pt` into an envelope for the peer. DORMANT becomes INITIATING. If `out_cap` is too
 /// small, `DMP_ERR_BUFFER_TOO_SMALL` with `*out_len` = size needed and the session unchanged.
-/// Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (CLOSED), `DMP_ERR_TOO_LARGE`.
-/// (No randomness is drawn: the message key is the chain's next one.)
+/// Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (CLOSED), `DMP_ERR_TOO_LARGE`,
+/// `DMP_ERR_RANDOM_FAILURE` (session unchanged). Randomness is drawn only by the first encrypt
+/// after a message under a new peer ratchet key, which makes a fresh ratchet key for the new
+/// sending chain; otherwise the message key is the chain's next one.
 ///
 /// # Safety
 /// `session` NULL or live; `pt` NULL (if `pt_len` is 0) or valid; `out`, `out_len` as usual.

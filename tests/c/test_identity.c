@@ -211,6 +211,24 @@ static void signing(void) {
     CHECK_STATUS(dmp_identity_sign(NULL, msg, sizeof msg, sig), DMP_ERR_NULL_POINTER);
     CHECK_STATUS(dmp_identity_sign(id, NULL, sizeof msg, sig), DMP_ERR_NULL_POINTER);
     CHECK_STATUS(dmp_identity_sign(id, msg, sizeof msg, NULL), DMP_ERR_NULL_POINTER);
+    /* Messages that begin with "DMP" are the protocol's own (a bundle's signature covers
+     * "DMP1 prekey bundle" || bundle bytes): refused, nothing written. */
+    uint8_t bundle[DMP_BUNDLE_MAX_LEN + 32];
+    size_t blen = 0;
+    CHECK_OK(dmp_identity_bundle(id, 0, bundle + 18, sizeof bundle - 18, &blen));
+    memcpy(bundle, "DMP1 prekey bundle", 18);
+    const char *reserved[] = {(const char *)bundle, "DMP", "DMP2 anything"};
+    const size_t reserved_len[] = {18 + blen, 3, 13};
+    for (size_t i = 0; i < 3; i++) {
+        memset(sig, 0xAB, sizeof sig);
+        CHECK_STATUS(dmp_identity_sign(id, (const uint8_t *)reserved[i], reserved_len[i], sig),
+                     DMP_ERR_INVALID_ARGUMENT);
+        for (size_t j = 0; j < sizeof sig; j++) CHECK(sig[j] == 0xAB);
+    }
+    /* Close to it but not reserved: signed. */
+    CHECK_OK(dmp_identity_sign(id, (const uint8_t *)"DM", 2, sig));
+    CHECK_OK(dmp_ed25519_verify(pk, (const uint8_t *)"DM", 2, sig));
+    CHECK_OK(dmp_identity_sign(id, (const uint8_t *)"dmp1", 4, sig));
     dmp_identity_free(id);
 }
 

@@ -536,6 +536,7 @@ pub const Identity = struct {
     }
 
     /// Signs `msg` with the identity key (verifies with `ed25519.verify` under the agent id).
+    /// `error.InvalidArgument` for a message that begins with "DMP": the protocol's own.
     pub fn sign(self: *const Identity, msg: []const u8) Error!Signature {
         var sig: Signature = undefined;
         try check(c.dmp_identity_sign(self.handle, inPtr(msg), msg.len, &sig));

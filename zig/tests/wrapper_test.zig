@@ -244,6 +244,9 @@ test "identity: generate, seed determinism, suites, fingerprint, sign" {
     const sig = try id.sign("statement");
     try dmp.ed25519.verify(&(try id.publicKey()), "statement", &sig);
     try expectError(error.BadSignature, dmp.ed25519.verify(&(try s1.publicKey()), "statement", &sig));
+    // Messages beginning with "DMP" are the protocol's own (a bundle's signature): refused.
+    try expectError(error.InvalidArgument, id.sign("DMP1 prekey bundle"));
+    try expectError(error.InvalidArgument, id.sign("DMP"));
 }
 
 test "identity: bundles, sizes, verification, one-time prekeys" {

@@ -93,7 +93,8 @@ class Identity(Handle):
 
     def sign(self, message: BytesLike) -> bytes:
         """A 64-byte Ed25519 signature by the identity key (verifies under :attr:`agent_id` with
-        ``crypto.ed25519_verify``)."""
+        ``crypto.ed25519_verify``). InvalidArgument for a message that begins with ``b"DMP"``:
+        those are the protocol's own (a prekey bundle's signature)."""
         m = as_bytes(message, "message")
         with self._use() as p:
             return fixed_out(lib.dmp_identity_sign, p, m, len(m), size=SIGNATURE_LEN)

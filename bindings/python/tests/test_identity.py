@@ -50,6 +50,15 @@ def test_sign_verifies_under_the_agent_id(alice: Identity) -> None:
         crypto.ed25519_verify(alice.agent_id, b"other", sig)
 
 
+def test_sign_refuses_the_protocols_reserved_messages(alice: Identity) -> None:
+    # A bundle's signature covers "DMP1 prekey bundle" || bundle bytes: an application
+    # signature must never be one.
+    for msg in (b"DMP1 prekey bundle" + alice.bundle(), b"DMP", b"DMP2 anything"):
+        with pytest.raises(dmp.InvalidArgument):
+            alice.sign(msg)
+    crypto.ed25519_verify(alice.agent_id, b"DM", alice.sign(b"DM"))
+
+
 def test_bundle_sizes_and_one_time_prekeys(alice: Identity) -> None:
     assert alice.one_time_prekey_count == 0
     assert len(alice.bundle()) == HYBRID_BUNDLE_LEN
