@@ -250,7 +250,8 @@ impl Session {
     }
 
     /// Encrypts `plaintext` into an envelope. DORMANT becomes INITIATING.
-    /// Errors: `WrongState` (CLOSED), `TooLarge` (over [`MAX_PLAINTEXT_LEN`]).
+    /// Errors: `WrongState` (CLOSED), `TooLarge` (over [`MAX_PLAINTEXT_LEN`]), `RandomFailure`
+    /// (the first send after a new peer ratchet key makes a fresh ratchet key; nothing changed).
     pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<Vec<u8>> {
         let mut out = vec![0u8; self.encrypted_len(plaintext.len())?];
         self.encrypt_into(plaintext, &mut out)?;
@@ -267,6 +268,14 @@ impl Session {
         let ratchet = self.ratchet.as_mut().ok_or(Error::WrongState)?;
         let (ratchet_header, key) = ratchet.next_sending()?;
         let header = encode_header(&self.session_id, self.prekey_header.as_ref(), &ratchet_header);
+        // `encrypted_len` predicted this header's length from `peek_sending`; the two must agree
+        // (tested for every shape of header). Were they ever not to, no envelope leaves.
+        let sealed_len =
+            aead::single_use_sealed_len(crate::wire::padding::framed_len(plaintext.len(), self.padding));
+        debug_assert_eq!(header.len() + sealed_len, total, "peek_sending and next_sending disagree");
+        if header.len() + sealed_len != total {
+            return Err(Error::Internal);
+        }
         let (head, sealed) = out.split_at_mut(header.len());
         head.copy_from_slice(&header);
         // The plaintext is framed and encrypted where the envelope carries it: one copy in all.

@@ -184,6 +184,29 @@ fn encrypted_len_is_exact_in_both_padding_modes() {
 }
 
 #[test]
+fn encrypted_len_is_exact_for_every_header_shape() {
+    // Varints grow at 128: message numbers past it in a chain, and a previous-chain length past
+    // it in the first message of a new chain, which is predicted before its ratchet key exists.
+    let mut p = active();
+    let exact = |s: &mut dmp::Session| {
+        let want = s.encrypted_len(10).unwrap();
+        let env = s.encrypt(&[7; 10]).unwrap();
+        assert_eq!(env.len(), want);
+        env
+    };
+    for round in 0..3 {
+        for _ in 0..(130 + round) {
+            let env = exact(&mut p.alice);
+            p.bob.decrypt(&env).unwrap();
+        }
+        for _ in 0..(129 + round) {
+            let env = exact(&mut p.bob);
+            p.alice.decrypt(&env).unwrap();
+        }
+    }
+}
+
+#[test]
 fn padding_hides_length_within_a_bucket() {
     let mut p = established_with(SessionConfig { padding: Padding::Buckets, ..Default::default() });
     let reply = p.bob.encrypt(b"r").unwrap();
