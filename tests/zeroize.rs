@@ -71,16 +71,40 @@ fn dropped_secrets_leave_no_trace_in_freed_memory() {
         sk.decapsulate(&ct);
         Box::new(sk)
     }));
-    // A whole ratchet holding a planted root key: the state a session carries.
-    assert!(!leaks_after_drop(0x55, || {
-        let initiator = dmp::crypto::X25519SecretKey::generate().unwrap().public_key();
-        Box::new(
-            dmp::ratchet::DoubleRatchet::new_responder(
-                dmp::ratchet::keys::RootKey::from_bytes([0x55; 32]),
-                initiator,
-                dmp::Limits::default(),
-            )
-            .unwrap(),
-        )
-    }));
+    // A whole ratchet, loaded from a record whose root key, ratchet secret, both chain keys and
+    // a skipped message key are each a planted byte: the state a session carries. Each is
+    // watched in turn.
+    for b in [0x55, 0x56, 0x57, 0x58, 0x59] {
+        assert!(!leaks_after_drop(b, || Box::new(ratchet_with_planted_keys())), "ratchet key 0x{b:02x}");
+    }
+}
+
+/// A ratchet decoded from a record (PROTOCOL section 12.1) with RK = 0x55.., DHs = 0x56..,
+/// CKs = 0x57.., CKr = 0x58.. and one skipped MK = 0x59...
+fn ratchet_with_planted_keys() -> dmp::ratchet::DoubleRatchet {
+    let peer = dmp::crypto::X25519SecretKey::generate().unwrap().public_key();
+    let mut rec = vec![0x55; 32]; // RK
+    rec.push(1);
+    rec.extend([0x56; 32]); // DHs (secret)
+    rec.push(1);
+    rec.extend(peer.as_bytes()); // DHr
+    rec.push(1);
+    rec.extend([0x57; 32]); // CKs
+    rec.extend(3u32.to_be_bytes()); // Ns
+    rec.push(1);
+    rec.extend([0x58; 32]); // CKr
+    rec.extend(5u32.to_be_bytes()); // Nr
+    rec.extend(0u32.to_be_bytes()); // PN
+    rec.extend(1_000u32.to_be_bytes()); // max forward jump
+    rec.extend(2_000u32.to_be_bytes()); // max skipped keys
+    rec.push(0); // old peer ratchet keys
+    rec.extend(1u32.to_be_bytes()); // skipped keys
+    rec.extend(peer.as_bytes());
+    rec.extend(2u32.to_be_bytes());
+    rec.extend([0x59; 32]); // MK
+    let mut r = dmp::wire::reader::Reader::new(&rec);
+    let ratchet = dmp::ratchet::DoubleRatchet::decode(&mut r).unwrap();
+    r.finish().unwrap();
+    assert_eq!(ratchet.skipped_key_count(), 1);
+    ratchet
 }

@@ -536,11 +536,16 @@ mod tests {
     #[test]
     fn inconsistent_records_are_bad_state() {
         let (a, b) = pair(Limits::default());
-        let spoil: [fn(&mut Chains); 5] = [
+        let spoil: [fn(&mut Chains); 6] = [
             |c| c.self_ratchet = None,                             // initiator: no key at all
             |c| c.receiving = Some(ChainKey::from_bytes([1; 32])), // a chain without its key
             |c| c.remote_ratchet = None,                           // responder: nothing to send with
-            |c| c.sending = Some(ChainKey::from_bytes([1; 32])),   // responder: chain, no key
+            |c| {
+                // responder: no keys and no chains at all (every pairing check alone passes)
+                c.remote_ratchet = None;
+                c.receiving = None;
+            },
+            |c| c.sending = Some(ChainKey::from_bytes([1; 32])), // responder: chain, no key
             |c| c.self_ratchet = Some(X25519SecretKey::from_bytes([1; 32])), // responder: key, no chain
         ];
         for (i, f) in spoil.iter().enumerate() {
