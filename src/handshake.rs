@@ -136,7 +136,15 @@ pub fn respond(identity: &Identity, header: &PrekeyHeader, policy: PqPolicy) -> 
     let otk = header.one_time_prekey_id.map(|id| identity.one_time_prekey_secret(id)).transpose()?;
     let kem_secret = match &header.kem {
         None => None,
-        Some(k) => Some(identity.kem_prekey_secret(k.kind, k.id)?.decapsulate(&k.ciphertext)),
+        Some(k) => {
+            let secret = identity.kem_prekey_secret(k.kind, k.id)?;
+            // A last-resort key serves every set-up until rotation: kept expanded. A one-time
+            // key serves one, and the message naming it may be forged: expanded only for now.
+            Some(match k.kind {
+                KemPrekeyKind::LastResort => secret.decapsulate(&k.ciphertext),
+                KemPrekeyKind::OneTime => secret.decapsulate_once(&k.ciphertext),
+            })
+        }
     };
     // The initiator's ephemeral key takes part in two or three: converted once.
     let ek = header.ephemeral_key.prepare();
@@ -244,6 +252,31 @@ mod tests {
         let mut h = a.prekey_header.clone();
         h.one_time_prekey_id = None; // one-time ML-KEM without its OPK
         assert_eq!(respond(&bob, &h, PqPolicy::RequireHybrid).err().unwrap(), Error::BadEnvelope);
+    }
+
+    #[test]
+    fn only_last_resort_kem_prekeys_stay_expanded() {
+        let alice = IdentityKeyPair::generate().unwrap();
+        let mut bob = Identity::generate().unwrap();
+        bob.generate_one_time_prekeys(1).unwrap();
+        let last_resort = initiate(&alice, &bob.bundle(false).unwrap(), PqPolicy::RequireHybrid).unwrap();
+        let one_time = initiate(&alice, &bob.bundle(true).unwrap(), PqPolicy::RequireHybrid).unwrap();
+        let id = one_time.prekey_header.one_time_prekey_id.unwrap();
+        let expanded = |bob: &Identity, kind| {
+            bob.kem_prekey_secret(kind, if kind == KemPrekeyKind::OneTime { id } else { 1 })
+                .unwrap()
+                .is_expanded()
+        };
+        // A first message naming the one-time prekey, genuine or forged (here a copy of the
+        // genuine one with another ephemeral key: it decapsulates, then fails later).
+        let mut forged = one_time.prekey_header.clone();
+        forged.ephemeral_key = X25519SecretKey::generate().unwrap().public_key();
+        for h in [&forged, &one_time.prekey_header] {
+            respond(&bob, h, PqPolicy::RequireHybrid).unwrap();
+            assert!(!expanded(&bob, KemPrekeyKind::OneTime));
+        }
+        respond(&bob, &last_resort.prekey_header, PqPolicy::RequireHybrid).unwrap();
+        assert!(expanded(&bob, KemPrekeyKind::LastResort));
     }
 
     #[test]

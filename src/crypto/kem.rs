@@ -57,9 +57,10 @@ impl ExpandedKey {
 /// An ML-KEM-768 decapsulation key, held as its seed, and kept expanded once it has
 /// decapsulated (expanding re-derives the whole key from the seed, as much as a decapsulation
 /// costs; a last-resort prekey decapsulates for every session started from it). Only
-/// decapsulation keeps the expansion: an identity holds up to 10,000 one-time prekeys, each used
-/// once, and keeping every one expanded (2,400 bytes each) after signing or publishing it would
-/// cost megabytes. The expanded key is cleared when dropped.
+/// [`decapsulate`](Self::decapsulate) keeps the expansion, and the handshake uses it for
+/// last-resort keys only: an identity holds up to 10,000 one-time prekeys, each used once, and
+/// keeping every one expanded (2,400 bytes each) after publishing it, or after a forged first
+/// message named it, would cost megabytes. The expanded key is cleared when dropped.
 #[derive(Clone)]
 pub struct KemSecretKey(Zeroizing<[u8; KEM_SEED_LEN]>, OnceLock<Box<ExpandedKey>>);
 
@@ -135,12 +136,34 @@ impl KemSecretKey {
     /// (implicit rejection), so the handshake derives another session id and key and the first
     /// message is refused (`AuthFailed`).
     pub fn decapsulate(&self, ct: &KemCiphertext) -> KemSharedSecret {
-        let dk = self.1.get_or_init(|| Box::new(ExpandedKey::from_seed(&self.0)));
-        let mut ss = mlkem768::decapsulate(&dk.0, &MlKem768Ciphertext::from(&*ct.0));
-        let out = Zeroizing::new(ss);
-        ss.zeroize();
-        KemSharedSecret(out)
+        decapsulate_with(self.1.get_or_init(|| Box::new(ExpandedKey::from_seed(&self.0))), ct)
     }
+
+    /// [`decapsulate`](Self::decapsulate) without keeping the expansion, for a key used once
+    /// (a one-time prekey). Whoever names a one-time prekey in a first message makes it
+    /// decapsulate, before anything is authenticated: kept expanded, every published one-time
+    /// prekey could be made to hold 2,400 more bytes by forged messages.
+    pub fn decapsulate_once(&self, ct: &KemCiphertext) -> KemSharedSecret {
+        match self.1.get() {
+            Some(dk) => decapsulate_with(dk, ct),
+            None => decapsulate_with(&ExpandedKey::from_seed(&self.0), ct),
+        }
+    }
+}
+
+#[cfg(test)]
+impl KemSecretKey {
+    /// Whether the expansion is kept.
+    pub(crate) fn is_expanded(&self) -> bool {
+        self.1.get().is_some()
+    }
+}
+
+fn decapsulate_with(dk: &ExpandedKey, ct: &KemCiphertext) -> KemSharedSecret {
+    let mut ss = mlkem768::decapsulate(&dk.0, &MlKem768Ciphertext::from(&*ct.0));
+    let out = Zeroizing::new(ss);
+    ss.zeroize();
+    KemSharedSecret(out)
 }
 
 impl KemPublicKey {
@@ -186,6 +209,8 @@ mod tests {
         let pk = sk.public_key();
         assert!(sk.1.get().is_none(), "publishing a key does not keep it expanded");
         let (ct, ss) = pk.encapsulate().unwrap();
+        assert_eq!(sk.decapsulate_once(&ct).as_bytes(), ss.as_bytes());
+        assert!(sk.1.get().is_none(), "a one-time decapsulation does not keep it expanded");
         assert_eq!(sk.decapsulate(&ct).as_bytes(), ss.as_bytes());
         assert!(sk.1.get().is_some());
         // The kept expansion gives the same answers.
