@@ -690,7 +690,9 @@ int32_t dmp_agent_group_add(dmp_agent_t *agent,
 /**
  * Removes the peer from the group: our sender key rotates and the new one is queued in the
  * outbox for every remaining member. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`,
- * `DMP_ERR_UNKNOWN_SENDER` (not a member), `DMP_ERR_NO_SESSION`, store errors.
+ * `DMP_ERR_UNKNOWN_SENDER` (not a member), `DMP_ERR_NO_SESSION` (nothing changes, our key
+ * included), `DMP_ERR_TOO_LARGE` (key id overflow), `DMP_ERR_RANDOM_FAILURE`, the errors of
+ * starting a session, store errors.
  *
  * # Safety
  * `agent` NULL or live; `group_id32`, `peer32` 32 reads.
@@ -1024,6 +1026,11 @@ int32_t dmp_group_set_limits(dmp_group_t *group,
  * Serializes the group (members, every sender key) encrypted with the 32-byte storage key.
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`, `DMP_ERR_RANDOM_FAILURE`.
  *
+ * A record is stale as soon as the group encrypts again: store the new one before sending that
+ * envelope, and never go back to an older record of a group that has sent since. An older copy
+ * would encrypt with message keys already used, and group message keys always use the same
+ * nonce (docs/SECURITY.md section 4). `dmp_agent_*` does this for you.
+ *
  * # Safety
  * `group` NULL or live; `storage_key32` 32 reads; `out`, `out_len` as usual.
  */
@@ -1037,7 +1044,8 @@ int32_t dmp_group_serialize(const dmp_group_t *group,
 /**
  * Restores a group from `dmp_group_serialize` output; `*out` receives the handle (NULL on
  * failure). Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STORAGE_KEY`, `DMP_ERR_BAD_STATE`,
- * `DMP_ERR_UNSUPPORTED_VERSION`.
+ * `DMP_ERR_UNSUPPORTED_VERSION`. Only the newest record of a group may be restored (see
+ * `dmp_group_serialize`).
  *
  * # Safety
  * `record` NULL or valid for `record_len`; `storage_key32` 32 reads; `out` a pointer write.

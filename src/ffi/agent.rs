@@ -234,7 +234,11 @@ pub unsafe extern "C" fn dmp_agent_bundle(
         // SAFETY: caller contract.
         let (mut a, mut out) = unsafe { (DmpAgent::lock(agent)?, OutBuf::new(out, out_cap, out_len)?) };
         let buf = out.reserve(a.bundle_len(with))?;
-        buf.copy_from_slice(&a.bundle(with)?);
+        let bundle = a.bundle(with)?;
+        if bundle.len() != buf.len() {
+            return Err(FfiError::new(Error::Internal, "bundle length differs from bundle_len"));
+        }
+        buf.copy_from_slice(&bundle);
         Ok(())
     })
 }
@@ -525,7 +529,9 @@ pub unsafe extern "C" fn dmp_agent_group_add(
 
 /// Removes the peer from the group: our sender key rotates and the new one is queued in the
 /// outbox for every remaining member. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`,
-/// `DMP_ERR_UNKNOWN_SENDER` (not a member), `DMP_ERR_NO_SESSION`, store errors.
+/// `DMP_ERR_UNKNOWN_SENDER` (not a member), `DMP_ERR_NO_SESSION` (nothing changes, our key
+/// included), `DMP_ERR_TOO_LARGE` (key id overflow), `DMP_ERR_RANDOM_FAILURE`, the errors of
+/// starting a session, store errors.
 ///
 /// # Safety
 /// `agent` NULL or live; `group_id32`, `peer32` 32 reads.
@@ -574,7 +580,11 @@ pub unsafe extern "C" fn dmp_agent_group_send(
             )
         };
         let buf = out.reserve(a.group_send_len(gid, pt.len())?)?;
-        buf.copy_from_slice(&a.group_send(gid, pt)?);
+        let env = a.group_send(gid, pt)?;
+        if env.len() != buf.len() {
+            return Err(FfiError::new(Error::Internal, "envelope length differs from group_send_len"));
+        }
+        buf.copy_from_slice(&env);
         Ok(())
     })
 }

@@ -374,6 +374,11 @@ pub unsafe extern "C" fn dmp_group_set_limits(
 /// Serializes the group (members, every sender key) encrypted with the 32-byte storage key.
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`, `DMP_ERR_RANDOM_FAILURE`.
 ///
+/// A record is stale as soon as the group encrypts again: store the new one before sending that
+/// envelope, and never go back to an older record of a group that has sent since. An older copy
+/// would encrypt with message keys already used, and group message keys always use the same
+/// nonce (docs/SECURITY.md section 4). `dmp_agent_*` does this for you.
+///
 /// # Safety
 /// `group` NULL or live; `storage_key32` 32 reads; `out`, `out_len` as usual.
 #[unsafe(no_mangle)]
@@ -395,7 +400,8 @@ pub unsafe extern "C" fn dmp_group_serialize(
 
 /// Restores a group from `dmp_group_serialize` output; `*out` receives the handle (NULL on
 /// failure). Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STORAGE_KEY`, `DMP_ERR_BAD_STATE`,
-/// `DMP_ERR_UNSUPPORTED_VERSION`.
+/// `DMP_ERR_UNSUPPORTED_VERSION`. Only the newest record of a group may be restored (see
+/// `dmp_group_serialize`).
 ///
 /// # Safety
 /// `record` NULL or valid for `record_len`; `storage_key32` 32 reads; `out` a pointer write.

@@ -285,7 +285,11 @@ pub unsafe extern "C" fn dmp_identity_bundle(
         let (mut id, mut out) =
             unsafe { (DmpIdentity::lock(identity)?, OutBuf::new(out, out_cap, out_len)?) };
         let buf = out.reserve(id.bundle_len(with))?;
-        buf.copy_from_slice(&id.bundle(with)?.to_bytes());
+        let bundle = id.bundle(with)?.to_bytes();
+        if bundle.len() != buf.len() {
+            return Err(FfiError::new(Error::Internal, "bundle length differs from bundle_len"));
+        }
+        buf.copy_from_slice(&bundle);
         Ok(())
     })
 }
