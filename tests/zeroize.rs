@@ -79,6 +79,66 @@ fn dropped_secrets_leave_no_trace_in_freed_memory() {
     }
 }
 
+/// Runs `f` and reports whether a block freed meanwhile held 32 bytes of `b`. What `f` returns
+/// (the buffer it wrote) is dropped after the watch.
+fn leaks_during<T>(b: u8, f: impl FnOnce() -> T) -> bool {
+    SEEN.store(false, Ordering::Relaxed);
+    WATCH.store(b, Ordering::Relaxed);
+    let kept = f();
+    WATCH.store(0, Ordering::Relaxed);
+    drop(kept);
+    SEEN.load(Ordering::Relaxed)
+}
+
+#[test]
+fn records_written_past_their_first_buffer_leave_no_trace() {
+    // Control: a Vec that grows frees its old buffer with the secret in it.
+    assert!(leaks_during(0x3D, || {
+        let mut v: Vec<u8> = Vec::with_capacity(32);
+        v.extend_from_slice(&[0x3D; 32]);
+        v.extend_from_slice(&[0; 4096]);
+        v
+    }));
+    // The Writer that state records are written with zeroizes what it outgrows.
+    assert!(!leaks_during(0x4D, || {
+        let mut w = dmp::wire::reader::Writer::with_capacity(32);
+        w.bytes(&[0x4D; 32]).u8(1).u32(2).varint_u32(300).bytes(&[0; 4096]);
+        w
+    }));
+    // A whole ratchet record (keys first, then skipped keys) written from a small buffer.
+    let ratchet = ratchet_with_planted_keys();
+    for b in [0x55, 0x57, 0x58, 0x59] {
+        assert!(
+            !leaks_during(b, || {
+                let mut w = dmp::wire::reader::Writer::with_capacity(8);
+                ratchet.encode(&mut w);
+                w
+            }),
+            "ratchet key 0x{b:02x}"
+        );
+    }
+}
+
+#[test]
+fn skipped_keys_moved_into_the_store_leave_no_copy_behind() {
+    // The keys derived for a gap are collected, then moved into the store: the collecting
+    // buffer is freed with their bytes unless cleared.
+    use dmp::ratchet::skipped::{SkippedKey, SkippedKeys};
+    let peer = dmp::crypto::X25519SecretKey::generate().unwrap().public_key();
+    assert!(!leaks_during(0x61, || {
+        let mut store = SkippedKeys::default();
+        let fresh = (0..4)
+            .map(|n| SkippedKey {
+                ratchet_key: peer,
+                message_number: n,
+                key: dmp::ratchet::keys::MessageKey::from_bytes([0x61; 32]),
+            })
+            .collect();
+        store.extend(fresh, 100);
+        store
+    }));
+}
+
 /// A ratchet decoded from a record (PROTOCOL section 12.1) with RK = 0x55.., DHs = 0x56..,
 /// CKs = 0x57.., CKr = 0x58.. and one skipped MK = 0x59...
 fn ratchet_with_planted_keys() -> dmp::ratchet::DoubleRatchet {

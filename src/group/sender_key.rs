@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::crypto::{Signature, SigningKey, VerifyingKey, aead};
 use crate::error::{Error, Result};
@@ -142,7 +142,9 @@ impl SenderKeyState {
         open(&key, env, sink)?;
         self.chain_key = chain;
         self.iteration = next;
-        self.skipped.extend(fresh);
+        self.skipped.extend(fresh.drain(..));
+        // The keys were moved out bit for bit: clear the copies left in `fresh`'s buffer.
+        fresh.spare_capacity_mut().zeroize();
         self.trim(limits.max_skipped_keys as usize);
         Ok(())
     }

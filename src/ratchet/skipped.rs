@@ -6,6 +6,8 @@
 
 use std::collections::VecDeque;
 
+use zeroize::Zeroize;
+
 use super::keys::MessageKey;
 use crate::crypto::X25519PublicKey;
 
@@ -43,8 +45,10 @@ impl SkippedKeys {
     }
 
     /// Appends keys, evicting the oldest beyond `cap`.
-    pub fn extend(&mut self, fresh: Vec<SkippedKey>, cap: usize) {
-        self.keys.extend(fresh);
+    pub fn extend(&mut self, mut fresh: Vec<SkippedKey>, cap: usize) {
+        self.keys.extend(fresh.drain(..));
+        // The keys were moved out bit for bit: clear the copies left in `fresh`'s buffer.
+        fresh.spare_capacity_mut().zeroize();
         while self.keys.len() > cap {
             self.keys.pop_front();
         }

@@ -2,6 +2,7 @@
 //! read past the end is `BadEnvelope`, never a panic.
 
 use crate::error::{Error, Result};
+use zeroize::Zeroize;
 
 /// Reads fields front to back from a byte slice.
 pub struct Reader<'a> {
@@ -131,6 +132,12 @@ pub const fn varint_u32_len(v: u32) -> usize {
 }
 
 /// Appends fields to a byte vector.
+///
+/// State records are written with it, secrets in the clear, into a buffer whose final size is
+/// not always known ahead (skipped keys, members). When the buffer has to grow, the old one is
+/// zeroized before it is freed: a `Vec`'s own growth would free a copy of everything written so
+/// far (root, chain and signing keys) without clearing it. (The final buffer is the caller's to
+/// clear.)
 #[derive(Default)]
 pub struct Writer {
     /// The bytes written so far.
@@ -143,14 +150,27 @@ impl Writer {
         Writer { buf: Vec::with_capacity(cap) }
     }
 
+    /// Makes room for `extra` more bytes, moving to a larger buffer (at least double) and
+    /// zeroizing the old one if there is not enough.
+    fn reserve(&mut self, extra: usize) {
+        let need = self.buf.len().saturating_add(extra);
+        if need > self.buf.capacity() {
+            let mut bigger = Vec::with_capacity(need.max(self.buf.capacity().saturating_mul(2)));
+            bigger.extend_from_slice(&self.buf);
+            core::mem::replace(&mut self.buf, bigger).zeroize();
+        }
+    }
+
     /// Appends raw bytes.
     pub fn bytes(&mut self, b: &[u8]) -> &mut Self {
+        self.reserve(b.len());
         self.buf.extend_from_slice(b);
         self
     }
 
     /// Appends one byte.
     pub fn u8(&mut self, v: u8) -> &mut Self {
+        self.reserve(1);
         self.buf.push(v);
         self
     }
@@ -162,6 +182,7 @@ impl Writer {
 
     /// Appends a u32 as the shortest unsigned LEB128 varint.
     pub fn varint_u32(&mut self, mut v: u32) -> &mut Self {
+        self.reserve(VARINT_U32_MAX_LEN);
         while v >= 0x80 {
             self.buf.push((v as u8 & 0x7F) | 0x80);
             v >>= 7;
