@@ -703,6 +703,18 @@ int32_t dmp_agent_group_remove(dmp_agent_t *agent,
                                const uint8_t *peer32);
 
 /**
+ * Forgets the group: its record and every key in it, ours included, are deleted; nothing is
+ * sent (the other members keep our last key until they remove us). A distribution for the group
+ * that arrives later is an invitation again. The answer to an unwanted invitation (an event
+ * whose `dmp_event_new_group` is 1). Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`
+ * (no such group), store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `group_id32` 32 reads.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_agent_group_leave(dmp_agent_t *agent, const uint8_t *group_id32);
+
+/**
  * Encrypts `pt` once for the whole group; send the envelope to every member
  * (`dmp_agent_group_members`). A too-small buffer: `DMP_ERR_BUFFER_TOO_SMALL`, size needed,
  * nothing changed. Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`,
@@ -818,6 +830,20 @@ DMP_WARN_UNUSED_RESULT
 int32_t dmp_event_seq(const dmp_event_t *event,
                       uint64_t *seq_out,
                       int32_t *new_session_out);
+
+/**
+ * Writes whether the event created a new group (0 or 1): a `DMP_EVENT_DISTRIBUTION_CONSUMED`
+ * for a group the agent did not hold, taken as an invitation, with the event's peer as the
+ * group's only other member and our own sender key queued for it. Anyone who knows a group id
+ * (it is in the clear in every group message) can invite us into it first: check that the peer
+ * is expected to invite us, else `dmp_agent_group_leave`. Errors: `DMP_ERR_NULL_POINTER`.
+ *
+ * # Safety
+ * `event` NULL or live; `new_group_out` a write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_event_new_group(const dmp_event_t *event,
+                            int32_t *new_group_out);
 
 /**
  * Releases an event (its plaintext is zeroized). NULL is ignored.

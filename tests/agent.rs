@@ -248,6 +248,56 @@ fn knowing_a_group_id_earns_no_sender_key_and_a_removed_member_cannot_rejoin() {
 }
 
 #[test]
+fn an_invitation_is_marked_and_an_unwanted_one_can_be_left() {
+    let dir = temp_dir("leave");
+    let path = dir.join("b.db");
+    let mut a = mem();
+    let mut b = Agent::open(Some(&path), key(), AgentConfig::default()).unwrap();
+    introduce(&mut a, &mut b);
+    let gid = a.group_create().unwrap();
+    // Mallory learned the group id and invites B into it before A does.
+    let mallory = Identity::generate().unwrap();
+    let mut squat = Group::new(mallory.agent_id(), gid).unwrap();
+    squat.add_member(&b.agent_id()).unwrap();
+    let env = raw_distribution(&mallory, &mut b, &squat);
+    let ev = b.receive(&env).unwrap();
+    assert_eq!(
+        (ev.kind, ev.peer, ev.group_id, ev.new_group),
+        (EventKind::DistributionConsumed, mallory.agent_id(), Some(gid), true)
+    );
+    assert_eq!(b.group_members(&gid).unwrap(), vec![mallory.agent_id()]);
+    assert_eq!(b.outbox_next().unwrap().0, mallory.agent_id(), "B's key answers the invitation");
+    b.outbox_done().unwrap();
+    // While B holds the group, A's invitation is a non-member's key.
+    a.group_add(&gid, &b.agent_id()).unwrap();
+    let real = a.outbox_next().unwrap().1.to_vec();
+    assert_eq!(b.receive(&real).unwrap_err(), Error::UnknownSender);
+    // B's application did not expect Mallory to invite it: it leaves, and takes A's invitation.
+    b.group_leave(&gid).unwrap();
+    assert!(b.groups().is_empty());
+    assert_eq!(b.group_members(&gid).unwrap_err(), Error::WrongSession);
+    assert_eq!(b.group_leave(&gid).unwrap_err(), Error::WrongSession);
+    let ev = b.receive(&real).unwrap();
+    assert_eq!((ev.peer, ev.new_group), (a.agent_id(), true));
+    a.outbox_done().unwrap();
+    assert_eq!(b.group_members(&gid).unwrap(), vec![a.agent_id()]);
+    // A key from a member of a group held is no invitation.
+    let answer = b.outbox_next().unwrap().1.to_vec();
+    let ev = a.receive(&answer).unwrap();
+    assert_eq!((ev.kind, ev.peer, ev.new_group), (EventKind::DistributionConsumed, b.agent_id(), false));
+    b.outbox_done().unwrap();
+    let m = a.group_send(&gid, b"welcome").unwrap();
+    assert_eq!(b.receive(&m).unwrap().plaintext[..], b"welcome"[..]);
+    // Leaving is durable, and a group message for a group left is WRONG_SESSION.
+    b.group_leave(&gid).unwrap();
+    drop(b);
+    let mut b = Agent::open(Some(&path), key(), AgentConfig::default()).unwrap();
+    assert!(b.groups().is_empty());
+    let m = a.group_send(&gid, b"gone").unwrap();
+    assert_eq!(b.receive(&m).unwrap_err(), Error::WrongSession);
+}
+
+#[test]
 fn invites_can_be_refused() {
     let config = AgentConfig { accept_group_invites: false, ..AgentConfig::default() };
     let mut a = mem();

@@ -1010,6 +1010,13 @@ export fn dmpj_agent_group_remove(agent: ?*anyopaque, group_id32: ?[*]const u8, 
     return libStatus(a.dmp_agent_group_remove(agent, group_id32, peer32));
 }
 
+/// Forgets the group and every key in it; nothing is sent. The answer to an unwanted
+/// invitation (dmpj_event_new_group = 1).
+export fn dmpj_agent_group_leave(agent: ?*anyopaque, group_id32: ?[*]const u8) callconv(.c) i32 {
+    const a = lib() orelse return failed();
+    return libStatus(a.dmp_agent_group_leave(agent, group_id32));
+}
+
 /// Encrypts `pt` once for the group; send the envelope to every member.
 export fn dmpj_agent_group_send(agent: ?*anyopaque, group_id32: ?[*]const u8, pt: ?[*]const u8, pt_len: i64, out: ?[*]u8, out_cap: i64, out_len: ?*align(1) i64) callconv(.c) i32 {
     const f = "dmpj_agent_group_send";
@@ -1105,6 +1112,16 @@ export fn dmpj_event_seq(event: ?*const anyopaque, seq_out: ?*align(1) i64, new_
         seq_out.?.* = @bitCast(s);
         new_session_out.?.* = ns;
     }
+    return libStatus(st);
+}
+
+/// Writes whether the event created a new group (0 or 1): an invitation, from the event's
+/// peer, into a group the agent did not hold. Check the inviter, else dmpj_agent_group_leave.
+export fn dmpj_event_new_group(event: ?*const anyopaque, new_group_out: ?*align(1) i32) callconv(.c) i32 {
+    const a = lib() orelse return failed();
+    var v: i32 = 0;
+    const st = a.dmp_event_new_group(event, if (new_group_out != null) &v else null);
+    if (st == DMP_OK) new_group_out.?.* = v;
     return libStatus(st);
 }
 

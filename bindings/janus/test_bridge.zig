@@ -117,6 +117,7 @@ pub const J = struct {
     pub extern fn dmpj_agent_group_create(agent: ?*anyopaque, group_id32_out: ?*anyopaque) i32;
     pub extern fn dmpj_agent_group_add(agent: ?*anyopaque, group_id32: ?*anyopaque, peer32: ?*anyopaque) i32;
     pub extern fn dmpj_agent_group_remove(agent: ?*anyopaque, group_id32: ?*anyopaque, peer32: ?*anyopaque) i32;
+    pub extern fn dmpj_agent_group_leave(agent: ?*anyopaque, group_id32: ?*anyopaque) i32;
     pub extern fn dmpj_agent_group_send(agent: ?*anyopaque, group_id32: ?*anyopaque, pt: ?*anyopaque, pt_len: i64, out: ?*anyopaque, out_cap: i64, out_len: ?*anyopaque) i32;
     pub extern fn dmpj_agent_group_members(agent: ?*anyopaque, group_id32: ?*anyopaque, out: ?*anyopaque, out_cap: i64, out_len: ?*anyopaque) i32;
     pub extern fn dmpj_agent_outbox_count(agent: ?*anyopaque, count_out: ?*anyopaque) i32;
@@ -127,6 +128,7 @@ pub const J = struct {
     pub extern fn dmpj_event_group_id(event: ?*anyopaque, group_id32_out: ?*anyopaque) i32;
     pub extern fn dmpj_event_plaintext(event: ?*anyopaque, out: ?*anyopaque, out_cap: i64, out_len: ?*anyopaque) i32;
     pub extern fn dmpj_event_seq(event: ?*anyopaque, seq_out: ?*anyopaque, new_session_out: ?*anyopaque) i32;
+    pub extern fn dmpj_event_new_group(event: ?*anyopaque, new_group_out: ?*anyopaque) i32;
     pub extern fn dmpj_event_free(event: ?*anyopaque) void;
     pub extern fn dmpj_buf_new(len: i64) ?*anyopaque;
     pub extern fn dmpj_buf_free(buf: ?*anyopaque) void;
@@ -1704,6 +1706,10 @@ test "agent: groups through the outbox; members; removal" {
     var egid: [32]u8 = undefined;
     try ok(j("dmpj_event_group_id")(ev, P(&egid)));
     try testing.expectEqualSlices(u8, &gid, &egid);
+    var new_group: i32 = -1;
+    try ok(j("dmpj_event_new_group")(ev, P(&new_group)));
+    try testing.expectEqual(@as(i32, 1), new_group); // b did not hold the group: an invitation
+    try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_event_new_group")(ev, null));
     j("dmpj_event_free")(ev);
     try ok(j("dmpj_agent_outbox_done")(a));
     try ok(j("dmpj_agent_outbox_count")(a, P(&count)));
@@ -1730,6 +1736,12 @@ test "agent: groups through the outbox; members; removal" {
     var text: [64]u8 = undefined;
     try testing.expectEqualStrings("to the group", try eventText(gev, &text));
     try expectStatus(c.DMP_ERR_WRONG_SESSION, j("dmpj_agent_group_send")(a, P(&unknown), P("x"), 1, P(&env), env.len, P(&n)));
+
+    // b leaves the group: gone there, and a's messages are for no group b holds.
+    try ok(j("dmpj_agent_group_leave")(b, P(&gid)));
+    try expectStatus(c.DMP_ERR_WRONG_SESSION, j("dmpj_agent_group_leave")(b, P(&gid)));
+    try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_agent_group_leave")(b, null));
+    try expectStatus(c.DMP_ERR_WRONG_SESSION, j("dmpj_agent_group_members")(b, P(&gid), P(&members), members.len, P(&n)));
 
     // Removal: no member left; b is no longer one.
     try ok(j("dmpj_agent_group_remove")(a, P(&gid), P(&b_id)));

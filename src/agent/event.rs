@@ -32,6 +32,12 @@ pub struct Event {
     pub plaintext: Zeroizing<Vec<u8>>,
     /// Whether this envelope created a new session.
     pub new_session: bool,
+    /// Whether this envelope created a new group: a distribution for a group the agent did not
+    /// hold, taken as an invitation (`DistributionConsumed`, with `peer` the group's only other
+    /// member, and our own sender key queued for it). Anyone who knows a group id can invite us
+    /// into it first: check that `peer` is expected to invite us, else
+    /// [`Agent::group_leave`](crate::Agent::group_leave).
+    pub new_group: bool,
     /// The event's number, counting up per agent (used to acknowledge a retained event).
     pub seq: u64,
 }
@@ -58,6 +64,7 @@ impl Event {
             .bool(self.group_id.is_some())
             .bytes(&self.group_id.unwrap_or([0; GROUP_ID_LEN]))
             .bool(self.new_session)
+            .bool(self.new_group)
             .u64(self.seq)
             .bytes(&self.plaintext);
         Zeroizing::new(w.buf)
@@ -72,9 +79,10 @@ impl Event {
         let has_group = r.bool()?;
         let gid = r.array()?;
         let new_session = r.bool()?;
+        let new_group = r.bool()?;
         let seq = r.u64()?;
         let plaintext = Zeroizing::new(r.rest().to_vec());
-        Ok(Event { kind, peer, group_id: has_group.then_some(gid), plaintext, new_session, seq })
+        Ok(Event { kind, peer, group_id: has_group.then_some(gid), plaintext, new_session, new_group, seq })
     }
 }
 
@@ -85,6 +93,7 @@ impl core::fmt::Debug for Event {
             .field("peer", &self.peer)
             .field("plaintext_len", &self.plaintext.len())
             .field("new_session", &self.new_session)
+            .field("new_group", &self.new_group)
             .field("seq", &self.seq)
             .finish_non_exhaustive()
     }

@@ -149,6 +149,7 @@ struct Pending {
     dropped_sessions: Vec<[u8; SESSION_ID_LEN]>,
     peers: Vec<([u8; 32], Peer)>,
     groups: Vec<([u8; GROUP_ID_LEN], Group)>,
+    left_groups: Vec<[u8; GROUP_ID_LEN]>,
     outbox: Vec<Outgoing>,
     outbox_done: bool,
     inbox: Vec<Event>,
@@ -629,6 +630,7 @@ impl Agent {
                     group_id: Some(gid),
                     plaintext: Zeroizing::new(plaintext),
                     new_session: false,
+                    new_group: false,
                     seq: 0,
                 }
             }
@@ -677,20 +679,21 @@ impl Agent {
         self.put_peer(p, pid, entry)?;
 
         let (kind, body) = payload::split(&plaintext)?;
-        let event = |kind, group_id, plaintext: &[u8]| Event {
+        let event = |kind, group_id, plaintext: &[u8], new_group| Event {
             kind,
             peer,
             group_id,
             plaintext: Zeroizing::new(plaintext.to_vec()),
             new_session,
+            new_group,
             seq: 0,
         };
         match kind {
-            payload::APP => Ok(event(EventKind::Message, None, body)),
-            payload::HELLO => Ok(event(EventKind::SessionEstablished, None, &[])),
+            payload::APP => Ok(event(EventKind::Message, None, body, false)),
+            payload::HELLO => Ok(event(EventKind::SessionEstablished, None, &[], false)),
             _ => {
-                let gid = self.take_distribution(p, &peer, body)?;
-                Ok(event(EventKind::DistributionConsumed, Some(gid), &[]))
+                let (gid, invited) = self.take_distribution(p, &peer, body)?;
+                Ok(event(EventKind::DistributionConsumed, Some(gid), &[], invited))
             }
         }
     }
@@ -706,8 +709,13 @@ impl Agent {
     }
 
     /// Takes in a distribution `from` sent us over our session; reciprocates when it was an
-    /// invitation. Returns the group id.
-    fn take_distribution(&self, p: &mut Pending, from: &AgentId, body: &[u8]) -> Result<[u8; GROUP_ID_LEN]> {
+    /// invitation. Returns the group id and whether it was an invitation.
+    fn take_distribution(
+        &self,
+        p: &mut Pending,
+        from: &AgentId,
+        body: &[u8],
+    ) -> Result<([u8; GROUP_ID_LEN], bool)> {
         let d = Distribution::parse(body)?;
         let gid = d.group_id;
         // Only a group we do not hold can be joined by invitation. In a group we hold, membership
@@ -731,7 +739,7 @@ impl Agent {
             self.queue(p, from, env)?;
         }
         self.put_group(p, gid, g)?;
-        Ok(gid)
+        Ok((gid, invited))
     }
 
     // ---- groups ----
@@ -773,6 +781,21 @@ impl Agent {
             self.queue(&mut p, &member, env)?;
         }
         self.put_group(&mut p, *group_id, g)?;
+        self.apply(p)
+    }
+
+    /// Forgets a group: its record and every key in it, ours included, are deleted. Nothing is
+    /// sent; the other members keep our last sender key until they remove us. A distribution for
+    /// the group that arrives later is an invitation again (unless invitations are refused).
+    /// This is the answer to an unwanted invitation (an event with `new_group`).
+    /// Errors: `WrongSession` (no such group).
+    pub fn group_leave(&mut self, group_id: &[u8; GROUP_ID_LEN]) -> Result<()> {
+        if !self.groups.contains_key(group_id) {
+            return Err(Error::WrongSession);
+        }
+        let mut p = Pending::default();
+        p.changes.push(Change::Delete { name: group_name(group_id) });
+        p.left_groups.push(*group_id);
         self.apply(p)
     }
 
@@ -905,6 +928,9 @@ impl Agent {
         }
         for (gid, g) in p.groups {
             self.groups.insert(gid, g);
+        }
+        for gid in p.left_groups {
+            self.groups.remove(&gid);
         }
         self.outbox.extend(p.outbox);
         if p.outbox_done {

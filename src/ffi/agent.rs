@@ -551,6 +551,25 @@ pub unsafe extern "C" fn dmp_agent_group_remove(
     })
 }
 
+/// Forgets the group: its record and every key in it, ours included, are deleted; nothing is
+/// sent (the other members keep our last key until they remove us). A distribution for the group
+/// that arrives later is an invitation again. The answer to an unwanted invitation (an event
+/// whose `dmp_event_new_group` is 1). Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`
+/// (no such group), store errors.
+///
+/// # Safety
+/// `agent` NULL or live; `group_id32` 32 reads.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_group_leave(agent: *mut DmpAgent, group_id32: *const u8) -> i32 {
+    guard("dmp_agent_group_leave", || {
+        // SAFETY: caller contract.
+        let (mut a, gid) = unsafe { (DmpAgent::lock(agent)?, array_in::<32>(group_id32, "group_id32")?) };
+        a.group_leave(gid)?;
+        Ok(())
+    })
+}
+
 /// Encrypts `pt` once for the whole group; send the envelope to every member
 /// (`dmp_agent_group_members`). A too-small buffer: `DMP_ERR_BUFFER_TOO_SMALL`, size needed,
 /// nothing changed. Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`,
@@ -771,6 +790,25 @@ pub unsafe extern "C" fn dmp_event_seq(
         };
         *seq = e.seq;
         *new = e.new_session as i32;
+        Ok(())
+    })
+}
+
+/// Writes whether the event created a new group (0 or 1): a `DMP_EVENT_DISTRIBUTION_CONSUMED`
+/// for a group the agent did not hold, taken as an invitation, with the event's peer as the
+/// group's only other member and our own sender key queued for it. Anyone who knows a group id
+/// (it is in the clear in every group message) can invite us into it first: check that the peer
+/// is expected to invite us, else `dmp_agent_group_leave`. Errors: `DMP_ERR_NULL_POINTER`.
+///
+/// # Safety
+/// `event` NULL or live; `new_group_out` a write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_event_new_group(event: *const DmpEvent, new_group_out: *mut i32) -> i32 {
+    guard("dmp_event_new_group", || {
+        // SAFETY: caller contract.
+        let (e, out) = unsafe { (DmpEvent::lock(event)?, out_ref(new_group_out, "new_group_out")?) };
+        *out = e.new_group as i32;
         Ok(())
     })
 }

@@ -368,7 +368,8 @@ static void retained_events(void) {
 }
 
 /* Delivers every outbox envelope of `from` to the agents in `to` (by agent id). */
-static void flush_outbox(dmp_agent_t *from, dmp_agent_t **to, size_t n_to, int32_t expect_kind) {
+static void flush_outbox(dmp_agent_t *from, dmp_agent_t **to, size_t n_to, int32_t expect_kind,
+                         int32_t expect_new_group) {
     uint8_t from_id[32];
     agent_id(from, from_id);
     size_t count = 0;
@@ -389,6 +390,9 @@ static void flush_outbox(dmp_agent_t *from, dmp_agent_t **to, size_t n_to, int32
             agent_id(to[i], id);
             if (memcmp(id, peer, 32) != 0) continue;
             dmp_event_t *ev = RECEIVE(to[i], &e, expect_kind, from_id, "", 0);
+            int32_t new_group = -1;
+            CHECK_OK(dmp_event_new_group(ev, &new_group));
+            CHECK(new_group == expect_new_group);
             dmp_event_free(ev);
             delivered = 1;
         }
@@ -441,10 +445,10 @@ static void groups(void) {
 
     /* b and c take a's sender key (and, invited, reciprocate with theirs via their outboxes). */
     dmp_agent_t *bc[2] = {b, c};
-    flush_outbox(a, bc, 2, DMP_EVENT_DISTRIBUTION_CONSUMED);
+    flush_outbox(a, bc, 2, DMP_EVENT_DISTRIBUTION_CONSUMED, 1); /* invitations: new groups */
     dmp_agent_t *aa[1] = {a};
-    flush_outbox(b, aa, 1, DMP_EVENT_DISTRIBUTION_CONSUMED);
-    flush_outbox(c, aa, 1, DMP_EVENT_DISTRIBUTION_CONSUMED);
+    flush_outbox(b, aa, 1, DMP_EVENT_DISTRIBUTION_CONSUMED, 0); /* members' keys */
+    flush_outbox(c, aa, 1, DMP_EVENT_DISTRIBUTION_CONSUMED, 0);
 
     /* Group messages. */
     size_t need = 0;
@@ -490,12 +494,25 @@ static void groups(void) {
     CHECK_OK(dmp_agent_outbox_count(a, &count));
     CHECK(count == 1);
     dmp_agent_t *bonly[1] = {b};
-    flush_outbox(a, bonly, 1, DMP_EVENT_DISTRIBUTION_CONSUMED);
+    flush_outbox(a, bonly, 1, DMP_EVENT_DISTRIBUTION_CONSUMED, 0);
     CHECK_OK(dmp_agent_group_send(a, gid, (const uint8_t *)"without c", 9, out, sizeof out, &len));
     blob_t gw = {out, len};
     ev = RECEIVE(b, &gw, DMP_EVENT_GROUP_MESSAGE, ida, "without c", 9);
+    int32_t new_group = -1;
+    CHECK_OK(dmp_event_new_group(ev, &new_group));
+    CHECK(new_group == 0);
+    CHECK_STATUS(dmp_event_new_group(NULL, &new_group), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_event_new_group(ev, NULL), DMP_ERR_NULL_POINTER);
     dmp_event_free(ev);
     CHECK_STATUS(dmp_agent_receive(c, gw.data, gw.len, &none), DMP_ERR_UNKNOWN_KEY_ID);
+
+    /* b leaves: the group and its keys are gone there; a's messages are for no group b holds. */
+    CHECK_OK(dmp_agent_group_leave(b, gid));
+    CHECK_STATUS(dmp_agent_group_leave(b, gid), DMP_ERR_WRONG_SESSION);
+    CHECK_STATUS(dmp_agent_group_members(b, gid, members, sizeof members, &len), DMP_ERR_WRONG_SESSION);
+    CHECK_STATUS(dmp_agent_receive(b, gw.data, gw.len, &none), DMP_ERR_WRONG_SESSION);
+    CHECK_STATUS(dmp_agent_group_leave(NULL, gid), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_group_leave(b, NULL), DMP_ERR_NULL_POINTER);
 
     dmp_agent_free(a);
     dmp_agent_free(b);

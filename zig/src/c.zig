@@ -198,6 +198,7 @@ pub extern "c" fn dmp_agent_maintain(agent: ?*dmp_agent_t, now_unix: u64) i32;
 pub extern "c" fn dmp_agent_group_create(agent: ?*dmp_agent_t, group_id32_out: ?[*]u8) i32;
 pub extern "c" fn dmp_agent_group_add(agent: ?*dmp_agent_t, group_id32: ?[*]const u8, peer32: ?[*]const u8) i32;
 pub extern "c" fn dmp_agent_group_remove(agent: ?*dmp_agent_t, group_id32: ?[*]const u8, peer32: ?[*]const u8) i32;
+pub extern "c" fn dmp_agent_group_leave(agent: ?*dmp_agent_t, group_id32: ?[*]const u8) i32;
 pub extern "c" fn dmp_agent_group_send(agent: ?*dmp_agent_t, group_id32: ?[*]const u8, pt: ?[*]const u8, pt_len: usize, out: ?[*]u8, out_cap: usize, out_len: ?*usize) i32;
 pub extern "c" fn dmp_agent_group_members(agent: ?*const dmp_agent_t, group_id32: ?[*]const u8, out: ?[*]u8, out_cap: usize, out_len: ?*usize) i32;
 pub extern "c" fn dmp_agent_outbox_count(agent: ?*const dmp_agent_t, count_out: ?*usize) i32;
@@ -210,6 +211,7 @@ pub extern "c" fn dmp_event_peer(event: ?*const dmp_event_t, peer32_out: ?[*]u8)
 pub extern "c" fn dmp_event_group_id(event: ?*const dmp_event_t, group_id32_out: ?[*]u8) i32;
 pub extern "c" fn dmp_event_plaintext(event: ?*const dmp_event_t, out: ?[*]u8, out_cap: usize, out_len: ?*usize) i32;
 pub extern "c" fn dmp_event_seq(event: ?*const dmp_event_t, seq_out: ?*u64, new_session_out: ?*i32) i32;
+pub extern "c" fn dmp_event_new_group(event: ?*const dmp_event_t, new_group_out: ?*i32) i32;
 pub extern "c" fn dmp_event_free(event: ?*dmp_event_t) void;
 
 // ---- sizes (the #defines as functions, for callers that cannot read macros) ----

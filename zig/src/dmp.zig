@@ -1110,6 +1110,16 @@ pub const Event = struct {
         try check(c.dmp_event_seq(self.handle, &s, &fresh));
         return .{ .seq = s, .new_session = fresh != 0 };
     }
+
+    /// Whether this event created a new group: a distribution for a group the agent did not
+    /// hold, taken as an invitation (the peer is its only other member; our key is queued for
+    /// it). Anyone who knows a group id can invite us into it first: check the peer, else
+    /// `Agent.groupLeave`.
+    pub fn newGroup(self: *const Event) Error!bool {
+        var v: i32 = 0;
+        try check(c.dmp_event_new_group(self.handle, &v));
+        return v != 0;
+    }
 };
 
 /// An agent: one identity with its sessions and groups, saved in a store encrypted with a
@@ -1291,6 +1301,12 @@ pub const Agent = struct {
     /// Removes `peer`; our new sender key is queued in the outbox for the remaining members.
     pub fn groupRemove(self: *Agent, group_id: *const GroupId, peer: *const AgentId) Error!void {
         try check(c.dmp_agent_group_remove(self.handle, group_id, peer));
+    }
+
+    /// Forgets the group and every key in it; nothing is sent (members keep our last key until
+    /// they remove us). The answer to an unwanted invitation (`Event.newGroup`).
+    pub fn groupLeave(self: *Agent, group_id: *const GroupId) Error!void {
+        try check(c.dmp_agent_group_leave(self.handle, group_id));
     }
 
     /// Encrypts `pt` once for the group into `out`; send it to every member.

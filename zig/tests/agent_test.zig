@@ -171,6 +171,7 @@ test "agent: groups through the outbox" {
     var ev = try b.receive(item.envelope);
     try expectEqual(dmp.EventKind.distribution_consumed, try ev.kind());
     try expectEqualSlices(u8, &gid, &(try ev.groupId()));
+    try expect(try ev.newGroup()); // B did not hold the group: an invitation
     ev.deinit();
     try a.outboxDone();
     try expectEqual(@as(usize, 0), try a.outboxCount());
@@ -194,6 +195,11 @@ test "agent: groups through the outbox" {
     defer testing.allocator.free(gm2);
     var gev2 = try b.receive(gm2);
     gev2.deinit();
+
+    // B leaves: the group is gone there, and A's messages to it are for no group B holds.
+    try b.groupLeave(&gid);
+    try expectError(error.WrongSession, b.groupLeave(&gid));
+    try expectError(error.WrongSession, b.receive(try a.groupSend(&gid, "after leaving", &out)));
 
     try a.groupRemove(&gid, &b_id);
     try expectError(error.UnknownSender, a.groupRemove(&gid, &b_id));

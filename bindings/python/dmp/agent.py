@@ -48,6 +48,11 @@ class Event:
     """Sequence number, for :meth:`Agent.ack` (with ``AgentFlag.RETAIN_EVENTS``)."""
     new_session: bool
     """Whether this envelope created a new session."""
+    new_group: bool = False
+    """Whether this envelope created a new group: a DISTRIBUTION_CONSUMED for a group the agent
+    did not hold, taken as an invitation (``peer`` is its only other member, and our sender key
+    is queued for it). Anyone who knows a group id can invite us into it first: check that
+    ``peer`` is expected to invite us, else :meth:`Agent.group_leave`."""
 
 
 _GROUP_KINDS = (EventKind.GROUP_MESSAGE, EventKind.DISTRIBUTION_CONSUMED)
@@ -65,7 +70,9 @@ def _take_event(ptr: Any, size_hint: int) -> Event:
         seq = c_uint64()
         new = c_int32()
         check(lib.dmp_event_seq(ptr, byref(seq), byref(new)))
-        return Event(k, peer, gid, text, seq.value, bool(new.value))
+        new_group = c_int32()
+        check(lib.dmp_event_new_group(ptr, byref(new_group)))
+        return Event(k, peer, gid, text, seq.value, bool(new.value), bool(new_group.value))
     finally:
         lib.dmp_event_free(ptr)
 
@@ -260,6 +267,14 @@ class Agent(Handle):
         pid = fixed(peer, PUBLIC_KEY_LEN, "peer")
         with self._use() as p:
             check(lib.dmp_agent_group_remove(p, g, pid))
+
+    def group_leave(self, group_id: BytesLike) -> None:
+        """Forgets the group and every key in it; nothing is sent (members keep our last key until
+        they remove us). The answer to an unwanted invitation (``Event.new_group``). WrongSession
+        if there is no such group."""
+        g = fixed(group_id, GROUP_ID_LEN, "group_id")
+        with self._use() as p:
+            check(lib.dmp_agent_group_leave(p, g))
 
     def group_send(self, group_id: BytesLike, plaintext: BytesLike) -> bytes:
         """Encrypts once for the group; send the envelope to every member (:meth:`group_members`)."""

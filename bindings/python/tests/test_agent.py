@@ -134,8 +134,10 @@ def test_groups_of_three_with_the_outbox_delivered_by_the_test(agents: list[Agen
     a.group_add(gid, c.agent_id)
     assert a.outbox_count == 2
     for ev in deliver(a):  # B and C are invited and answer with their own sender keys
-        assert (ev.kind, ev.group_id, ev.peer) == (EventKind.DISTRIBUTION_CONSUMED, gid, a.agent_id)
+        assert (ev.kind, ev.group_id, ev.peer, ev.new_group) == (EventKind.DISTRIBUTION_CONSUMED, gid, a.agent_id, True)
     assert b.outbox_count == 1 and c.outbox_count == 1
+    for ev in deliver(b) + deliver(c):  # a member's key is no invitation
+        assert (ev.kind, ev.group_id, ev.new_group) == (EventKind.DISTRIBUTION_CONSUMED, gid, False)
     drain_all()
     # In a group it holds, an agent takes keys only from members: B and C add each other first.
     b.group_add(gid, c.agent_id)
@@ -194,6 +196,25 @@ def test_group_refusals(agents: list[Agent]) -> None:
     with pytest.raises(dmp.WrongState):
         a.outbox_done()
     assert a.drain_outbox() == []
+
+
+def test_an_unwanted_invitation_is_left() -> None:
+    with Agent.in_memory() as a, Agent.in_memory() as b:
+        introduce(a, b)
+        gid = a.group_create()
+        a.group_add(gid, b.agent_id)
+        [(_, env)] = a.drain_outbox()
+        ev = b.receive(env)
+        assert (ev.new_group, b.group_members(gid)) == (True, [a.agent_id])
+        b.group_leave(gid)
+        with pytest.raises(dmp.WrongSession):
+            b.group_members(gid)
+        with pytest.raises(dmp.WrongSession):
+            b.group_leave(gid)
+        with pytest.raises(dmp.WrongSession):
+            b.receive(a.group_send(gid, b"not for b any more"))
+        with pytest.raises(ValueError):
+            b.group_leave(b"short")
 
 
 def test_group_invites_can_be_refused() -> None:
