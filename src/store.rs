@@ -46,6 +46,9 @@ pub enum Change {
 /// Where an agent's records live.
 pub struct Store {
     db: Option<Connection>,
+    /// Tests: the next commit fails (`StoreFailed`) and writes nothing.
+    #[cfg(test)]
+    pub(crate) fail_next_commit: bool,
 }
 
 impl core::fmt::Debug for Store {
@@ -64,7 +67,11 @@ fn map_err(e: rusqlite::Error) -> Error {
 impl Store {
     /// A store that keeps nothing: state lives and dies with the agent.
     pub fn memory() -> Store {
-        Store { db: None }
+        Store {
+            db: None,
+            #[cfg(test)]
+            fail_next_commit: false,
+        }
     }
 
     /// Whether records are persisted.
@@ -89,7 +96,11 @@ impl Store {
             return Err(Error::StoreFailed);
         }
         db.pragma_update(None, "synchronous", "FULL").map_err(map_err)?;
-        let mut store = Store { db: Some(db) };
+        let mut store = Store {
+            db: Some(db),
+            #[cfg(test)]
+            fail_next_commit: false,
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -142,6 +153,10 @@ impl Store {
 
     /// Applies `changes` in one transaction: all or nothing.
     pub fn commit(&mut self, changes: &[Change]) -> Result<()> {
+        #[cfg(test)]
+        if core::mem::take(&mut self.fail_next_commit) {
+            return Err(Error::StoreFailed);
+        }
         let Some(db) = self.db.as_mut() else { return Ok(()) };
         if changes.is_empty() {
             return Ok(());

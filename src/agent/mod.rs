@@ -15,6 +15,8 @@
 //! started by the agent with the smaller id wins on both sides. Older sessions stay readable until
 //! evicted by count or unused for `old_session_ttl_secs` (see [`Agent::maintain`]).
 
+#[cfg(test)]
+mod commit_failure_tests;
 pub mod event;
 pub mod payload;
 
