@@ -377,6 +377,35 @@ fn state_survives_reopen_and_the_conversation_continues() {
 }
 
 #[test]
+fn after_a_reopen_sends_continue_where_they_stopped() {
+    // Every send commits the step it used: a reopened agent never seals under a key it used
+    // before (the receiver would see a DUPLICATE, and the keystream would be reused).
+    let dir = temp_dir("resume");
+    let pa = dir.join("a.db");
+    let mut b = mem();
+    let gid;
+    {
+        let mut a = Agent::open(Some(&pa), key(), AgentConfig::default()).unwrap();
+        introduce(&mut a, &mut b);
+        gid = a.group_create().unwrap();
+        a.group_add(&gid, &b.agent_id()).unwrap();
+        drain(&mut a, &mut b);
+        for i in 0..3u8 {
+            let m = a.send(&b.agent_id(), &[i]).unwrap();
+            assert_eq!(b.receive(&m).unwrap().plaintext[..], [i]);
+            let g = a.group_send(&gid, &[i]).unwrap();
+            assert_eq!(b.receive(&g).unwrap().plaintext[..], [i]);
+        }
+    }
+    let mut a = Agent::open(Some(&pa), key(), AgentConfig::default()).unwrap();
+    let m = a.send(&b.agent_id(), b"after").unwrap();
+    let ev = b.receive(&m).unwrap();
+    assert_eq!((&ev.plaintext[..], ev.new_session), (&b"after"[..], false));
+    let g = a.group_send(&gid, b"after").unwrap();
+    assert_eq!(b.receive(&g).unwrap().plaintext[..], b"after"[..]);
+}
+
+#[test]
 fn wrong_storage_key_locked_store_and_corrupted_file_are_refused() {
     let dir = temp_dir("refusals");
     let p = dir.join("a.db");

@@ -195,6 +195,34 @@ fn superseded_key_is_readable_within_the_grace_window_then_refused() {
 }
 
 #[test]
+fn refusals_during_a_grace_window_leave_the_window_as_it_was() {
+    // After a rotation the receiver holds the sender's previous key and counts the messages
+    // under the new one: no refused message, under either key, may count or change anything.
+    let mut s = Swarm::new(2);
+    let late = s.groups[0].encrypt(b"old key, late").unwrap();
+    s.groups[0].rotate().unwrap();
+    s.distribute(0);
+    let first = s.groups[0].encrypt(b"new").unwrap();
+    s.groups[1].decrypt(&first).unwrap();
+    let next = s.groups[0].encrypt(b"next").unwrap();
+    let before = gsnap(&s.groups[1]);
+    assert_eq!(s.groups[1].decrypt(&first).unwrap_err(), Error::Duplicate);
+    for m in [&next, &late] {
+        for bit in 0..m.len() * 8 {
+            let mut t = m.clone();
+            t[bit / 8] ^= 1 << (bit % 8);
+            assert!(s.groups[1].decrypt(&t).is_err(), "bit {bit}");
+        }
+        for n in 0..m.len() {
+            assert!(s.groups[1].decrypt(&m[..n]).is_err(), "len {n}");
+        }
+    }
+    assert_eq!(gsnap(&s.groups[1]), before);
+    assert_eq!(s.groups[1].decrypt(&late).unwrap().1, b"old key, late");
+    assert_eq!(s.groups[1].decrypt(&next).unwrap().1, b"next");
+}
+
+#[test]
 fn stale_and_repeated_distributions_are_refused() {
     let mut s = Swarm::new(2);
     let a = s.ids[0].agent_id();
