@@ -187,6 +187,47 @@ fn agent_receive(c: &mut Criterion) {
     g.finish();
 }
 
+/// An agent in a group of `n` members (keys from all of them) receives a group message: the
+/// group decryption plus what the agent adds (the group's record re-sealed, in memory here).
+fn agent_group_receive(c: &mut Criterion) {
+    let mut g = c.benchmark_group("agent_group_receive_1KiB");
+    g.sample_size(20);
+    let key = StorageKey::from_bytes([6; 32]);
+    let config = AgentConfig { one_time_prekey_target: 0, ..AgentConfig::default() };
+    let gid = [7u8; 32];
+    let app = vec![1u8; 1024];
+    for n in [2usize, 100, 1000] {
+        let mut hub = Agent::open(None, key.clone(), config).unwrap();
+        let mut first: Option<Group> = None;
+        for i in 1..n {
+            let peer = Identity::generate_with(Suite::Classical).unwrap();
+            let bundle = PrekeyBundle::from_bytes(&hub.bundle(false).unwrap()).unwrap();
+            let mut s = Session::initiate(peer.keys(), &bundle, SessionConfig::default()).unwrap();
+            hub.receive(&s.encrypt(&[2]).unwrap()).unwrap(); // HELLO
+            let mut pg = Group::new(peer.agent_id(), gid).unwrap();
+            pg.add_member(&hub.agent_id()).unwrap();
+            if i > 1 {
+                hub.group_add(&gid, &peer.agent_id()).unwrap(); // the first one invited the hub
+            }
+            let mut d = vec![1u8]; // payload kind DISTRIBUTION
+            d.extend_from_slice(&pg.distribution());
+            hub.receive(&s.encrypt(&d).unwrap()).unwrap();
+            if first.is_none() {
+                first = Some(pg);
+            }
+        }
+        while hub.outbox_len() > 0 {
+            hub.outbox_done().unwrap();
+        }
+        assert_eq!(hub.group_members(&gid).unwrap().len(), n - 1);
+        let mut sender = first.unwrap();
+        g.bench_function(BenchmarkId::from_parameter(n), |bn| {
+            bn.iter(|| hub.receive(&sender.encrypt(black_box(&app)).unwrap()).unwrap())
+        });
+    }
+    g.finish();
+}
+
 fn agent_persisted_vs_memory(c: &mut Criterion) {
     let mut g = c.benchmark_group("agent_send_receive_1KiB");
     g.sample_size(20);
@@ -255,6 +296,7 @@ criterion_group!(
     messages,
     groups,
     agent_receive,
+    agent_group_receive,
     agent_persisted_vs_memory,
     sizes
 );
