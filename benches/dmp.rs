@@ -187,10 +187,11 @@ fn agent_receive(c: &mut Criterion) {
     g.finish();
 }
 
-/// An agent in a group of `n` members (keys from all of them) receives a group message: the
-/// group decryption plus what the agent adds (the group's record re-sealed, in memory here).
+/// An agent in a group of `n` members (keys from all of them) receives and sends a group
+/// message: the group decryption or encryption plus what the agent adds (the changed records
+/// sealed; the store is in memory here).
 fn agent_group_receive(c: &mut Criterion) {
-    let mut g = c.benchmark_group("agent_group_receive_1KiB");
+    let mut g = c.benchmark_group("agent_group_1KiB");
     g.sample_size(20);
     let key = StorageKey::from_bytes([6; 32]);
     let config = AgentConfig { one_time_prekey_target: 0, ..AgentConfig::default() };
@@ -221,8 +222,11 @@ fn agent_group_receive(c: &mut Criterion) {
         }
         assert_eq!(hub.group_members(&gid).unwrap().len(), n - 1);
         let mut sender = first.unwrap();
-        g.bench_function(BenchmarkId::from_parameter(n), |bn| {
+        g.bench_function(BenchmarkId::new("receive", n), |bn| {
             bn.iter(|| hub.receive(&sender.encrypt(black_box(&app)).unwrap()).unwrap())
+        });
+        g.bench_function(BenchmarkId::new("send", n), |bn| {
+            bn.iter(|| hub.group_send(&gid, black_box(&app)).unwrap())
         });
     }
     g.finish();

@@ -39,6 +39,11 @@ pub enum RecordKind {
     Event = 7,
     /// The ids of sessions an agent dropped, so that their first messages cannot recreate them.
     DroppedSessions = 8,
+    /// An agent's group without its members: group id, own id, settings, own sender key,
+    /// removed members (the head of a `Group` record).
+    GroupHead = 9,
+    /// One member of an agent's group: its id and the sender keys held for it.
+    GroupMember = 10,
 }
 
 /// The caller's 32-byte key for state at rest.

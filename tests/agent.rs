@@ -600,3 +600,84 @@ fn a_store_missing_its_identity_or_meta_record_is_refused() {
         );
     }
 }
+
+#[test]
+fn a_group_is_stored_as_its_head_and_one_record_per_member() {
+    let dir = temp_dir("members");
+    let p = dir.join("a.db");
+    let (mut b, mut c) = (mem(), mem());
+    let gid;
+    {
+        let mut a = Agent::open(Some(&p), key(), AgentConfig::default()).unwrap();
+        introduce(&mut a, &mut b);
+        introduce(&mut a, &mut c);
+        gid = a.group_create().unwrap();
+        a.group_add(&gid, &b.agent_id()).unwrap();
+        a.group_add(&gid, &c.agent_id()).unwrap();
+        while let Some((to, env)) = a.outbox_next() {
+            let env = env.to_vec();
+            if to == b.agent_id() { &mut b } else { &mut c }.receive(&env).unwrap();
+            a.outbox_done().unwrap();
+        }
+        pump(&mut b, &mut a);
+        pump(&mut c, &mut a);
+        for (x, text) in [(&mut b, &b"from b"[..]), (&mut c, &b"from c"[..])] {
+            let m = x.group_send(&gid, text).unwrap();
+            assert_eq!(a.receive(&m).unwrap().plaintext[..], text[..]);
+        }
+        a.group_remove(&gid, &c.agent_id()).unwrap();
+        drain(&mut a, &mut b);
+    }
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let names = || -> Vec<String> {
+        let db = rusqlite::Connection::open(&p).unwrap();
+        let mut st =
+            db.prepare("SELECT name FROM records WHERE name LIKE 'group/%' OR name LIKE 'member/%'").unwrap();
+        let mut v: Vec<String> = st.query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect();
+        v.sort();
+        v
+    };
+    let member_b = format!("member/{}/{}", hex(&gid), hex(&b.agent_id().to_bytes()));
+    assert_eq!(names(), vec![format!("group/{}", hex(&gid)), member_b.clone()], "c's record went with c");
+    {
+        // Reopened: b's keys continue where they were, c is a removed member.
+        let mut a = Agent::open(Some(&p), key(), AgentConfig::default()).unwrap();
+        assert_eq!(a.group_members(&gid).unwrap(), vec![b.agent_id()]);
+        let m = b.group_send(&gid, b"after").unwrap();
+        assert_eq!(a.receive(&m).unwrap().plaintext[..], b"after"[..]);
+        assert_eq!(a.receive(&m).unwrap_err(), Error::Duplicate);
+        let m = c.group_send(&gid, b"still here").unwrap();
+        assert_eq!(a.receive(&m).unwrap_err(), Error::MemberRemoved);
+    }
+    let db = rusqlite::Connection::open(&p).unwrap();
+    // A member record moved to another member's name does not open.
+    let elsewhere = format!("member/{}/{}", hex(&gid), hex(&c.agent_id().to_bytes()));
+    db.execute("UPDATE records SET name = ?1 WHERE name = ?2", [&elsewhere, &member_b]).unwrap();
+    drop(db);
+    assert_eq!(Agent::open(Some(&p), key(), AgentConfig::default()).unwrap_err(), Error::WrongStorageKey);
+    let db = rusqlite::Connection::open(&p).unwrap();
+    db.execute("UPDATE records SET name = ?1 WHERE name = ?2", [&member_b, &elsewhere]).unwrap();
+    // A member record without its group's head, or with a malformed name.
+    db.execute("UPDATE records SET name = 'parked' WHERE name LIKE 'group/%'", []).unwrap();
+    drop(db);
+    assert_eq!(Agent::open(Some(&p), key(), AgentConfig::default()).unwrap_err(), Error::BadState);
+    let db = rusqlite::Connection::open(&p).unwrap();
+    db.execute("UPDATE records SET name = ?1 WHERE name = 'parked'", [format!("group/{}", hex(&gid))])
+        .unwrap();
+    db.execute(
+        "UPDATE records SET name = ?1 WHERE name = ?2",
+        [format!("member/{}", hex(&gid)), member_b.clone()],
+    )
+    .unwrap();
+    drop(db);
+    assert_eq!(Agent::open(Some(&p), key(), AgentConfig::default()).unwrap_err(), Error::BadState);
+    let db = rusqlite::Connection::open(&p).unwrap();
+    db.execute(
+        "UPDATE records SET name = ?1 WHERE name = ?2",
+        [member_b.clone(), format!("member/{}", hex(&gid))],
+    )
+    .unwrap();
+    drop(db);
+    let a = Agent::open(Some(&p), key(), AgentConfig::default()).unwrap();
+    assert_eq!(a.group_members(&gid).unwrap(), vec![b.agent_id()], "put back, it opens again");
+}

@@ -26,7 +26,7 @@ use std::path::Path;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
-use crate::group::Group;
+use crate::group::{Group, MemberUpdate, OwnKeyUpdate};
 use crate::identity::{AgentId, Identity};
 use crate::limits::{GROUP_ID_LEN, SESSION_ID_LEN};
 use crate::prekey::{PrekeyBundle, Suite};
@@ -141,6 +141,29 @@ impl core::fmt::Debug for Agent {
     }
 }
 
+/// Which records of a group a change rewrites.
+struct GroupParts {
+    head: bool,
+    members: Members,
+    deleted: Option<[u8; 32]>,
+}
+
+enum Members {
+    None,
+    One([u8; 32]),
+    All,
+}
+
+impl GroupParts {
+    /// Everything: a group new to the store.
+    const ALL: GroupParts = GroupParts { head: true, members: Members::All, deleted: None };
+
+    /// One member's keys changed.
+    fn member(id: [u8; 32]) -> GroupParts {
+        GroupParts { head: false, members: Members::One(id), deleted: None }
+    }
+}
+
 /// The changes of one call, applied together or not at all.
 #[derive(Default)]
 struct Pending {
@@ -152,6 +175,8 @@ struct Pending {
     peers: Vec<([u8; 32], Peer)>,
     groups: Vec<([u8; GROUP_ID_LEN], Group)>,
     left_groups: Vec<[u8; GROUP_ID_LEN]>,
+    group_members: Vec<([u8; GROUP_ID_LEN], MemberUpdate)>,
+    group_own_keys: Vec<([u8; GROUP_ID_LEN], OwnKeyUpdate)>,
     outbox: Vec<Outgoing>,
     outbox_done: bool,
     inbox: Vec<Event>,
@@ -170,6 +195,10 @@ fn peer_name(id: &[u8]) -> String {
 }
 fn group_name(id: &[u8]) -> String {
     format!("group/{}", hex(id))
+}
+
+fn member_name(group_id: &[u8], member: &[u8]) -> String {
+    format!("member/{}/{}", hex(group_id), hex(member))
 }
 fn outbox_name(seq: u64) -> String {
     format!("outbox/{seq:016x}")
@@ -269,6 +298,7 @@ impl Agent {
 
     fn load(&mut self, records: &[(String, u8, Vec<u8>)]) -> Result<()> {
         let key = &self.key;
+        let mut members = Vec::new();
         for (name, _, value) in records {
             let n = name.as_bytes();
             if name == META {
@@ -295,11 +325,19 @@ impl Agent {
                 self.peers.insert(id, decode_peer(&plain)?);
             } else if let Some(rest) = name.strip_prefix("group/") {
                 let id = parse_hex::<GROUP_ID_LEN>(rest)?;
-                let g = Group::from_sealed_named(value, key, n)?;
-                if g.group_id() != id {
+                let plain = open_record_named(RecordKind::GroupHead, key, n, value)?;
+                let mut r = Reader::for_state(&plain);
+                let g = Group::decode_head(&mut r)?;
+                r.finish()?;
+                if g.group_id() != id || g.own_id() != self.identity.agent_id() {
                     return Err(Error::BadState);
                 }
                 self.groups.insert(id, g);
+            } else if let Some(rest) = name.strip_prefix("member/") {
+                let (gid, member) = rest.split_once('/').ok_or(Error::BadState)?;
+                let (gid, member) = (parse_hex::<GROUP_ID_LEN>(gid)?, parse_hex::<32>(member)?);
+                let plain = open_record_named(RecordKind::GroupMember, key, n, value)?;
+                members.push((gid, member, plain));
             } else if let Some(rest) = name.strip_prefix("outbox/") {
                 let seq = u64::from_str_radix(rest, 16).map_err(|_| Error::BadState)?;
                 let plain = open_record_named(RecordKind::Outgoing, key, n, value)?;
@@ -329,6 +367,15 @@ impl Agent {
             } else if name != IDENTITY {
                 return Err(Error::BadState);
             }
+        }
+        // Every member record belongs to a group held, under the id its name gives.
+        for (gid, id, plain) in members {
+            let g = self.groups.get_mut(&gid).ok_or(Error::BadState)?;
+            let mut r = Reader::for_state(&plain);
+            if g.decode_member(&mut r)? != id {
+                return Err(Error::BadState);
+            }
+            r.finish()?;
         }
         self.outbox.make_contiguous().sort_by_key(|o| o.seq);
         self.inbox.make_contiguous().sort_by_key(|e| e.seq);
@@ -623,9 +670,11 @@ impl Agent {
             MessageType::PrekeyMessage | MessageType::Message => self.receive_pairwise(&mut p, envelope)?,
             MessageType::GroupMessage => {
                 let gid = group_id_of(envelope)?;
-                let mut g = self.groups.get(&gid).ok_or(Error::WrongSession)?.clone();
-                let (peer, plaintext) = g.decrypt(envelope)?;
-                self.put_group(&mut p, gid, g)?;
+                // Computed on a copy of the sender's entry alone, which is all that is stored
+                // again: the cost of a message does not grow with the group.
+                let g = self.groups.get(&gid).ok_or(Error::WrongSession)?;
+                let (peer, plaintext, update) = g.decrypt_detached(envelope)?;
+                self.put_group_member(&mut p, gid, update)?;
                 Event {
                     kind: EventKind::GroupMessage,
                     peer,
@@ -740,7 +789,8 @@ impl Agent {
             let env = self.encrypt_to(p, from, &payload::frame(payload::DISTRIBUTION, &ours))?;
             self.queue(p, from, env)?;
         }
-        self.put_group(p, gid, g)?;
+        let parts = if invited { GroupParts::ALL } else { GroupParts::member(from.to_bytes()) };
+        self.put_group(p, g, parts)?;
         Ok((gid, invited))
     }
 
@@ -751,7 +801,7 @@ impl Agent {
         let gid: [u8; GROUP_ID_LEN] = crate::crypto::random::array()?;
         let g = Group::new(self.agent_id(), gid)?;
         let mut p = Pending::default();
-        self.put_group(&mut p, gid, g)?;
+        self.put_group(&mut p, g, GroupParts::ALL)?;
         self.apply(p)?;
         Ok(gid)
     }
@@ -765,7 +815,9 @@ impl Agent {
         let mut p = Pending::default();
         let env = self.encrypt_to(&mut p, peer, &payload::frame(payload::DISTRIBUTION, &g.distribution()))?;
         self.queue(&mut p, peer, env)?;
-        self.put_group(&mut p, *group_id, g)?;
+        // A re-added member leaves the removed list: the head changes too.
+        let parts = GroupParts { head: true, members: Members::One(peer.to_bytes()), deleted: None };
+        self.put_group(&mut p, g, parts)?;
         self.apply(p)
     }
 
@@ -782,7 +834,8 @@ impl Agent {
             let env = self.encrypt_to(&mut p, &member, &payload::frame(payload::DISTRIBUTION, &dist))?;
             self.queue(&mut p, &member, env)?;
         }
-        self.put_group(&mut p, *group_id, g)?;
+        let parts = GroupParts { head: true, members: Members::None, deleted: Some(peer.to_bytes()) };
+        self.put_group(&mut p, g, parts)?;
         self.apply(p)
     }
 
@@ -792,11 +845,12 @@ impl Agent {
     /// This is the answer to an unwanted invitation (an event with `new_group`).
     /// Errors: `WrongSession` (no such group).
     pub fn group_leave(&mut self, group_id: &[u8; GROUP_ID_LEN]) -> Result<()> {
-        if !self.groups.contains_key(group_id) {
-            return Err(Error::WrongSession);
-        }
+        let g = self.groups.get(group_id).ok_or(Error::WrongSession)?;
         let mut p = Pending::default();
         p.changes.push(Change::Delete { name: group_name(group_id) });
+        for id in g.member_ids() {
+            p.changes.push(Change::Delete { name: member_name(group_id, id) });
+        }
         p.left_groups.push(*group_id);
         self.apply(p)
     }
@@ -804,10 +858,12 @@ impl Agent {
     /// Encrypts `plaintext` once for the whole group; send the envelope to every member
     /// ([`group_members`](Self::group_members)).
     pub fn group_send(&mut self, group_id: &[u8; GROUP_ID_LEN], plaintext: &[u8]) -> Result<Vec<u8>> {
-        let mut g = self.groups.get(group_id).ok_or(Error::WrongSession)?.clone();
-        let env = g.encrypt(plaintext)?;
+        // Our own key stepped on a copy of it alone; only the head (which holds it) is stored.
+        let g = self.groups.get(group_id).ok_or(Error::WrongSession)?;
+        let (env, update) = g.encrypt_detached(plaintext)?;
         let mut p = Pending::default();
-        self.put_group(&mut p, *group_id, g)?;
+        self.put_group_head(&mut p, group_id, |w| g.encode_head_updated(&update, w))?;
+        p.group_own_keys.push((*group_id, update));
         self.apply(p)?;
         Ok(env)
     }
@@ -873,10 +929,65 @@ impl Agent {
         Ok(())
     }
 
-    fn put_group(&self, p: &mut Pending, gid: [u8; GROUP_ID_LEN], g: Group) -> Result<()> {
-        let name = group_name(&gid);
-        let value = g.to_sealed_named(&self.key, name.as_bytes())?;
-        p.changes.push(Change::Put { name, kind: RecordKind::Group as u8, value });
+    /// Stores a group's head record, as `encode` writes it.
+    fn put_group_head(
+        &self,
+        p: &mut Pending,
+        gid: &[u8; GROUP_ID_LEN],
+        encode: impl FnOnce(&mut Writer),
+    ) -> Result<()> {
+        let name = group_name(gid);
+        let mut w = Writer::default();
+        encode(&mut w);
+        let plain = Zeroizing::new(w.buf);
+        let value = seal_record_named(RecordKind::GroupHead, &self.key, name.as_bytes(), &plain)?;
+        p.changes.push(Change::Put { name, kind: RecordKind::GroupHead as u8, value });
+        Ok(())
+    }
+
+    /// Stores one member's new entry, and takes it for the in-memory group.
+    fn put_group_member(&self, p: &mut Pending, gid: [u8; GROUP_ID_LEN], update: MemberUpdate) -> Result<()> {
+        let name = member_name(&gid, &update.id());
+        let mut w = Writer::default();
+        update.encode(&mut w);
+        let plain = Zeroizing::new(w.buf);
+        let value = seal_record_named(RecordKind::GroupMember, &self.key, name.as_bytes(), &plain)?;
+        p.changes.push(Change::Put { name, kind: RecordKind::GroupMember as u8, value });
+        p.group_members.push((gid, update));
+        Ok(())
+    }
+
+    /// Stores what `parts` says changed of group `g` (a group is stored as its head and one
+    /// record per member, so that a message rewrites one member, not the whole group), and
+    /// takes `g` as the new in-memory group.
+    fn put_group(&self, p: &mut Pending, g: Group, parts: GroupParts) -> Result<()> {
+        let gid = g.group_id();
+        if parts.head {
+            self.put_group_head(p, &gid, |w| g.encode_head(w))?;
+        }
+        let all: Vec<[u8; 32]>;
+        let members = match parts.members {
+            Members::None => &[][..],
+            Members::One(id) => {
+                all = vec![id];
+                &all[..]
+            }
+            Members::All => {
+                all = g.member_ids().copied().collect();
+                &all[..]
+            }
+        };
+        for id in members {
+            let name = member_name(&gid, id);
+            let mut w = Writer::default();
+            g.encode_member(id, &mut w)?;
+            let plain = Zeroizing::new(w.buf);
+            let value = seal_record_named(RecordKind::GroupMember, &self.key, name.as_bytes(), &plain)?;
+            p.changes.push(Change::Put { name, kind: RecordKind::GroupMember as u8, value });
+        }
+        if let Some(id) = parts.deleted {
+            p.changes.push(Change::Delete { name: member_name(&gid, &id) });
+        }
         p.groups.push((gid, g));
         Ok(())
     }
@@ -930,6 +1041,16 @@ impl Agent {
         }
         for (gid, g) in p.groups {
             self.groups.insert(gid, g);
+        }
+        for (gid, update) in p.group_members {
+            if let Some(g) = self.groups.get_mut(&gid) {
+                g.apply_member(update);
+            }
+        }
+        for (gid, update) in p.group_own_keys {
+            if let Some(g) = self.groups.get_mut(&gid) {
+                g.apply_own_key(update);
+            }
         }
         for gid in p.left_groups {
             self.groups.remove(&gid);

@@ -43,6 +43,124 @@ struct Member {
     previous: Option<(SenderKeyState, u32)>,
 }
 
+/// Seals and signs one group message under our next message key, into `out` (of exactly
+/// [`Group::encrypted_len`]). The key steps before the seal.
+fn seal_message(
+    own_key: &mut OwnSenderKey,
+    group_id: &[u8; GROUP_ID_LEN],
+    own: &AgentId,
+    plaintext: &[u8],
+    out: &mut [u8],
+) -> Result<()> {
+    let (iteration, key) = own_key.next_message_key()?;
+    let header =
+        GroupHeader { group_id: *group_id, sender: own.to_bytes(), key_id: own_key.key_id, iteration };
+    let mut w = Writer::with_capacity(GROUP_MESSAGE_HEADER_LEN);
+    header.encode(&mut w);
+    let signed_len = out.len() - SIGNATURE_LEN;
+    let (head, rest) = out.split_at_mut(GROUP_MESSAGE_HEADER_LEN);
+    head.copy_from_slice(&w.buf);
+    // Framed where the envelope carries it, then sealed in place: the message key seals this
+    // message only (the chain has stepped), so the nonce is all zeros.
+    let sealed = &mut rest[..signed_len - GROUP_MESSAGE_HEADER_LEN];
+    let body_len = sealed.len() - TAG_LEN;
+    frame_into(plaintext, &mut sealed[..body_len]);
+    aead::seal_single_use_in_place(&key.aead_key(), &w.buf, sealed)?;
+    let signature = own_key.sign(&signed_digest(&out[..signed_len]));
+    out[signed_len..].copy_from_slice(&signature.0);
+    Ok(())
+}
+
+/// Our own sender key after a message, to put into its group (see [`Group::encrypt_detached`]).
+pub(crate) struct OwnKeyUpdate(OwnSenderKey);
+
+/// A member's entry after a decryption, to put into its group (see
+/// [`Group::decrypt_detached`]).
+pub(crate) struct MemberUpdate(Member);
+
+impl MemberUpdate {
+    /// The member's id.
+    pub(crate) fn id(&self) -> [u8; 32] {
+        self.0.id.to_bytes()
+    }
+
+    /// The entry, as in the record (section 12.3).
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        self.0.encode(w);
+    }
+}
+
+impl Member {
+    /// Decrypts a message under one of this member's keys: the current one (counting down
+    /// the grace window of the previous one) or, within it, the previous one. Nothing changes
+    /// on any error.
+    fn decrypt(
+        &mut self,
+        env: &GroupEnvelope<'_>,
+        limits: Limits,
+        sink: impl FnOnce(&[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let key_id = env.header.key_id;
+        let current = self.current.as_mut().ok_or(Error::UnknownKeyId)?;
+        if key_id == current.key_id {
+            current.decrypt(env, limits, sink)?;
+            if let Some((_, grace)) = self.previous.as_mut() {
+                *grace -= 1;
+                if *grace == 0 {
+                    self.previous = None;
+                }
+            }
+            return Ok(());
+        }
+        if key_id > current.key_id {
+            return Err(Error::UnknownKeyId);
+        }
+        match self.previous.as_mut() {
+            Some((prev, _)) if prev.key_id == key_id => prev.decrypt(env, limits, sink),
+            _ => Err(Error::SupersededKey),
+        }
+    }
+
+    fn encode(&self, w: &mut Writer) {
+        w.bytes(&self.id.to_bytes()).u32(self.min_key_id);
+        w.bool(self.current.is_some());
+        if let Some(s) = &self.current {
+            s.encode(w);
+        }
+        w.bool(self.previous.is_some());
+        if let Some((s, grace)) = &self.previous {
+            s.encode(w);
+            w.u32(*grace);
+        }
+    }
+
+    fn decode(r: &mut Reader<'_>, own: &AgentId, limits: Limits) -> Result<Self> {
+        let id: [u8; 32] = r.array()?;
+        let agent = valid_peer(&id, own)?;
+        let min_key_id = r.u32()?;
+        let current = if r.bool()? { Some(SenderKeyState::decode(r, limits)?) } else { None };
+        let previous = if r.bool()? {
+            let s = SenderKeyState::decode(r, limits)?;
+            let grace = r.u32()?;
+            if grace == 0 || grace > GROUP_KEY_GRACE_MESSAGES {
+                return Err(Error::BadState);
+            }
+            Some((s, grace))
+        } else {
+            None
+        };
+        let consistent = match (&current, &previous) {
+            (None, Some(_)) => false,
+            (Some(c), Some((p, _))) => p.key_id < c.key_id,
+            _ => true,
+        } && current.as_ref().is_none_or(|c| c.key_id >= min_key_id);
+        if !consistent {
+            return Err(Error::BadState);
+        }
+        Ok(Member { id: agent, min_key_id, current, previous })
+    }
+}
+
 /// One agent's view of a group.
 #[derive(Clone)]
 pub struct Group {
@@ -252,27 +370,23 @@ impl Group {
         if out.len() != self.encrypted_len(plaintext.len())? {
             return Err(Error::BufferTooSmall);
         }
-        let (iteration, key) = self.own_key.next_message_key()?;
-        let header = GroupHeader {
-            group_id: self.group_id,
-            sender: self.own.to_bytes(),
-            key_id: self.own_key.key_id,
-            iteration,
-        };
-        let mut w = Writer::with_capacity(GROUP_MESSAGE_HEADER_LEN);
-        header.encode(&mut w);
-        let signed_len = out.len() - SIGNATURE_LEN;
-        let (head, rest) = out.split_at_mut(GROUP_MESSAGE_HEADER_LEN);
-        head.copy_from_slice(&w.buf);
-        // Framed where the envelope carries it, then sealed in place: the message key seals this
-        // message only (the chain has stepped), so the nonce is all zeros.
-        let sealed = &mut rest[..signed_len - GROUP_MESSAGE_HEADER_LEN];
-        let body_len = sealed.len() - TAG_LEN;
-        frame_into(plaintext, &mut sealed[..body_len]);
-        aead::seal_single_use_in_place(&key.aead_key(), &w.buf, sealed)?;
-        let signature = self.own_key.sign(&signed_digest(&out[..signed_len]));
-        out[signed_len..].copy_from_slice(&signature.0);
-        Ok(())
+        seal_message(&mut self.own_key, &self.group_id, &self.own, plaintext, out)
+    }
+
+    /// [`encrypt`](Self::encrypt) with a copy of our own sender key: the group is not changed,
+    /// and the stepped key is returned for [`apply_own_key`](Self::apply_own_key). What the
+    /// agent uses, so that sending costs the same whatever the group's size.
+    pub(crate) fn encrypt_detached(&self, plaintext: &[u8]) -> Result<(Vec<u8>, OwnKeyUpdate)> {
+        let mut out = vec![0u8; self.encrypted_len(plaintext.len())?];
+        let mut own_key = self.own_key.clone();
+        seal_message(&mut own_key, &self.group_id, &self.own, plaintext, &mut out)?;
+        Ok((out, OwnKeyUpdate(own_key)))
+    }
+
+    /// Puts in our own key from [`encrypt_detached`](Self::encrypt_detached) (of this group,
+    /// with no change in between).
+    pub(crate) fn apply_own_key(&mut self, update: OwnKeyUpdate) {
+        self.own_key = update.0;
     }
 
     /// Decrypts a group message; returns the sender and the plaintext.
@@ -292,6 +406,38 @@ impl Group {
     /// (`AuthFailed`). Nothing changes on any error, `sink`'s included.
     pub fn decrypt_with(&mut self, bytes: &[u8], sink: impl FnOnce(&[u8]) -> Result<()>) -> Result<AgentId> {
         let env = GroupEnvelope::parse(bytes)?;
+        let sender = self.sender_of(&env)?;
+        let limits = self.limits;
+        let member = self.members.get_mut(&sender).ok_or(Error::UnknownSender)?;
+        member.decrypt(&env, limits, sink)?;
+        Ok(member.id)
+    }
+
+    /// [`decrypt`](Self::decrypt) computed on a copy of the sender's entry alone: the group is
+    /// not changed, and the sender's new entry is returned for
+    /// [`apply_member`](Self::apply_member). What the agent uses, so that a message costs the
+    /// same in a group of two and of ten thousand.
+    pub(crate) fn decrypt_detached(&self, bytes: &[u8]) -> Result<(AgentId, Vec<u8>, MemberUpdate)> {
+        let env = GroupEnvelope::parse(bytes)?;
+        let sender = self.sender_of(&env)?;
+        let mut member = self.members.get(&sender).ok_or(Error::UnknownSender)?.clone();
+        let mut plaintext = Vec::new();
+        member.decrypt(&env, self.limits, |pt| {
+            plaintext = pt.to_vec();
+            Ok(())
+        })?;
+        Ok((member.id, plaintext, MemberUpdate(member)))
+    }
+
+    /// Puts in a member's entry from [`decrypt_detached`](Self::decrypt_detached) (of this
+    /// group, with no change in between).
+    pub(crate) fn apply_member(&mut self, update: MemberUpdate) {
+        self.members.insert(update.0.id.to_bytes(), update.0);
+    }
+
+    /// The checks before any key is looked at: group (`WrongSession`), sender
+    /// (`MemberRemoved`, `UnknownSender`).
+    fn sender_of(&self, env: &GroupEnvelope<'_>) -> Result<[u8; 32]> {
         if env.header.group_id != self.group_id {
             return Err(Error::WrongSession);
         }
@@ -299,31 +445,10 @@ impl Group {
         if self.is_removed_bytes(&sender) {
             return Err(Error::MemberRemoved);
         }
-        let member = self.members.get_mut(&sender).ok_or(Error::UnknownSender)?;
-        let sender_id = member.id;
-        let key_id = env.header.key_id;
-        let limits = self.limits;
-        let current = member.current.as_mut().ok_or(Error::UnknownKeyId)?;
-        if key_id == current.key_id {
-            current.decrypt(&env, limits, sink)?;
-            if let Some((_, grace)) = member.previous.as_mut() {
-                *grace -= 1;
-                if *grace == 0 {
-                    member.previous = None;
-                }
-            }
-            return Ok(sender_id);
+        if !self.members.contains_key(&sender) {
+            return Err(Error::UnknownSender);
         }
-        if key_id > current.key_id {
-            return Err(Error::UnknownKeyId);
-        }
-        match member.previous.as_mut() {
-            Some((prev, _)) if prev.key_id == key_id => {
-                prev.decrypt(&env, limits, sink)?;
-                Ok(sender_id)
-            }
-            _ => Err(Error::SupersededKey),
-        }
+        Ok(sender)
     }
 
     /// Serializes the group and encrypts it with `key` (record kind 3).
@@ -334,28 +459,10 @@ impl Group {
     /// [`to_sealed`](Self::to_sealed), bound to a record name (see [`crate::state`]).
     pub fn to_sealed_named(&self, key: &StorageKey, name: &[u8]) -> Result<Vec<u8>> {
         let mut w = Writer::with_capacity(256 + self.members.len() * 128);
-        w.bytes(&self.group_id)
-            .bytes(&self.own.to_bytes())
-            .u8(self.padding.to_u8())
-            .u32(self.limits.max_forward_jump)
-            .u32(self.limits.max_skipped_keys);
-        self.own_key.encode(&mut w);
-        w.u32(self.removed.len() as u32);
-        for (r, next) in &self.removed {
-            w.bytes(r).u32(*next);
-        }
+        self.encode_head(&mut w);
         w.u32(self.members.len() as u32);
-        for (id, m) in &self.members {
-            w.bytes(id).u32(m.min_key_id);
-            w.bool(m.current.is_some());
-            if let Some(s) = &m.current {
-                s.encode(&mut w);
-            }
-            w.bool(m.previous.is_some());
-            if let Some((s, grace)) = &m.previous {
-                s.encode(&mut w);
-                w.u32(*grace);
-            }
+        for m in self.members.values() {
+            m.encode(&mut w);
         }
         let plain = Zeroizing::new(w.buf);
         seal_record_named(RecordKind::Group, key, name, &plain)
@@ -371,11 +478,61 @@ impl Group {
     pub fn from_sealed_named(record: &[u8], key: &StorageKey, name: &[u8]) -> Result<Self> {
         let plain = open_record_named(RecordKind::Group, key, name, record)?;
         let mut r = Reader::for_state(&plain);
+        let mut g = Self::decode_head(&mut r)?;
+        let member_count = r.u32()? as usize;
+        if member_count > MAX_GROUP_MEMBERS {
+            return Err(Error::BadState);
+        }
+        for _ in 0..member_count {
+            let m = Member::decode(&mut r, &g.own, g.limits)?;
+            g.insert_decoded(m)?;
+        }
+        r.finish()?;
+        Ok(g)
+    }
+
+    /// The record's head: everything but the members (section 12.3). The agent stores it as a
+    /// record of its own, and each member as another, so that a message rewrites one member.
+    pub(crate) fn encode_head(&self, w: &mut Writer) {
+        self.encode_head_with(&self.own_key, w);
+    }
+
+    /// [`encode_head`](Self::encode_head) with `update`'s own key in place of ours.
+    pub(crate) fn encode_head_updated(&self, update: &OwnKeyUpdate, w: &mut Writer) {
+        self.encode_head_with(&update.0, w);
+    }
+
+    fn encode_head_with(&self, own_key: &OwnSenderKey, w: &mut Writer) {
+        w.bytes(&self.group_id)
+            .bytes(&self.own.to_bytes())
+            .u8(self.padding.to_u8())
+            .u32(self.limits.max_forward_jump)
+            .u32(self.limits.max_skipped_keys);
+        own_key.encode(w);
+        w.u32(self.removed.len() as u32);
+        for (r, next) in &self.removed {
+            w.bytes(r).u32(*next);
+        }
+    }
+
+    /// One member's entry, as in the record (`Internal` if `id` is not a member).
+    pub(crate) fn encode_member(&self, id: &[u8; 32], w: &mut Writer) -> Result<()> {
+        self.members.get(id).ok_or(Error::Internal)?.encode(w);
+        Ok(())
+    }
+
+    /// The member ids, in order.
+    pub(crate) fn member_ids(&self) -> impl Iterator<Item = &[u8; 32]> {
+        self.members.keys()
+    }
+
+    /// Reads a head ([`encode_head`](Self::encode_head)): a group without members.
+    pub(crate) fn decode_head(r: &mut Reader<'_>) -> Result<Self> {
         let group_id = r.array()?;
         let own = AgentId::from_bytes(&r.array()?).map_err(|_| Error::BadState)?;
         let padding = Padding::from_u8(r.u8()?).ok_or(Error::BadState)?;
         let limits = Limits::new(r.u32()?, r.u32()?).map_err(|_| Error::BadState)?;
-        let own_key = OwnSenderKey::decode(&mut r)?;
+        let own_key = OwnSenderKey::decode(r)?;
         if own_key.key_id == 0 {
             return Err(Error::BadState);
         }
@@ -392,40 +549,27 @@ impl Group {
             }
             removed.push_back((id, r.u32()?));
         }
-        let member_count = r.u32()? as usize;
-        if member_count > MAX_GROUP_MEMBERS {
+        Ok(Group { group_id, own, own_key, members: BTreeMap::new(), removed, limits, padding })
+    }
+
+    /// Reads one member's entry ([`encode_member`](Self::encode_member)) into the group and
+    /// returns its id. `BadState` if it is inconsistent, removed, already a member, or one too many.
+    pub(crate) fn decode_member(&mut self, r: &mut Reader<'_>) -> Result<[u8; 32]> {
+        let m = Member::decode(r, &self.own, self.limits)?;
+        let id = m.id.to_bytes();
+        self.insert_decoded(m)?;
+        Ok(id)
+    }
+
+    fn insert_decoded(&mut self, m: Member) -> Result<()> {
+        let id = m.id.to_bytes();
+        if self.members.len() >= MAX_GROUP_MEMBERS
+            || self.removed.iter().any(|(x, _)| *x == id)
+            || self.members.insert(id, m).is_some()
+        {
             return Err(Error::BadState);
         }
-        let mut members = BTreeMap::new();
-        for _ in 0..member_count {
-            let id: [u8; 32] = r.array()?;
-            let agent = valid_peer(&id, &own)?;
-            let min_key_id = r.u32()?;
-            let current = if r.bool()? { Some(SenderKeyState::decode(&mut r, limits)?) } else { None };
-            let previous = if r.bool()? {
-                let s = SenderKeyState::decode(&mut r, limits)?;
-                let grace = r.u32()?;
-                if grace == 0 || grace > GROUP_KEY_GRACE_MESSAGES {
-                    return Err(Error::BadState);
-                }
-                Some((s, grace))
-            } else {
-                None
-            };
-            let consistent = match (&current, &previous) {
-                (None, Some(_)) => false,
-                (Some(c), Some((p, _))) => p.key_id < c.key_id,
-                _ => true,
-            } && current.as_ref().is_none_or(|c| c.key_id >= min_key_id);
-            if !consistent
-                || removed.iter().any(|(x, _)| *x == id)
-                || members.insert(id, Member { id: agent, min_key_id, current, previous }).is_some()
-            {
-                return Err(Error::BadState);
-            }
-        }
-        r.finish()?;
-        Ok(Group { group_id, own, own_key, members, removed, limits, padding })
+        Ok(())
     }
 
     /// Stored skipped keys of a member's current sender key (for tests and diagnostics).
