@@ -667,7 +667,8 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_agent_maintain(dmp_agent_t *agent, uint64_t n
 
 /**
  * Creates a group with a fresh random id (written to `group_id32_out`) and no other member.
- * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`, store errors.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_TOO_LARGE` (the agent holds 10,000 groups),
+ * `DMP_ERR_RANDOM_FAILURE`, store errors.
  *
  * # Safety
  * `agent` NULL or live; `group_id32_out` 32 writes.

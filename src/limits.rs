@@ -31,6 +31,9 @@ pub const FINGERPRINT_LEN: usize = 39;
 pub const GROUP_ID_LEN: usize = 32;
 /// Most members a group holds (besides oneself).
 pub const MAX_GROUP_MEMBERS: usize = 10_000;
+/// Most groups an agent holds. Any peer with a session can invite the agent into a new group
+/// (each invitation also queues an answer), so the number of groups must be bounded.
+pub const MAX_AGENT_GROUPS: usize = 10_000;
 /// Messages under a sender's newer key after which its replaced key is no longer accepted
 /// (the grace window for group messages still in flight when the sender rotated).
 pub const GROUP_KEY_GRACE_MESSAGES: u32 = 100;

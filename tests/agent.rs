@@ -298,6 +298,28 @@ fn an_invitation_is_marked_and_an_unwanted_one_can_be_left() {
 }
 
 #[test]
+fn the_number_of_groups_is_bounded() {
+    use dmp::limits::MAX_AGENT_GROUPS;
+    let (mut a, mut b) = (mem(), mem());
+    introduce(&mut a, &mut b);
+    let gid = a.group_create().unwrap();
+    a.group_add(&gid, &b.agent_id()).unwrap();
+    let invitation = a.outbox_next().unwrap().1.to_vec();
+    for _ in 0..MAX_AGENT_GROUPS {
+        b.group_create().unwrap();
+    }
+    assert_eq!(b.group_create().unwrap_err(), Error::TooLarge);
+    // An invitation beyond the bound is refused and changes nothing; after leaving one group it
+    // is taken.
+    assert_eq!(b.receive(&invitation).unwrap_err(), Error::TooLarge);
+    assert_eq!((b.groups().len(), b.outbox_len()), (MAX_AGENT_GROUPS, 0));
+    let some = b.groups()[0];
+    b.group_leave(&some).unwrap();
+    assert!(b.receive(&invitation).unwrap().new_group);
+    assert_eq!(b.groups().len(), MAX_AGENT_GROUPS);
+}
+
+#[test]
 fn invites_can_be_refused() {
     let config = AgentConfig { accept_group_invites: false, ..AgentConfig::default() };
     let mut a = mem();

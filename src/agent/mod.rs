@@ -28,7 +28,7 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::group::{Group, MemberUpdate, OwnKeyUpdate};
 use crate::identity::{AgentId, Identity};
-use crate::limits::{GROUP_ID_LEN, SESSION_ID_LEN};
+use crate::limits::{GROUP_ID_LEN, MAX_AGENT_GROUPS, SESSION_ID_LEN};
 use crate::prekey::{PrekeyBundle, Suite};
 use crate::session::{Role, Session, SessionConfig, SessionState};
 use crate::state::{RecordKind, StorageKey, open_record_named, seal_record_named};
@@ -777,7 +777,12 @@ impl Agent {
             Some(g) if g.is_member(from) => (g.clone(), false),
             Some(g) if g.is_removed(from) => return Err(Error::MemberRemoved),
             Some(_) => return Err(Error::UnknownSender),
-            None if self.config.accept_group_invites => (Group::new(self.agent_id(), gid)?, true),
+            None if self.config.accept_group_invites => {
+                if self.groups.len() >= MAX_AGENT_GROUPS {
+                    return Err(Error::TooLarge);
+                }
+                (Group::new(self.agent_id(), gid)?, true)
+            }
             None => return Err(Error::UnknownSender),
         };
         if invited {
@@ -796,8 +801,12 @@ impl Agent {
 
     // ---- groups ----
 
-    /// Creates a group with a fresh random id and no other member; returns the id.
+    /// Creates a group with a fresh random id and no other member; returns the id. `TooLarge`
+    /// when the agent already holds [`MAX_AGENT_GROUPS`] groups.
     pub fn group_create(&mut self) -> Result<[u8; GROUP_ID_LEN]> {
+        if self.groups.len() >= MAX_AGENT_GROUPS {
+            return Err(Error::TooLarge);
+        }
         let gid: [u8; GROUP_ID_LEN] = crate::crypto::random::array()?;
         let g = Group::new(self.agent_id(), gid)?;
         let mut p = Pending::default();
