@@ -46,9 +46,21 @@ pub enum Change {
 /// Where an agent's records live.
 pub struct Store {
     db: Option<Connection>,
-    /// Tests: the next commit fails (`StoreFailed`) and writes nothing.
+    /// A `COMMIT` failed: whether its transaction is durable is not known, so this handle
+    /// writes nothing more (every commit is `StoreFailed`) until the store is opened again, which
+    /// reads what is durable.
+    uncertain: bool,
+    /// Tests: how the next commit fails.
     #[cfg(test)]
-    pub(crate) fail_next_commit: bool,
+    pub(crate) fail_next_commit: Option<TestFailure>,
+}
+
+/// Tests: a commit that fails before anything is written, or at its `COMMIT` (uncertain).
+#[cfg(test)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TestFailure {
+    Statement,
+    Commit,
 }
 
 impl core::fmt::Debug for Store {
@@ -69,8 +81,9 @@ impl Store {
     pub fn memory() -> Store {
         Store {
             db: None,
+            uncertain: false,
             #[cfg(test)]
-            fail_next_commit: false,
+            fail_next_commit: None,
         }
     }
 
@@ -98,8 +111,9 @@ impl Store {
         db.pragma_update(None, "synchronous", "FULL").map_err(map_err)?;
         let mut store = Store {
             db: Some(db),
+            uncertain: false,
             #[cfg(test)]
-            fail_next_commit: false,
+            fail_next_commit: None,
         };
         store.migrate()?;
         Ok(store)
@@ -152,10 +166,25 @@ impl Store {
     }
 
     /// Applies `changes` in one transaction: all or nothing.
+    ///
+    /// A failure before the `COMMIT` statement rolls the transaction back: nothing was written,
+    /// and the next call may succeed. A failure *of* the `COMMIT` (an I/O error while the WAL
+    /// was being written or synced) leaves it unknown whether the transaction is durable; writing
+    /// on from an in-memory state that may be behind the file could seal two messages under one
+    /// key (one queued in the durable outbox, one sent), so the handle refuses every later commit
+    /// with `StoreFailed`, and the agent must be opened again.
     pub fn commit(&mut self, changes: &[Change]) -> Result<()> {
-        #[cfg(test)]
-        if core::mem::take(&mut self.fail_next_commit) {
+        if self.uncertain {
             return Err(Error::StoreFailed);
+        }
+        #[cfg(test)]
+        match self.fail_next_commit.take() {
+            Some(TestFailure::Statement) => return Err(Error::StoreFailed),
+            Some(TestFailure::Commit) => {
+                self.uncertain = true;
+                return Err(Error::StoreFailed);
+            }
+            None => {}
         }
         let Some(db) = self.db.as_mut() else { return Ok(()) };
         if changes.is_empty() {
@@ -175,7 +204,10 @@ impl Store {
                 .map_err(map_err)?;
             }
         }
-        tx.commit().map_err(map_err)
+        tx.commit().map_err(|e| {
+            self.uncertain = true;
+            map_err(e)
+        })
     }
 }
 

@@ -5,6 +5,7 @@
 //! again, and a failed send made again).
 
 use super::*;
+use crate::store::TestFailure;
 
 fn mem() -> Agent {
     Agent::open(None, StorageKey::from_bytes([0x21; 32]), AgentConfig::default()).unwrap()
@@ -26,9 +27,9 @@ fn pump(from: &mut Agent, to: &mut Agent) {
 
 /// Runs `call` with the next commit failing; it must fail with `StoreFailed`.
 fn failing<T: core::fmt::Debug>(agent: &mut Agent, call: impl FnOnce(&mut Agent) -> Result<T>) {
-    agent.store.fail_next_commit = true;
+    agent.store.fail_next_commit = Some(TestFailure::Statement);
     assert_eq!(call(agent).unwrap_err(), Error::StoreFailed);
-    assert!(!agent.store.fail_next_commit, "the call reached its commit");
+    assert!(agent.store.fail_next_commit.is_none(), "the call reached its commit");
 }
 
 /// Two agents with an active session and a group of the two.
@@ -163,4 +164,27 @@ fn outbox_bundle_and_maintenance_whose_commit_fails_change_nothing() {
     assert_eq!(a.identity.signed_prekey_id(), spk, "not rotated");
     assert!(a.maintain(later).unwrap().rotated_signed_prekey);
     assert_ne!(a.identity.signed_prekey_id(), spk);
+}
+
+#[test]
+fn after_a_failed_commit_statement_the_agent_writes_nothing_more_until_reopened() {
+    // The COMMIT itself failed: the transaction may be durable. Suppose it was: `a`'s outbox
+    // holds a distribution sealed under its next pairwise message key. Were `a` to go on from its
+    // in-memory state, its next message would be sealed under the same key, and both would
+    // leave. So nothing more is written, and nothing more leaves.
+    let (mut a, mut b, gid) = pair_with_group();
+    let mut c = mem();
+    introduce(&mut a, &mut c);
+    a.store.fail_next_commit = Some(TestFailure::Commit);
+    assert_eq!(a.group_add(&gid, &c.agent_id()).unwrap_err(), Error::StoreFailed);
+    assert_eq!(a.send(&b.agent_id(), b"would reuse a key").unwrap_err(), Error::StoreFailed);
+    assert_eq!(a.group_send(&gid, b"x").unwrap_err(), Error::StoreFailed);
+    let m = b.send(&a.agent_id(), b"to a").unwrap();
+    assert_eq!(a.receive(&m).unwrap_err(), Error::StoreFailed, "no plaintext without its state");
+    assert_eq!(a.group_create().unwrap_err(), Error::StoreFailed);
+    // What only reads memory still answers.
+    assert_eq!(a.group_members(&gid).unwrap(), vec![b.agent_id()]);
+    assert_eq!(a.outbox_len(), 0);
+    // `b` is not affected.
+    b.group_send(&gid, b"fine").unwrap();
 }
