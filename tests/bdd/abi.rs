@@ -424,7 +424,8 @@ impl Agent {
 }
 
 impl Event {
-    /// Kind, peer, group id (if a group event), plaintext, and whether it made a new session.
+    /// Kind, peer, group id (if a group event), plaintext, and whether it made a new session
+    /// or a new group.
     pub fn read(&self) -> EventView {
         let mut kind = 0;
         let mut peer = [0u8; 32];
@@ -436,6 +437,9 @@ impl Event {
         ok(unsafe { dmp_event_peer(self.0, peer.as_mut_ptr()) }, "dmp_event_peer");
         // SAFETY: as above.
         ok(unsafe { dmp_event_seq(self.0, &mut seq, &mut new_session) }, "dmp_event_seq");
+        let mut new_group = -1;
+        // SAFETY: as above.
+        ok(unsafe { dmp_event_new_group(self.0, &mut new_group) }, "dmp_event_new_group");
         let mut gid = [0u8; 32];
         // SAFETY: as above.
         let group = match unsafe { dmp_event_group_id(self.0, gid.as_mut_ptr()) } {
@@ -448,7 +452,7 @@ impl Event {
             unsafe { dmp_event_plaintext(self.0, out, cap, len) }
         })
         .unwrap_or_else(|rc| panic!("dmp_event_plaintext: {}", describe(rc)));
-        EventView { kind, peer, group, plaintext, new_session: new_session == 1 }
+        EventView { kind, peer, group, plaintext, new_session: new_session == 1, new_group: new_group == 1 }
     }
 }
 
@@ -460,4 +464,5 @@ pub struct EventView {
     pub group: Option<[u8; 32]>,
     pub plaintext: Vec<u8>,
     pub new_session: bool,
+    pub new_group: bool,
 }

@@ -266,6 +266,9 @@ fn deliver_outboxes(w: &mut DmpWorld) {
                     "an outbox envelope that is not a sender key"
                 );
                 assert_eq!(ev.group, w.agent_group, "a sender key for another group");
+                if ev.new_group {
+                    w.invitations.push((to.clone(), ev.peer, ev.group.expect("a group event")));
+                }
                 // SAFETY: live agent.
                 ok(unsafe { dmp_agent_outbox_done(a) }, "dmp_agent_outbox_done");
                 delivered += 1;
@@ -301,6 +304,19 @@ fn removes_from_group(w: &mut DmpWorld, who: String, member: String) {
         "dmp_agent_group_remove",
     );
     deliver_outboxes(w);
+}
+
+#[then(regex = r"^(\w+)'s agent was invited into the group by (\w+), and nobody else was invited$")]
+fn invited_by(w: &mut DmpWorld, who: String, inviter: String) {
+    let want = vec![(who, w.agent_id(&inviter), w.agent_group.expect("no group"))];
+    assert_eq!(w.invitations, want);
+}
+
+#[when(regex = r"^(\w+)'s agent leaves the group$")]
+fn leaves_group(w: &mut DmpWorld, who: String) {
+    let gid = w.agent_group.expect("no group");
+    // SAFETY: live agent; 32-byte group id.
+    ok(unsafe { dmp_agent_group_leave(w.agent(&who).0, gid.as_ptr()) }, "dmp_agent_group_leave");
 }
 
 #[when(regex = r#"^(\w+)'s agent sends "([^"]*)" to the group$"#)]

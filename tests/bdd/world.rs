@@ -80,6 +80,8 @@ pub struct DmpWorld {
     pub agents_created_at: u64,
     /// The group an agent created.
     pub agent_group: Option<[u8; 32]>,
+    /// Invitations taken, as (invited actor, inviter's agent id, group id).
+    pub invitations: Vec<(String, [u8; 32], [u8; 32])>,
     /// Agent stores.
     pub store: Option<StoreDir>,
 }

@@ -175,3 +175,13 @@ Feature: The agent
     Then Bob's agent receives "just us now" from Alice in the group
     When Carol's agent tries to receive "just us now"
     Then the call returns DMP_ERR_UNKNOWN_KEY_ID
+
+  Scenario: An agent invited into a group learns who invited it, and can leave the group
+    Given agents Alice and Bob, each in memory
+    And Alice's agent knows the bundles of Bob
+    When Alice's agent creates a group with Bob and delivers its outbox
+    Then Bob's agent was invited into the group by Alice, and nobody else was invited
+    When Bob's agent leaves the group
+    And Alice's agent sends "are you there?" to the group
+    And Bob's agent tries to receive "are you there?"
+    Then the call returns DMP_ERR_WRONG_SESSION
