@@ -37,7 +37,9 @@ fn agents() -> Result<(), dmp::Error> {
     while let Some((to, env)) = planner.outbox_next() {
         let env = env.to_vec();
         assert_eq!(to, worker_id); // send `env` to `to` over your transport
-        worker.receive(&env)?;
+        let invitation = worker.receive(&env)?;
+        // A new group: check that its inviter is one you expect, else `worker.group_leave`.
+        assert!(invitation.new_group && invitation.peer == planner.agent_id());
         planner.outbox_done()?;
     }
     let broadcast = planner.group_send(&group, b"to everyone")?;
