@@ -871,7 +871,10 @@ impl Agent {
         let g = self.groups.get(group_id).ok_or(Error::WrongSession)?;
         let (env, update) = g.encrypt_detached(plaintext)?;
         let mut p = Pending::default();
-        self.put_group_head(&mut p, group_id, |w| g.encode_head_updated(&update, w))?;
+        self.put_sealed(&mut p, group_name(group_id), RecordKind::GroupHead, |w| {
+            g.encode_head_updated(&update, w);
+            Ok(())
+        })?;
         p.group_own_keys.push((*group_id, update));
         self.apply(p)?;
         Ok(env)
@@ -938,30 +941,28 @@ impl Agent {
         Ok(())
     }
 
-    /// Stores a group's head record, as `encode` writes it.
-    fn put_group_head(
+    /// Seals the plaintext `encode` writes as record `name` of `kind` and adds it to `p`.
+    fn put_sealed(
         &self,
         p: &mut Pending,
-        gid: &[u8; GROUP_ID_LEN],
-        encode: impl FnOnce(&mut Writer),
+        name: String,
+        kind: RecordKind,
+        encode: impl FnOnce(&mut Writer) -> Result<()>,
     ) -> Result<()> {
-        let name = group_name(gid);
         let mut w = Writer::default();
-        encode(&mut w);
+        encode(&mut w)?;
         let plain = Zeroizing::new(w.buf);
-        let value = seal_record_named(RecordKind::GroupHead, &self.key, name.as_bytes(), &plain)?;
-        p.changes.push(Change::Put { name, kind: RecordKind::GroupHead as u8, value });
+        let value = seal_record_named(kind, &self.key, name.as_bytes(), &plain)?;
+        p.changes.push(Change::Put { name, kind: kind as u8, value });
         Ok(())
     }
 
     /// Stores one member's new entry, and takes it for the in-memory group.
     fn put_group_member(&self, p: &mut Pending, gid: [u8; GROUP_ID_LEN], update: MemberUpdate) -> Result<()> {
-        let name = member_name(&gid, &update.id());
-        let mut w = Writer::default();
-        update.encode(&mut w);
-        let plain = Zeroizing::new(w.buf);
-        let value = seal_record_named(RecordKind::GroupMember, &self.key, name.as_bytes(), &plain)?;
-        p.changes.push(Change::Put { name, kind: RecordKind::GroupMember as u8, value });
+        self.put_sealed(p, member_name(&gid, &update.id()), RecordKind::GroupMember, |w| {
+            update.encode(w);
+            Ok(())
+        })?;
         p.group_members.push((gid, update));
         Ok(())
     }
@@ -972,27 +973,18 @@ impl Agent {
     fn put_group(&self, p: &mut Pending, g: Group, parts: GroupParts) -> Result<()> {
         let gid = g.group_id();
         if parts.head {
-            self.put_group_head(p, &gid, |w| g.encode_head(w))?;
+            self.put_sealed(p, group_name(&gid), RecordKind::GroupHead, |w| {
+                g.encode_head(w);
+                Ok(())
+            })?;
         }
-        let all: Vec<[u8; 32]>;
-        let members = match parts.members {
-            Members::None => &[][..],
-            Members::One(id) => {
-                all = vec![id];
-                &all[..]
-            }
-            Members::All => {
-                all = g.member_ids().copied().collect();
-                &all[..]
-            }
+        let members: Vec<[u8; 32]> = match parts.members {
+            Members::None => Vec::new(),
+            Members::One(id) => vec![id],
+            Members::All => g.member_ids().copied().collect(),
         };
-        for id in members {
-            let name = member_name(&gid, id);
-            let mut w = Writer::default();
-            g.encode_member(id, &mut w)?;
-            let plain = Zeroizing::new(w.buf);
-            let value = seal_record_named(RecordKind::GroupMember, &self.key, name.as_bytes(), &plain)?;
-            p.changes.push(Change::Put { name, kind: RecordKind::GroupMember as u8, value });
+        for id in &members {
+            self.put_sealed(p, member_name(&gid, id), RecordKind::GroupMember, |w| g.encode_member(id, w))?;
         }
         if let Some(id) = parts.deleted {
             p.changes.push(Change::Delete { name: member_name(&gid, &id) });

@@ -484,8 +484,7 @@ impl Group {
             return Err(Error::BadState);
         }
         for _ in 0..member_count {
-            let m = Member::decode(&mut r, &g.own, g.limits)?;
-            g.insert_decoded(m)?;
+            g.decode_member(&mut r)?;
         }
         r.finish()?;
         Ok(g)
@@ -557,19 +556,13 @@ impl Group {
     pub(crate) fn decode_member(&mut self, r: &mut Reader<'_>) -> Result<[u8; 32]> {
         let m = Member::decode(r, &self.own, self.limits)?;
         let id = m.id.to_bytes();
-        self.insert_decoded(m)?;
-        Ok(id)
-    }
-
-    fn insert_decoded(&mut self, m: Member) -> Result<()> {
-        let id = m.id.to_bytes();
         if self.members.len() >= MAX_GROUP_MEMBERS
             || self.removed.iter().any(|(x, _)| *x == id)
             || self.members.insert(id, m).is_some()
         {
             return Err(Error::BadState);
         }
-        Ok(())
+        Ok(id)
     }
 
     /// Stored skipped keys of a member's current sender key (for tests and diagnostics).
