@@ -4,8 +4,8 @@
 use std::sync::Mutex;
 
 use super::{
-    FfiError, FfiResult, Handle, OutBuf, array_in, array_out, clear_handle_out, guard, guard_void, input,
-    out_ref, storage_key_in,
+    FfiError, FfiResult, Handle, OutBuf, array_in, array_out, clear_handle_out, fill_reserved, guard,
+    guard_void, input, out_ref, storage_key_in,
 };
 use crate::agent::{Agent, AgentConfig, Event};
 use crate::error::Error;
@@ -235,11 +235,7 @@ pub unsafe extern "C" fn dmp_agent_bundle(
         let (mut a, mut out) = unsafe { (DmpAgent::lock(agent)?, OutBuf::new(out, out_cap, out_len)?) };
         let buf = out.reserve(a.bundle_len(with))?;
         let bundle = a.bundle(with)?;
-        if bundle.len() != buf.len() {
-            return Err(FfiError::new(Error::Internal, "bundle length differs from bundle_len"));
-        }
-        buf.copy_from_slice(&bundle);
-        Ok(())
+        fill_reserved(buf, &bundle, "bundle_len")
     })
 }
 
@@ -301,11 +297,7 @@ pub unsafe extern "C" fn dmp_agent_send(
         };
         let buf = out.reserve(a.send_len(&peer, pt.len())?)?;
         let env = a.send(&peer, pt)?;
-        if env.len() != buf.len() {
-            return Err(FfiError::new(Error::Internal, "envelope length differs from send_len"));
-        }
-        buf.copy_from_slice(&env);
-        Ok(())
+        fill_reserved(buf, &env, "send_len")
     })
 }
 
@@ -329,11 +321,7 @@ pub unsafe extern "C" fn dmp_agent_connect(
         let (mut a, mut out) = unsafe { (DmpAgent::lock(agent)?, OutBuf::new(out, out_cap, out_len)?) };
         let buf = out.reserve(a.send_len(&peer, 0)?)?;
         let env = a.connect(&peer)?;
-        if env.len() != buf.len() {
-            return Err(FfiError::new(Error::Internal, "envelope length differs from send_len"));
-        }
-        buf.copy_from_slice(&env);
-        Ok(())
+        fill_reserved(buf, &env, "send_len")
     })
 }
 
@@ -601,11 +589,7 @@ pub unsafe extern "C" fn dmp_agent_group_send(
         };
         let buf = out.reserve(a.group_send_len(gid, pt.len())?)?;
         let env = a.group_send(gid, pt)?;
-        if env.len() != buf.len() {
-            return Err(FfiError::new(Error::Internal, "envelope length differs from group_send_len"));
-        }
-        buf.copy_from_slice(&env);
-        Ok(())
+        fill_reserved(buf, &env, "group_send_len")
     })
 }
 

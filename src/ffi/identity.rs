@@ -5,8 +5,8 @@ use std::sync::Mutex;
 use zeroize::Zeroizing;
 
 use super::{
-    FfiError, FfiResult, Handle, OutBuf, array_in, array_out, clear_handle_out, deserialize, guard,
-    guard_void, input, out_ref, storage_key_in,
+    FfiError, FfiResult, Handle, OutBuf, array_in, array_out, clear_handle_out, deserialize, fill_reserved,
+    guard, guard_void, input, out_ref, storage_key_in,
 };
 use crate::error::Error;
 use crate::identity::{AgentId, Identity};
@@ -286,11 +286,7 @@ pub unsafe extern "C" fn dmp_identity_bundle(
             unsafe { (DmpIdentity::lock(identity)?, OutBuf::new(out, out_cap, out_len)?) };
         let buf = out.reserve(id.bundle_len(with))?;
         let bundle = id.bundle(with)?.to_bytes();
-        if bundle.len() != buf.len() {
-            return Err(FfiError::new(Error::Internal, "bundle length differs from bundle_len"));
-        }
-        buf.copy_from_slice(&bundle);
-        Ok(())
+        fill_reserved(buf, &bundle, "bundle_len")
     })
 }
 

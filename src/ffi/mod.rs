@@ -384,6 +384,18 @@ pub unsafe fn clear_handle_out<T>(out: *mut *mut T) {
     }
 }
 
+/// Copies what a call made into `buf`, which was reserved beforehand at the length the call's
+/// size query (`predicted_by`) gave, so that a too-small buffer changed nothing. The two always
+/// agree; if they ever did not, the result is `DMP_ERR_INTERNAL`, never a panic that would
+/// poison the handle.
+pub fn fill_reserved(buf: &mut [u8], made: &[u8], predicted_by: &str) -> FfiResult {
+    if made.len() != buf.len() {
+        return Err(FfiError::new(Error::Internal, format!("output length differs from {predicted_by}")));
+    }
+    buf.copy_from_slice(made);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,6 +407,19 @@ mod tests {
         // SAFETY: last_error_ptr is a valid C string for this thread.
         let msg = unsafe { std::ffi::CStr::from_ptr(last_error_ptr()) }.to_str().unwrap();
         assert!(msg.contains("dmp_test") && msg.contains("panic"), "{msg}");
+    }
+
+    #[test]
+    fn output_of_another_length_than_reserved_is_internal_and_writes_nothing() {
+        let mut buf = [0xAAu8; 4];
+        for made in [&[1u8, 2, 3][..], &[1, 2, 3, 4, 5], &[]] {
+            let err = fill_reserved(&mut buf, made, "size_query").unwrap_err();
+            assert_eq!(err.error, Error::Internal);
+            assert!(err.detail.as_deref().unwrap().contains("size_query"));
+            assert_eq!(buf, [0xAA; 4]);
+        }
+        fill_reserved(&mut buf, &[1, 2, 3, 4], "size_query").unwrap();
+        assert_eq!(buf, [1, 2, 3, 4]);
     }
 
     #[test]
