@@ -218,7 +218,7 @@ fn agent_group_receive(c: &mut Criterion) {
             }
         }
         while hub.outbox_len() > 0 {
-            hub.outbox_done().unwrap();
+            hub.outbox_done(hub.outbox_next().unwrap().seq).unwrap();
         }
         assert_eq!(hub.group_members(&gid).unwrap().len(), n - 1);
         let mut sender = first.unwrap();

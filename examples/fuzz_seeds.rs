@@ -21,7 +21,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use dmp::limits::DEFAULT_MAX_FORWARD_JUMP;
-use dmp::{Agent, AgentId, Group, Identity, PrekeyBundle, Session, SessionConfig, StorageKey, Suite};
+use dmp::{
+    Agent, AgentId, Group, Identity, OutboxEntry, PrekeyBundle, Session, SessionConfig, StorageKey, Suite,
+};
 use targets::FixtureFile;
 
 fn root() -> PathBuf {
@@ -261,10 +263,10 @@ fn groups(corpora: &mut Corpora) {
 
 /// Next outbox envelope of `agent` (it must be for `to`), marked sent.
 fn take_outbox(agent: &mut Agent, to: &AgentId) -> Vec<u8> {
-    let (peer, env) = agent.outbox_next().expect("outbox envelope");
+    let OutboxEntry { seq, peer, envelope: env } = agent.outbox_next().expect("outbox envelope");
     assert_eq!(peer, *to);
     let env = env.to_vec();
-    agent.outbox_done().expect("outbox done");
+    agent.outbox_done(seq).expect("outbox done");
     env
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Run: `cargo run --example quickstart`
 
-use dmp::{Agent, AgentConfig, Identity, PrekeyBundle, Session, SessionConfig, StorageKey};
+use dmp::{Agent, AgentConfig, Identity, OutboxEntry, PrekeyBundle, Session, SessionConfig, StorageKey};
 
 fn sessions() -> Result<(), dmp::Error> {
     let alice = Identity::generate()?;
@@ -34,13 +34,13 @@ fn agents() -> Result<(), dmp::Error> {
 
     let group = planner.group_create()?;
     planner.group_add(&group, &worker_id)?; // sender key queued in the outbox
-    while let Some((to, env)) = planner.outbox_next() {
+    while let Some(OutboxEntry { seq, peer: to, envelope: env }) = planner.outbox_next() {
         let env = env.to_vec();
         assert_eq!(to, worker_id); // send `env` to `to` over your transport
         let invitation = worker.receive(&env)?;
         // A new group: check that its inviter is one you expect, else `worker.group_leave`.
         assert!(invitation.new_group && invitation.peer == planner.agent_id());
-        planner.outbox_done()?;
+        planner.outbox_done(seq)?;
     }
     let broadcast = planner.group_send(&group, b"to everyone")?;
     assert_eq!(&worker.receive(&broadcast)?.plaintext[..], b"to everyone");

@@ -757,28 +757,107 @@ int32_t dmp_agent_group_members(const dmp_agent_t *agent,
 DMP_WARN_UNUSED_RESULT int32_t dmp_agent_outbox_count(const dmp_agent_t *agent, size_t *count_out);
 
 /**
- * Writes the oldest outbox envelope and its recipient, without removing it: send it, then call
- * `dmp_agent_outbox_done`. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (outbox
- * empty), `DMP_ERR_BUFFER_TOO_SMALL`.
+ * Writes the oldest outbox envelope, its recipient and its number, without removing it: send
+ * it, then call `dmp_agent_outbox_done` with that number (only that entry is removed, so two
+ * threads draining one outbox never remove an envelope that was not sent). Errors:
+ * `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (outbox empty), `DMP_ERR_BUFFER_TOO_SMALL`.
  *
  * # Safety
- * `agent` NULL or live; `peer32_out` 32 writes; `out`, `out_len` as usual.
+ * `agent` NULL or live; `peer32_out` 32 writes; `out`, `out_len` as usual; `seq_out` a write.
  */
 DMP_WARN_UNUSED_RESULT
 int32_t dmp_agent_outbox_next(const dmp_agent_t *agent,
                               uint8_t *peer32_out,
                               uint8_t *out,
                               size_t out_cap,
-                              size_t *out_len);
+                              size_t *out_len,
+                              uint64_t *seq_out);
 
 /**
- * Removes the oldest outbox envelope (it was sent). Errors: `DMP_ERR_NULL_POINTER`,
- * `DMP_ERR_WRONG_STATE` (outbox empty), store errors.
+ * Removes outbox entry `seq` (it was sent). An entry already removed is not an error (another
+ * thread sent it too; the receiver refuses the second copy as `DMP_ERR_DUPLICATE`). Errors:
+ * `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (a number the outbox never gave), store
+ * errors.
  *
  * # Safety
  * `agent` NULL or live.
  */
-DMP_WARN_UNUSED_RESULT int32_t dmp_agent_outbox_done(dmp_agent_t *agent);
+DMP_WARN_UNUSED_RESULT int32_t dmp_agent_outbox_done(dmp_agent_t *agent, uint64_t seq);
+
+/**
+ * Signs an application message `msg` as this agent; writes a 64-byte Ed25519 signature (plain
+ * RFC 8032) that verifies under the agent id with `dmp_ed25519_verify` or any Ed25519 library.
+ * Messages that begin with the three bytes "DMP" are reserved for the protocol's own
+ * signatures and are refused. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (a
+ * reserved message; nothing written).
+ *
+ * # Safety
+ * `agent` NULL or live; `msg` NULL (if `msg_len` is 0) or valid; `sig64_out` 64 writes.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_sign(const dmp_agent_t *agent,
+                       const uint8_t *msg,
+                       size_t msg_len,
+                       uint8_t *sig64_out);
+
+/**
+ * Accepts a peer that started a session with us (a stranger): it is no longer one of the at
+ * most 1,000 strangers (PROTOCOL 11.4), dropped when idle or to make room. Sending to a peer,
+ * adding its bundle or adding it to a group accepts it too. Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_NO_SESSION` (the agent knows nothing of the peer), agent id errors, store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `peer32` 32 reads.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_agent_accept_peer(dmp_agent_t *agent, const uint8_t *peer32);
+
+/**
+ * Writes 1 if the peer is accepted, 0 if it is a stranger. Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_NO_SESSION` (the agent knows nothing of the peer), agent id errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `peer32` 32 reads; `accepted_out` a write.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_is_accepted(const dmp_agent_t *agent,
+                              const uint8_t *peer32,
+                              int32_t *accepted_out);
+
+/**
+ * Closes every session with the peer (keys erased); the peer stays known, so the next send
+ * starts a new session from its bundle. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION`
+ * (no session with the peer), agent id errors, store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `peer32` 32 reads.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_agent_close_session(dmp_agent_t *agent, const uint8_t *peer32);
+
+/**
+ * Forgets the peer: every session with it (keys erased), its bundle and its acceptance. Group
+ * memberships and outbox envelopes stay. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION`
+ * (the agent knows nothing of the peer), agent id errors, store errors.
+ *
+ * # Safety
+ * `agent` NULL or live; `peer32` 32 reads.
+ */
+DMP_WARN_UNUSED_RESULT int32_t dmp_agent_forget_peer(dmp_agent_t *agent, const uint8_t *peer32);
+
+/**
+ * Writes the ids (32 bytes each, in id order) of the peers whose session we started has had no
+ * reply for `unanswered_session_secs` (14 days by default) at `now_unix`: fetch their current
+ * bundle, `dmp_agent_add_bundle` it and `dmp_agent_close_session`. Errors:
+ * `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `agent` NULL or live; `out`, `out_len` as usual.
+ */
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_unanswered_peers(const dmp_agent_t *agent,
+                                   uint64_t now_unix,
+                                   uint8_t *out,
+                                   size_t out_cap,
+                                   size_t *out_len);
 
 /**
  * Writes the event's kind (`DMP_EVENT_*`). Errors: `DMP_ERR_NULL_POINTER`.

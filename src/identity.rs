@@ -295,6 +295,11 @@ impl Identity {
         }
     }
 
+    /// The id of the previous signed prekey, still held for first messages in flight.
+    pub fn previous_signed_prekey_id(&self) -> Option<u32> {
+        self.previous_signed_prekey.as_ref().map(|k| k.id)
+    }
+
     /// The identity key pair.
     pub fn keys(&self) -> &IdentityKeyPair {
         &self.keys
@@ -450,7 +455,27 @@ impl Identity {
 
     /// [`to_sealed`](Self::to_sealed), bound to a record name (see [`crate::state`]).
     pub fn to_sealed_named(&self, key: &StorageKey, name: &[u8]) -> Result<Vec<u8>> {
-        let mut w = Writer::with_capacity(512 + self.one_time_prekeys.len() * 170);
+        let plain = self.encode(true);
+        seal_record_named(RecordKind::Identity, key, name, &plain)
+    }
+
+    /// The identity record without its one-time prekeys (count 0). The agent stores each
+    /// one-time prekey as a record of its own, so that a first message deletes one small record
+    /// instead of rewriting this one. [`from_sealed_named`](Self::from_sealed_named) reads it.
+    pub fn to_sealed_core_named(&self, key: &StorageKey, name: &[u8]) -> Result<Vec<u8>> {
+        let plain = self.encode(false);
+        seal_record_named(RecordKind::Identity, key, name, &plain)
+    }
+
+    /// The plaintext of the identity record without its one-time prekeys: equal for two
+    /// identities exactly when such a record of them would be.
+    pub(crate) fn core_plaintext(&self) -> Zeroizing<Vec<u8>> {
+        self.encode(false)
+    }
+
+    fn encode(&self, with_one_time_prekeys: bool) -> Zeroizing<Vec<u8>> {
+        let otks = if with_one_time_prekeys { self.one_time_prekeys.len() } else { 0 };
+        let mut w = Writer::with_capacity(512 + otks * 170);
         let mut seed = Zeroizing::new(self.keys.seed());
         w.bytes(&seed[..]);
         seed.zeroize();
@@ -461,13 +486,41 @@ impl Identity {
             write_signed_prekey(&mut w, p);
         }
         w.u32(self.next_signed_prekey_id).u32(self.next_one_time_prekey_id);
-        w.u32(self.one_time_prekeys.len() as u32);
-        for k in self.one_time_prekeys.values() {
-            w.u32(k.id).bytes(&Zeroizing::new(k.secret.to_bytes())[..]).bool(k.published);
-            write_kem(&mut w, k.kem.as_ref());
+        w.u32(otks as u32);
+        if with_one_time_prekeys {
+            for k in self.one_time_prekeys.values() {
+                write_one_time_prekey(&mut w, k);
+            }
         }
-        let plain = Zeroizing::new(w.buf);
-        seal_record_named(RecordKind::Identity, key, name, &plain)
+        Zeroizing::new(w.buf)
+    }
+
+    /// The one-time prekeys held, in id order, with whether each was handed out in a bundle.
+    pub(crate) fn one_time_prekey_marks(&self) -> impl Iterator<Item = (u32, bool)> + '_ {
+        self.one_time_prekeys.values().map(|k| (k.id, k.published))
+    }
+
+    /// Writes one-time prekey `id` as one entry of the identity record's list (the plaintext of
+    /// the agent's one-time prekey record). `Internal` if it is not held.
+    pub(crate) fn encode_one_time_prekey(&self, id: u32, w: &mut Writer) -> Result<()> {
+        write_one_time_prekey(w, self.one_time_prekeys.get(&id).ok_or(Error::Internal)?);
+        Ok(())
+    }
+
+    /// Reads one entry of the list (as [`encode_one_time_prekey`](Self::encode_one_time_prekey)
+    /// wrote it) and holds it; returns its id. `BadState` if it is malformed, of the other
+    /// suite, not below the next id to hand out, already held, or the pool is full.
+    pub(crate) fn insert_one_time_prekey(&mut self, r: &mut Reader<'_>) -> Result<u32> {
+        let k = read_one_time_prekey(r, self.suite)?;
+        let id = k.id;
+        if id >= self.next_one_time_prekey_id
+            || self.one_time_prekeys.len() >= MAX_ONE_TIME_PREKEYS
+            || self.one_time_prekeys.contains_key(&id)
+        {
+            return Err(Error::BadState);
+        }
+        self.one_time_prekeys.insert(id, k);
+        Ok(id)
     }
 
     /// Decrypts and parses an identity record. Errors: `WrongStorageKey`, `BadState`,
@@ -493,14 +546,9 @@ impl Identity {
         }
         let mut one_time_prekeys = BTreeMap::new();
         for _ in 0..count {
-            let id = r.u32()?;
-            let secret = X25519SecretKey::from_bytes(*Zeroizing::new(r.array()?));
-            let published = r.bool()?;
-            let kem = read_kem(&mut r)?;
-            if kem.is_some() != (suite == Suite::Hybrid)
-                || id >= next_one_time_prekey_id
-                || one_time_prekeys.insert(id, OneTimePrekey { id, secret, published, kem }).is_some()
-            {
+            let k = read_one_time_prekey(&mut r, suite)?;
+            let id = k.id;
+            if id >= next_one_time_prekey_id || one_time_prekeys.insert(id, k).is_some() {
                 return Err(Error::BadState);
             }
         }
@@ -534,6 +582,22 @@ fn read_kem(r: &mut Reader<'_>) -> Result<Option<KemSecretKey>> {
         return Ok(None);
     }
     Ok(Some(KemSecretKey::from_seed(*Zeroizing::new(r.array()?))))
+}
+
+fn write_one_time_prekey(w: &mut Writer, k: &OneTimePrekey) {
+    w.u32(k.id).bytes(&Zeroizing::new(k.secret.to_bytes())[..]).bool(k.published);
+    write_kem(w, k.kem.as_ref());
+}
+
+fn read_one_time_prekey(r: &mut Reader<'_>, suite: Suite) -> Result<OneTimePrekey> {
+    let id = r.u32()?;
+    let secret = X25519SecretKey::from_bytes(*Zeroizing::new(r.array()?));
+    let published = r.bool()?;
+    let kem = read_kem(r)?;
+    if kem.is_some() != (suite == Suite::Hybrid) {
+        return Err(Error::BadState);
+    }
+    Ok(OneTimePrekey { id, secret, published, kem })
 }
 
 fn write_signed_prekey(w: &mut Writer, k: &SignedPrekey) {

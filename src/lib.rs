@@ -24,7 +24,7 @@ pub mod wire;
 
 pub use error::{Error, Result};
 
-pub use agent::{Agent, AgentConfig, Event, EventKind};
+pub use agent::{Agent, AgentConfig, Event, EventKind, OutboxEntry};
 pub use group::Group;
 pub use identity::{AgentId, Identity, IdentityKeyPair};
 pub use prekey::{PqPolicy, PrekeyBundle, Suite};

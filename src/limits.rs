@@ -34,6 +34,16 @@ pub const MAX_GROUP_MEMBERS: usize = 10_000;
 /// Most groups an agent holds. Any peer with a session can invite the agent into a new group
 /// (each invitation also queues an answer), so the number of groups must be bounded.
 pub const MAX_AGENT_GROUPS: usize = 10_000;
+/// Most strangers (peers not accepted) held at once. Each holds up to
+/// `MAX_SESSIONS_PER_PEER` sessions of ~1 KB: a flood of throwaway identities costs at most a
+/// few MB, and a new stranger replaces the least recently used one.
+pub const MAX_STRANGERS: usize = 1_000;
+/// First messages remembered per signed prekey (their session ids), so that a replay is refused
+/// (`Duplicate`) for as long as the prekey is held: nobody can flush another peer's entry, since
+/// each prekey has its own set, erased with it. When the current prekey's set is full it is
+/// rotated at once; a first message beyond a full set is refused (`UnknownPrekey`). 10,000 new
+/// sessions per rotation period (a week by default) is far beyond an agent's normal rate.
+pub const MAX_FIRST_MESSAGES_PER_PREKEY: usize = 10_000;
 /// Messages under a sender's newer key after which its replaced key is no longer accepted
 /// (the grace window for group messages still in flight when the sender rotated).
 pub const GROUP_KEY_GRACE_MESSAGES: u32 = 100;

@@ -37,13 +37,17 @@ pub enum RecordKind {
     Outgoing = 6,
     /// A received event an agent retains until acknowledged.
     Event = 7,
-    /// The ids of sessions an agent dropped, so that their first messages cannot recreate them.
-    DroppedSessions = 8,
+    // 8 is retired (a list of dropped session ids, replaced by kind 11).
     /// An agent's group without its members: group id, own id, settings, own sender key,
     /// removed members (the head of a `Group` record).
     GroupHead = 9,
     /// One member of an agent's group: its id and the sender keys held for it.
     GroupMember = 10,
+    /// A first message an agent accepted under one of its signed prekeys (its session id), so
+    /// that a replay of it is refused while that prekey is held.
+    FirstMessage = 11,
+    /// One of an agent's one-time prekeys (the identity record holds none in an agent's store).
+    OneTimePrekey = 12,
 }
 
 /// The caller's 32-byte key for state at rest.

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use dmp::{
-    Agent, AgentConfig, Error, EventKind, Group, Identity, PrekeyBundle, Session, SessionConfig,
+    Agent, AgentConfig, Error, EventKind, Group, Identity, OutboxEntry, PrekeyBundle, Session, SessionConfig,
     SessionState, StorageKey,
 };
 
@@ -32,11 +32,11 @@ fn drain(x: &mut Agent, y: &mut Agent) {
 }
 
 fn pump(from: &mut Agent, to: &mut Agent) {
-    while let Some((peer, env)) = from.outbox_next() {
+    while let Some(OutboxEntry { seq, peer, envelope: env }) = from.outbox_next() {
         assert_eq!(peer, to.agent_id());
         let env = env.to_vec();
         to.receive(&env).unwrap();
-        from.outbox_done().unwrap();
+        from.outbox_done(seq).unwrap();
     }
 }
 
@@ -117,7 +117,7 @@ fn simultaneous_initiation_converges_on_one_session() {
 }
 
 #[test]
-fn a_peer_that_restarts_its_session_is_followed_and_the_old_one_stays_readable() {
+fn a_peer_that_restarts_its_session_is_followed_at_its_second_message_and_the_old_one_stays_readable() {
     let mut a = mem();
     let mut b = Agent::open_with_seed(None, key(), AgentConfig::default(), &[5; 32]).unwrap();
     introduce(&mut b, &mut a);
@@ -132,9 +132,15 @@ fn a_peer_that_restarts_its_session_is_followed_and_the_old_one_stays_readable()
     introduce(&mut b2, &mut a);
     let m = b2.send(&a.agent_id(), b"new session").unwrap();
     assert!(a.receive(&m).unwrap().new_session);
+    // One first message (which anyone who recorded it could replay) does not move A's sends
+    // away from the answered session...
+    assert_eq!(a.primary_session_id(&b.agent_id()).unwrap(), old);
+    assert_eq!(a.receive(&late_on_old).unwrap().plaintext[..], b"late, old session"[..]);
+    // ...the peer's next message on the new session does.
+    let m = b2.send(&a.agent_id(), b"still new").unwrap();
+    assert!(!a.receive(&m).unwrap().new_session);
     let new = a.primary_session_id(&b.agent_id()).unwrap();
     assert_ne!(new, old);
-    assert_eq!(a.receive(&late_on_old).unwrap().plaintext[..], b"late, old session"[..]);
     let r = a.send(&b2.agent_id(), b"to the new one").unwrap();
     assert_eq!(b2.receive(&r).unwrap().plaintext[..], b"to the new one"[..]);
 }
@@ -168,19 +174,19 @@ fn groups_of_three_with_invites_add_and_remove() {
     a.group_add(&gid, &c.agent_id()).unwrap();
     assert_eq!(a.outbox_len(), 2);
     // Deliver A's distributions; B and C are invited and answer with theirs.
-    while let Some((to, env)) = a.outbox_next() {
+    while let Some(OutboxEntry { seq, peer: to, envelope: env }) = a.outbox_next() {
         let env = env.to_vec();
         let target = if to == b.agent_id() { &mut b } else { &mut c };
         let ev = target.receive(&env).unwrap();
         assert_eq!((ev.kind, ev.group_id), (EventKind::DistributionConsumed, Some(gid)));
-        a.outbox_done().unwrap();
+        a.outbox_done(seq).unwrap();
     }
     drain(&mut b, &mut a);
     drain(&mut c, &mut a);
     // B and C each add the other (their apps agree on the membership), then exchange keys. A key
     // from a non-member is refused, and the same envelope is accepted once the sender is added.
     b.group_add(&gid, &c.agent_id()).unwrap();
-    let (_, early) = b.outbox_next().unwrap();
+    let OutboxEntry { envelope: early, .. } = b.outbox_next().unwrap();
     let early = early.to_vec();
     assert_eq!(c.receive(&early).unwrap_err(), Error::UnknownSender);
     c.group_add(&gid, &b.agent_id()).unwrap();
@@ -202,7 +208,7 @@ fn groups_of_three_with_invites_add_and_remove() {
 
     // A removes C: A's key rotates and the new one goes to B only.
     a.group_remove(&gid, &c.agent_id()).unwrap();
-    assert_eq!(a.outbox_next().unwrap().0, b.agent_id());
+    assert_eq!(a.outbox_next().unwrap().peer, b.agent_id());
     drain(&mut a, &mut b);
     let secret = a.group_send(&gid, b"without c").unwrap();
     assert_eq!(b.receive(&secret).unwrap().plaintext[..], b"without c"[..]);
@@ -266,11 +272,11 @@ fn an_invitation_is_marked_and_an_unwanted_one_can_be_left() {
         (EventKind::DistributionConsumed, mallory.agent_id(), Some(gid), true)
     );
     assert_eq!(b.group_members(&gid).unwrap(), vec![mallory.agent_id()]);
-    assert_eq!(b.outbox_next().unwrap().0, mallory.agent_id(), "B's key answers the invitation");
-    b.outbox_done().unwrap();
+    assert_eq!(b.outbox_next().unwrap().peer, mallory.agent_id(), "B's key answers the invitation");
+    b.outbox_done(b.outbox_next().unwrap().seq).unwrap();
     // While B holds the group, A's invitation is a non-member's key.
     a.group_add(&gid, &b.agent_id()).unwrap();
-    let real = a.outbox_next().unwrap().1.to_vec();
+    let real = a.outbox_next().unwrap().envelope.to_vec();
     assert_eq!(b.receive(&real).unwrap_err(), Error::UnknownSender);
     // B's application did not expect Mallory to invite it: it leaves, and takes A's invitation.
     b.group_leave(&gid).unwrap();
@@ -279,13 +285,13 @@ fn an_invitation_is_marked_and_an_unwanted_one_can_be_left() {
     assert_eq!(b.group_leave(&gid).unwrap_err(), Error::WrongSession);
     let ev = b.receive(&real).unwrap();
     assert_eq!((ev.peer, ev.new_group), (a.agent_id(), true));
-    a.outbox_done().unwrap();
+    a.outbox_done(a.outbox_next().unwrap().seq).unwrap();
     assert_eq!(b.group_members(&gid).unwrap(), vec![a.agent_id()]);
     // A key from a member of a group held is no invitation.
-    let answer = b.outbox_next().unwrap().1.to_vec();
+    let answer = b.outbox_next().unwrap().envelope.to_vec();
     let ev = a.receive(&answer).unwrap();
     assert_eq!((ev.kind, ev.peer, ev.new_group), (EventKind::DistributionConsumed, b.agent_id(), false));
-    b.outbox_done().unwrap();
+    b.outbox_done(b.outbox_next().unwrap().seq).unwrap();
     let m = a.group_send(&gid, b"welcome").unwrap();
     assert_eq!(b.receive(&m).unwrap().plaintext[..], b"welcome"[..]);
     // Leaving is durable, and a group message for a group left is WRONG_SESSION.
@@ -304,7 +310,7 @@ fn the_number_of_groups_is_bounded() {
     introduce(&mut a, &mut b);
     let gid = a.group_create().unwrap();
     a.group_add(&gid, &b.agent_id()).unwrap();
-    let invitation = a.outbox_next().unwrap().1.to_vec();
+    let invitation = a.outbox_next().unwrap().envelope.to_vec();
     for _ in 0..MAX_AGENT_GROUPS {
         b.group_create().unwrap();
     }
@@ -327,16 +333,36 @@ fn invites_can_be_refused() {
     introduce(&mut a, &mut b);
     let gid = a.group_create().unwrap();
     a.group_add(&gid, &b.agent_id()).unwrap();
-    let (_, env) = a.outbox_next().unwrap();
+    let OutboxEntry { envelope: env, .. } = a.outbox_next().unwrap();
     let env = env.to_vec();
     assert_eq!(b.receive(&env).unwrap_err(), Error::UnknownSender);
     assert!(b.groups().is_empty());
 }
 
 #[test]
-fn outbox_done_on_an_empty_outbox_is_wrong_state() {
-    let mut a = mem();
-    assert_eq!(a.outbox_done().unwrap_err(), Error::WrongState);
+fn outbox_done_forgets_exactly_the_entry_it_names() {
+    let (mut a, mut b, mut c) = (mem(), mem(), mem());
+    a.add_bundle(&b.bundle(true).unwrap()).unwrap();
+    a.add_bundle(&c.bundle(true).unwrap()).unwrap();
+    let gid = a.group_create().unwrap();
+    a.group_add(&gid, &b.agent_id()).unwrap();
+    a.group_add(&gid, &c.agent_id()).unwrap();
+    // Two threads drain the outbox: both took the first entry; one also took the second and
+    // marks it done first. The entry it did not send must stay.
+    let first = a.outbox_next().unwrap();
+    let (first_seq, first_env) = (first.seq, first.envelope.to_vec());
+    assert_eq!(first.peer, b.agent_id());
+    let second_seq = first_seq + 1;
+    a.outbox_done(second_seq).unwrap();
+    assert_eq!(a.outbox_len(), 1);
+    let left = a.outbox_next().unwrap();
+    assert_eq!((left.seq, left.peer, left.envelope), (first_seq, b.agent_id(), &first_env[..]));
+    // Done twice (both threads sent it) is fine; a number never given is refused.
+    a.outbox_done(second_seq).unwrap();
+    assert_eq!(a.outbox_done(second_seq + 1).unwrap_err(), Error::InvalidArgument);
+    assert_eq!(a.outbox_len(), 1);
+    b.receive(&first_env).unwrap();
+    a.outbox_done(first_seq).unwrap();
     assert!(a.outbox_next().is_none());
 }
 
@@ -573,30 +599,40 @@ fn send_len_is_exact_before_and_after_the_session_exists() {
 }
 
 #[test]
-fn a_replayed_first_message_of_a_dropped_session_does_not_recreate_it() {
+fn a_replayed_first_message_of_a_dropped_session_does_not_recreate_it_while_its_prekey_is_held() {
     let dir = temp_dir("dropped");
     let pa = dir.join("a.db");
-    let config = AgentConfig { old_session_ttl_secs: 50, ..AgentConfig::default() };
+    let config =
+        AgentConfig { old_session_ttl_secs: 50, signed_prekey_rotation_secs: 1000, ..AgentConfig::default() };
     let first_of_old;
+    let t0 = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 10;
     {
         let mut a = Agent::open(Some(&pa), key(), config).unwrap();
-        // Two sessions from the same peer identity; the older one is then pruned.
+        a.maintain(t0).unwrap();
+        // Two sessions from the same peer; the older one is then pruned.
         let mut b = Agent::open_with_seed(None, key(), AgentConfig::default(), &[4; 32]).unwrap();
-        // No one-time prekey: only the remembered id stops a replay of this first message.
+        // No one-time prekey: only the remembered first message stops a replay of it.
         let bundle = a.bundle(false).unwrap();
         b.add_bundle(&bundle).unwrap();
         first_of_old = b.send(&a.agent_id(), b"old").unwrap();
         a.receive(&first_of_old).unwrap();
+        a.accept_peer(&b.agent_id()).unwrap();
         let mut b2 = Agent::open_with_seed(None, key(), AgentConfig::default(), &[4; 32]).unwrap();
         introduce(&mut b2, &mut a);
         a.receive(&b2.send(&a.agent_id(), b"new").unwrap()).unwrap();
-        assert_eq!(a.maintain(u64::MAX / 2).unwrap().sessions_dropped, 1);
+        a.receive(&b2.send(&a.agent_id(), b"new again").unwrap()).unwrap();
+        assert_eq!(a.maintain(t0 + 100).unwrap().sessions_dropped, 1);
         assert_eq!(a.receive(&first_of_old).unwrap_err(), Error::Duplicate);
         assert_eq!(a.session_count(), 1);
     }
-    // Remembered across a restart.
+    // Remembered across a restart, and after one rotation (the prekey is still held)...
     let mut a = Agent::open(Some(&pa), key(), config).unwrap();
     assert_eq!(a.receive(&first_of_old).unwrap_err(), Error::Duplicate);
+    assert!(a.maintain(t0 + 1_000).unwrap().rotated_signed_prekey);
+    assert_eq!(a.receive(&first_of_old).unwrap_err(), Error::Duplicate);
+    // ...and once the prekey is erased, its first messages name an unknown prekey.
+    assert!(a.maintain(t0 + 2_000).unwrap().rotated_signed_prekey);
+    assert_eq!(a.receive(&first_of_old).unwrap_err(), Error::UnknownPrekey);
     assert_eq!(a.session_count(), 1);
 }
 
@@ -636,10 +672,10 @@ fn a_group_is_stored_as_its_head_and_one_record_per_member() {
         gid = a.group_create().unwrap();
         a.group_add(&gid, &b.agent_id()).unwrap();
         a.group_add(&gid, &c.agent_id()).unwrap();
-        while let Some((to, env)) = a.outbox_next() {
+        while let Some(OutboxEntry { seq, peer: to, envelope: env }) = a.outbox_next() {
             let env = env.to_vec();
             if to == b.agent_id() { &mut b } else { &mut c }.receive(&env).unwrap();
-            a.outbox_done().unwrap();
+            a.outbox_done(seq).unwrap();
         }
         pump(&mut b, &mut a);
         pump(&mut c, &mut a);

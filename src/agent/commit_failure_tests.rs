@@ -18,10 +18,10 @@ fn introduce(a: &mut Agent, b: &mut Agent) {
 
 /// Delivers `from`'s whole outbox to `to`.
 fn pump(from: &mut Agent, to: &mut Agent) {
-    while let Some((_, env)) = from.outbox_next() {
+    while let Some(OutboxEntry { seq, envelope: env, .. }) = from.outbox_next() {
         let env = env.to_vec();
         to.receive(&env).unwrap();
-        from.outbox_done().unwrap();
+        from.outbox_done(seq).unwrap();
     }
 }
 
@@ -80,7 +80,7 @@ fn a_distribution_whose_commit_fails_creates_nothing_and_can_be_received_again()
     introduce(&mut a, &mut b);
     let gid = a.group_create().unwrap();
     a.group_add(&gid, &b.agent_id()).unwrap();
-    let env = a.outbox_next().unwrap().1.to_vec();
+    let env = a.outbox_next().unwrap().envelope.to_vec();
     failing(&mut b, |b| b.receive(&env));
     assert!(b.groups().is_empty());
     assert_eq!(b.outbox_len(), 0, "no answer queued");
@@ -147,9 +147,9 @@ fn outbox_bundle_and_maintenance_whose_commit_fails_change_nothing() {
     introduce(&mut a, &mut b);
     let gid = a.group_create().unwrap();
     a.group_add(&gid, &b.agent_id()).unwrap();
-    failing(&mut a, |a| a.outbox_done());
+    failing(&mut a, |a| a.outbox_done(a.outbox_next().unwrap().seq));
     assert_eq!(a.outbox_len(), 1);
-    a.outbox_done().unwrap();
+    a.outbox_done(a.outbox_next().unwrap().seq).unwrap();
     assert_eq!(a.outbox_len(), 0);
 
     let unpublished = a.identity.unpublished_one_time_prekey_count();

@@ -57,9 +57,17 @@ impl Agent {
         }
         g.process_distribution(from, body)?;
         if invited {
+            // Answering accepts the inviter (a member of a group we now hold): bounded by
+            // MAX_AGENT_GROUPS, and undone by group_leave and forget_peer.
             let ours = g.distribution();
             let env = self.encrypt_to(p, from, &payload::frame(payload::DISTRIBUTION, &ours))?;
             self.queue(p, from, env)?;
+        } else if let Some(mut entry) = self.pending_peer(p, &from.to_bytes())
+            && !entry.accepted
+        {
+            // A member of a group we hold (someone we or the inviter added): not a stranger.
+            entry.accepted = true;
+            self.put_peer(p, from.to_bytes(), entry)?;
         }
         let parts = if invited { GroupParts::ALL } else { GroupParts::member(from.to_bytes()) };
         self.put_group(p, g, parts)?;

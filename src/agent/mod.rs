@@ -26,7 +26,7 @@ mod prekeys;
 mod records;
 mod routing;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
 
 use zeroize::Zeroizing;
@@ -34,7 +34,9 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::group::{Group, MemberUpdate, OwnKeyUpdate};
 use crate::identity::{AgentId, Identity};
-use crate::limits::{GROUP_ID_LEN, MAX_AGENT_GROUPS, SESSION_ID_LEN};
+use crate::limits::{
+    GROUP_ID_LEN, MAX_AGENT_GROUPS, MAX_FIRST_MESSAGES_PER_PREKEY, MAX_STRANGERS, SESSION_ID_LEN,
+};
 use crate::prekey::{PrekeyBundle, Suite};
 use crate::session::{Role, Session, SessionConfig, SessionState};
 use crate::state::{RecordKind, StorageKey, open_record_named, seal_record_named};
@@ -43,19 +45,16 @@ use crate::wire::group::Distribution;
 use crate::wire::reader::{Reader, Writer};
 use crate::wire::{BundleFields, MessageEnvelope, MessageType, peek_type};
 pub use event::{Event, EventKind};
+pub use outbox::OutboxEntry;
 use outbox::Outgoing;
-use peers::{Peer, decode_peer, touch};
+use peers::{NewSession, Peer, decode_peer, touch};
 pub use prekeys::Maintenance;
 use records::*;
 
 /// Most sessions kept per peer (the primary and older ones still readable).
 pub const MAX_SESSIONS_PER_PEER: usize = 4;
-/// Ids of dropped sessions remembered (oldest forgotten first), so that a replayed first message
-/// of a dropped session is refused (`Duplicate`) instead of creating the session again.
-pub const MAX_DROPPED_SESSION_IDS: usize = 4096;
 /// Fresh handshakes tried for a session id no other session has (one nearly always suffices).
 const MAX_SESSION_ID_TRIES: usize = 4;
-const DROPPED: &str = "dropped";
 
 /// How an agent looks after its keys and sessions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +69,13 @@ pub struct AgentConfig {
     pub one_time_prekey_low_water: usize,
     /// Drop a non-primary session unused for this long (seconds; checked by `maintain`).
     pub old_session_ttl_secs: u64,
+    /// Drop a stranger (a peer the application never accepted: see [`Agent::accept_peer`])
+    /// whose sessions were unused for this long (seconds; checked by `maintain`).
+    pub stranger_ttl_secs: u64,
+    /// Report a session we started that has had no reply for this long (seconds; see
+    /// [`Agent::unanswered_peers`]). The default is two prekey rotation periods: by then the
+    /// bundle it was started from has expired.
+    pub unanswered_session_secs: u64,
     /// Accept a sender-key distribution from a peer for a group we do not hold (an invitation):
     /// we join with the peer as a member and send it ours. In a group we hold, a distribution
     /// from a non-member is always refused (`UnknownSender`, or `MemberRemoved`).
@@ -89,6 +95,8 @@ impl Default for AgentConfig {
             one_time_prekey_target: 100,
             one_time_prekey_low_water: 20,
             old_session_ttl_secs: 7 * 24 * 3600,
+            stranger_ttl_secs: 7 * 24 * 3600,
+            unanswered_session_secs: 14 * 24 * 3600,
             accept_group_invites: true,
             retain_events: false,
         }
@@ -117,8 +125,8 @@ pub struct Agent {
     outbox: VecDeque<Outgoing>,
     /// Retained events, oldest first.
     inbox: VecDeque<Event>,
-    /// Ids of dropped sessions, oldest first (bounded).
-    dropped: VecDeque<[u8; SESSION_ID_LEN]>,
+    /// Per signed prekey held, the session ids of the first messages accepted under it.
+    first_messages: HashMap<u32, HashSet<[u8; SESSION_ID_LEN]>>,
 }
 
 impl core::fmt::Debug for Agent {
@@ -139,14 +147,17 @@ struct Pending {
     identity: Option<Identity>,
     meta: Option<Meta>,
     sessions: Vec<([u8; SESSION_ID_LEN], Session)>,
-    dropped_sessions: Vec<[u8; SESSION_ID_LEN]>,
+    closed_sessions: Vec<[u8; SESSION_ID_LEN]>,
     peers: Vec<([u8; 32], Peer)>,
+    forgotten_peers: Vec<[u8; 32]>,
+    first_messages: Vec<(u32, [u8; SESSION_ID_LEN])>,
+    erased_first_message_sets: Vec<u32>,
     groups: Vec<([u8; GROUP_ID_LEN], Group)>,
     left_groups: Vec<[u8; GROUP_ID_LEN]>,
     group_members: Vec<([u8; GROUP_ID_LEN], MemberUpdate)>,
     group_own_keys: Vec<([u8; GROUP_ID_LEN], OwnKeyUpdate)>,
     outbox: Vec<Outgoing>,
-    outbox_done: bool,
+    outbox_done: Option<u64>,
     inbox: Vec<Event>,
     acked: Option<u64>,
 }
@@ -215,7 +226,8 @@ impl Agent {
                 let mut p = Pending::default();
                 let mut id = agent.identity.clone();
                 id.generate_one_time_prekeys(config.one_time_prekey_target)?;
-                agent.put_identity(&mut p, id)?;
+                agent.put_identity_changes(&mut p, None, &id)?;
+                p.identity = Some(id);
                 agent.put_meta(&mut p, agent.meta)?;
                 agent.apply(p)?;
                 return Ok(agent);
@@ -237,7 +249,7 @@ impl Agent {
             groups: HashMap::new(),
             outbox: VecDeque::new(),
             inbox: VecDeque::new(),
-            dropped: VecDeque::new(),
+            first_messages: HashMap::new(),
         }
     }
 
@@ -298,17 +310,25 @@ impl Agent {
                     return Err(Error::BadState);
                 }
                 self.inbox.push_back(ev);
-            } else if name == DROPPED {
-                let plain = open_record_named(RecordKind::DroppedSessions, key, n, value)?;
-                if plain.len() % SESSION_ID_LEN != 0 || plain.len() / SESSION_ID_LEN > MAX_DROPPED_SESSION_IDS
-                {
+            } else if let Some(rest) = name.strip_prefix("first/") {
+                let (spk, sid) = rest.split_once('/').ok_or(Error::BadState)?;
+                let (spk, sid) =
+                    (u32::from_be_bytes(parse_hex::<4>(spk)?), parse_hex::<SESSION_ID_LEN>(sid)?);
+                let plain = open_record_named(RecordKind::FirstMessage, key, n, value)?;
+                let mut r = Reader::for_state(&plain);
+                if r.u32()? != spk || r.array::<SESSION_ID_LEN>()? != sid {
                     return Err(Error::BadState);
                 }
-                for id in plain.chunks(SESSION_ID_LEN) {
-                    let mut sid = [0u8; SESSION_ID_LEN];
-                    sid.copy_from_slice(id);
-                    self.dropped.push_back(sid);
+                r.finish()?;
+                self.first_messages.entry(spk).or_default().insert(sid);
+            } else if let Some(rest) = name.strip_prefix("otk/") {
+                let id = u32::from_be_bytes(parse_hex::<4>(rest)?);
+                let plain = open_record_named(RecordKind::OneTimePrekey, key, n, value)?;
+                let mut r = Reader::for_state(&plain);
+                if self.identity.insert_one_time_prekey(&mut r)? != id {
+                    return Err(Error::BadState);
                 }
+                r.finish()?;
             } else if name != IDENTITY {
                 return Err(Error::BadState);
             }
@@ -322,12 +342,24 @@ impl Agent {
             }
             r.finish()?;
         }
+        // First messages are remembered only under prekeys held, each set within its bound.
+        let held = |spk: &u32| {
+            *spk == self.identity.signed_prekey_id()
+                || Some(*spk) == self.identity.previous_signed_prekey_id()
+        };
+        if self
+            .first_messages
+            .iter()
+            .any(|(spk, set)| !held(spk) || set.len() > MAX_FIRST_MESSAGES_PER_PREKEY)
+        {
+            return Err(Error::BadState);
+        }
         self.outbox.make_contiguous().sort_by_key(|o| o.seq);
         self.inbox.make_contiguous().sort_by_key(|e| e.seq);
         // Every session a peer names must exist, and every session must belong to its peer.
         for (pid, peer) in &self.peers {
-            for (sid, _) in &peer.sessions {
-                if self.sessions.get(sid).is_none_or(|s| s.peer_id().to_bytes() != *pid) {
+            for s in &peer.sessions {
+                if self.sessions.get(&s.id).is_none_or(|s| s.peer_id().to_bytes() != *pid) {
                     return Err(Error::BadState);
                 }
             }
@@ -345,6 +377,14 @@ impl Agent {
     /// The fingerprint of the agent id.
     pub fn fingerprint(&self) -> String {
         self.agent_id().fingerprint()
+    }
+
+    /// Signs an application message as this agent: a plain Ed25519 signature that verifies under
+    /// the agent id (for a directory, a relay, a capability...). `InvalidArgument` for a message
+    /// that begins with "DMP": that prefix is reserved for the protocol's own signatures
+    /// (bundles), so no application can be made to sign one.
+    pub fn sign(&self, message: &[u8]) -> Result<crate::crypto::sign::Signature> {
+        self.identity.keys().sign(message)
     }
 
     /// Whether the agent is persisted.
@@ -406,14 +446,7 @@ impl Agent {
             .rev()
             .find(|(id, _)| id == pid)
             .map(|(_, e)| e.clone())
-            .or_else(|| self.peers.get(pid).cloned())
-    }
-
-    fn put_identity(&self, p: &mut Pending, id: Identity) -> Result<()> {
-        let value = id.to_sealed_named(&self.key, IDENTITY.as_bytes())?;
-        p.changes.push(Change::Put { name: IDENTITY.into(), kind: RecordKind::Identity as u8, value });
-        p.identity = Some(id);
-        Ok(())
+            .or_else(|| if p.forgotten_peers.contains(pid) { None } else { self.peers.get(pid).cloned() })
     }
 
     fn put_meta(&self, p: &mut Pending, meta: Meta) -> Result<()> {
@@ -442,24 +475,8 @@ impl Agent {
     }
 
     /// Commits `p` to the store, then (only then) replaces the in-memory state.
-    fn apply(&mut self, mut p: Pending) -> Result<()> {
-        let mut dropped = self.dropped.clone();
-        if !p.dropped_sessions.is_empty() {
-            dropped.extend(p.dropped_sessions.iter().copied());
-            while dropped.len() > MAX_DROPPED_SESSION_IDS {
-                dropped.pop_front();
-            }
-            let plain: Vec<u8> = dropped.iter().flatten().copied().collect();
-            let value =
-                seal_record_named(RecordKind::DroppedSessions, &self.key, DROPPED.as_bytes(), &plain)?;
-            p.changes.push(Change::Put {
-                name: DROPPED.into(),
-                kind: RecordKind::DroppedSessions as u8,
-                value,
-            });
-        }
+    fn apply(&mut self, p: Pending) -> Result<()> {
         self.store.commit(&p.changes)?;
-        self.dropped = dropped;
         if let Some(id) = p.identity {
             self.identity = id;
         }
@@ -472,8 +489,17 @@ impl Agent {
         for (pid, e) in p.peers {
             self.peers.insert(pid, e);
         }
-        for sid in p.dropped_sessions {
+        for sid in p.closed_sessions {
             self.sessions.remove(&sid);
+        }
+        for pid in p.forgotten_peers {
+            self.peers.remove(&pid);
+        }
+        for (spk, sid) in p.first_messages {
+            self.first_messages.entry(spk).or_default().insert(sid);
+        }
+        for spk in p.erased_first_message_sets {
+            self.first_messages.remove(&spk);
         }
         for (gid, g) in p.groups {
             self.groups.insert(gid, g);
@@ -492,8 +518,8 @@ impl Agent {
             self.groups.remove(&gid);
         }
         self.outbox.extend(p.outbox);
-        if p.outbox_done {
-            self.outbox.pop_front();
+        if let Some(seq) = p.outbox_done {
+            self.outbox.retain(|o| o.seq != seq);
         }
         self.inbox.extend(p.inbox);
         if let Some(seq) = p.acked {

@@ -10,25 +10,45 @@ pub(super) struct Outgoing {
     pub(super) envelope: Vec<u8>,
 }
 
+/// An envelope in the outbox, as [`Agent::outbox_next`] gives it.
+#[derive(Clone, Copy, Debug)]
+pub struct OutboxEntry<'a> {
+    /// Its number, for [`Agent::outbox_done`].
+    pub seq: u64,
+    /// Whom to send it to.
+    pub peer: AgentId,
+    /// The envelope.
+    pub envelope: &'a [u8],
+}
+
 impl Agent {
     /// Envelopes waiting to be sent.
     pub fn outbox_len(&self) -> usize {
         self.outbox.len()
     }
 
-    /// The oldest envelope waiting to be sent, with its recipient. Send it, then call
-    /// [`outbox_done`](Self::outbox_done).
-    pub fn outbox_next(&self) -> Option<(AgentId, &[u8])> {
+    /// The oldest envelope waiting to be sent. Send it to `entry.peer`, then call
+    /// [`outbox_done`](Self::outbox_done) with `entry.seq`: only that entry is forgotten, so two
+    /// threads draining the outbox, or a caller that marks an entry done after delivering a
+    /// newer one, never lose an envelope that was not sent.
+    pub fn outbox_next(&self) -> Option<OutboxEntry<'_>> {
         let o = self.outbox.front()?;
-        Some((AgentId::from_bytes(&o.peer).ok()?, &o.envelope))
+        Some(OutboxEntry { seq: o.seq, peer: AgentId::from_bytes(&o.peer).ok()?, envelope: &o.envelope })
     }
 
-    /// Forgets the oldest outbox envelope (it was sent). `WrongState` if the outbox is empty.
-    pub fn outbox_done(&mut self) -> Result<()> {
-        let o = self.outbox.front().ok_or(Error::WrongState)?;
+    /// Forgets outbox entry `seq` (it was sent). An entry already forgotten is fine (two
+    /// threads may both have sent it; the receiver refuses the second copy as `Duplicate`);
+    /// `InvalidArgument` for a number the outbox never gave.
+    pub fn outbox_done(&mut self, seq: u64) -> Result<()> {
+        if seq >= self.meta.next_outbox_seq {
+            return Err(Error::InvalidArgument);
+        }
+        if !self.outbox.iter().any(|o| o.seq == seq) {
+            return Ok(());
+        }
         let p = Pending {
-            changes: vec![Change::Delete { name: outbox_name(o.seq) }],
-            outbox_done: true,
+            changes: vec![Change::Delete { name: outbox_name(seq) }],
+            outbox_done: Some(seq),
             ..Pending::default()
         };
         self.apply(p)

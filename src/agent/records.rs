@@ -41,3 +41,11 @@ pub(super) fn parse_hex<const N: usize>(s: &str) -> Result<[u8; N]> {
     }
     Ok(out)
 }
+
+pub(super) fn one_time_prekey_name(id: u32) -> String {
+    format!("otk/{id:08x}")
+}
+
+pub(super) fn first_message_name(signed_prekey_id: u32, session_id: &[u8]) -> String {
+    format!("first/{signed_prekey_id:08x}/{}", hex(session_id))
+}

@@ -69,12 +69,14 @@ impl Agent {
         };
         let env = session.encrypt(framed)?;
         touch(&mut entry, sid, self.meta.now, true);
+        // We chose to send to this peer (or answered a group it shares with us): not a stranger.
+        entry.accepted = true;
         self.put_session(p, sid, session)?;
         self.put_peer(p, pid, entry)?;
         Ok(env)
     }
 
-    /// A new session from `bundle` whose id names no session we hold, will hold or dropped.
+    /// A new session from `bundle` whose id names no session we hold or will hold.
     /// Ids are 8 bytes of handshake output, so a clash has a chance of about n/2^64; if one
     /// happens, another ephemeral key gives another id instead of overwriting a session.
     pub(super) fn initiate_fresh(
@@ -85,9 +87,7 @@ impl Agent {
         for _ in 0..MAX_SESSION_ID_TRIES {
             let s = Session::initiate(self.identity.keys(), bundle, self.config.session)?;
             let sid = s.session_id();
-            let taken = self.sessions.contains_key(&sid)
-                || self.dropped.contains(&sid)
-                || self.pending_session(p, &sid).is_some();
+            let taken = self.sessions.contains_key(&sid) || self.pending_session(p, &sid).is_some();
             if !taken {
                 return Ok((sid, s));
             }
@@ -140,26 +140,53 @@ impl Agent {
     pub(super) fn receive_pairwise(&self, p: &mut Pending, envelope: &[u8]) -> Result<Event> {
         let env = MessageEnvelope::parse(envelope)?;
         let sid = env.session_id;
-        let (session, plaintext, new_session) = match self.sessions.get(&sid) {
-            Some(existing) => {
+        let (session, plaintext, new_session) = match (self.sessions.get(&sid), &env.prekey) {
+            (Some(existing), _) => {
                 let mut s = existing.clone();
                 let pt = Zeroizing::new(s.decrypt(envelope)?);
                 (s, pt, false)
             }
-            None if env.prekey.is_some() && self.dropped.contains(&sid) => return Err(Error::Duplicate),
-            None if env.prekey.is_some() => {
+            (None, Some(prekey)) => {
+                // Refused before any computation: a first message already accepted under this
+                // signed prekey (a replay, even of a session since closed or dropped), or one
+                // more than the prekey's bounded set can remember.
+                let spk = prekey.signed_prekey_id;
+                let seen = self.first_messages.get(&spk);
+                if seen.is_some_and(|set| set.contains(&sid)) {
+                    return Err(Error::Duplicate);
+                }
+                if seen.map_or(0, |set| set.len()) >= MAX_FIRST_MESSAGES_PER_PREKEY {
+                    return Err(Error::UnknownPrekey);
+                }
                 let mut id = self.identity.clone();
                 let (s, pt) = Session::accept(&mut id, envelope, self.config.session)?;
+                self.remember_first_message(p, &mut id, spk, sid)?;
                 self.put_identity(p, id)?;
                 (s, Zeroizing::new(pt), true)
             }
-            None => return Err(Error::WrongSession),
+            (None, None) => return Err(Error::WrongSession),
         };
         let peer = session.peer_id();
         let pid = peer.to_bytes();
-        let mut entry = self.peers.get(&pid).cloned().unwrap_or_default();
-        let make_primary = new_session && self.new_session_wins(&entry, &peer);
-        touch(&mut entry, sid, self.meta.now, make_primary);
+        let known = self.peers.get(&pid).cloned();
+        if known.is_none() {
+            self.admit_stranger(p);
+        }
+        let mut entry = known.unwrap_or_default();
+        if new_session {
+            match self.new_session_place(&entry, &peer) {
+                NewSession::Primary => touch(&mut entry, sid, self.meta.now, true),
+                NewSession::Secondary => touch(&mut entry, sid, self.meta.now, false),
+                NewSession::Candidate => {
+                    touch(&mut entry, sid, self.meta.now, false);
+                    entry.candidate = Some(sid);
+                }
+            }
+        } else {
+            // The peer's second message on a candidate session: it holds that session.
+            let promote = entry.candidate == Some(sid);
+            touch(&mut entry, sid, self.meta.now, promote);
+        }
         self.put_session(p, sid, session)?;
         self.put_peer(p, pid, entry)?;
 

@@ -637,12 +637,13 @@ pub unsafe extern "C" fn dmp_agent_outbox_count(agent: *const DmpAgent, count_ou
     })
 }
 
-/// Writes the oldest outbox envelope and its recipient, without removing it: send it, then call
-/// `dmp_agent_outbox_done`. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (outbox
-/// empty), `DMP_ERR_BUFFER_TOO_SMALL`.
+/// Writes the oldest outbox envelope, its recipient and its number, without removing it: send
+/// it, then call `dmp_agent_outbox_done` with that number (only that entry is removed, so two
+/// threads draining one outbox never remove an envelope that was not sent). Errors:
+/// `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (outbox empty), `DMP_ERR_BUFFER_TOO_SMALL`.
 ///
 /// # Safety
-/// `agent` NULL or live; `peer32_out` 32 writes; `out`, `out_len` as usual.
+/// `agent` NULL or live; `peer32_out` 32 writes; `out`, `out_len` as usual; `seq_out` a write.
 #[unsafe(no_mangle)]
 #[must_use]
 pub unsafe extern "C" fn dmp_agent_outbox_next(
@@ -651,37 +652,167 @@ pub unsafe extern "C" fn dmp_agent_outbox_next(
     out: *mut u8,
     out_cap: usize,
     out_len: *mut usize,
+    seq_out: *mut u64,
 ) -> i32 {
     guard("dmp_agent_outbox_next", || {
         // SAFETY: caller contract.
-        let (a, peer_out, mut out) = unsafe {
+        let (a, peer_out, mut out, seq_out) = unsafe {
             (
                 DmpAgent::lock(agent)?,
                 array_out::<32>(peer32_out, "peer32_out")?,
                 OutBuf::new(out, out_cap, out_len)?,
+                out_ref(seq_out, "seq_out")?,
             )
         };
-        let (peer, env) =
-            a.outbox_next().ok_or_else(|| FfiError::new(Error::WrongState, "the outbox is empty"))?;
-        out.write(env)?;
-        *peer_out = peer.to_bytes();
+        let entry = a.outbox_next().ok_or_else(|| FfiError::new(Error::WrongState, "the outbox is empty"))?;
+        out.write(entry.envelope)?;
+        *peer_out = entry.peer.to_bytes();
+        *seq_out = entry.seq;
         Ok(())
     })
 }
 
-/// Removes the oldest outbox envelope (it was sent). Errors: `DMP_ERR_NULL_POINTER`,
-/// `DMP_ERR_WRONG_STATE` (outbox empty), store errors.
+/// Removes outbox entry `seq` (it was sent). An entry already removed is not an error (another
+/// thread sent it too; the receiver refuses the second copy as `DMP_ERR_DUPLICATE`). Errors:
+/// `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (a number the outbox never gave), store
+/// errors.
 ///
 /// # Safety
 /// `agent` NULL or live.
 #[unsafe(no_mangle)]
 #[must_use]
-pub unsafe extern "C" fn dmp_agent_outbox_done(agent: *mut DmpAgent) -> i32 {
+pub unsafe extern "C" fn dmp_agent_outbox_done(agent: *mut DmpAgent, seq: u64) -> i32 {
     guard("dmp_agent_outbox_done", || {
         // SAFETY: caller contract.
         let mut a = unsafe { DmpAgent::lock(agent) }?;
-        a.outbox_done()?;
+        a.outbox_done(seq)?;
         Ok(())
+    })
+}
+
+/// Signs an application message `msg` as this agent; writes a 64-byte Ed25519 signature (plain
+/// RFC 8032) that verifies under the agent id with `dmp_ed25519_verify` or any Ed25519 library.
+/// Messages that begin with the three bytes "DMP" are reserved for the protocol's own
+/// signatures and are refused. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (a
+/// reserved message; nothing written).
+///
+/// # Safety
+/// `agent` NULL or live; `msg` NULL (if `msg_len` is 0) or valid; `sig64_out` 64 writes.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_sign(
+    agent: *const DmpAgent,
+    msg: *const u8,
+    msg_len: usize,
+    sig64_out: *mut u8,
+) -> i32 {
+    guard("dmp_agent_sign", || {
+        // SAFETY: caller contract.
+        let (a, msg, out) = unsafe {
+            (DmpAgent::lock(agent)?, input(msg, msg_len, "msg")?, array_out::<64>(sig64_out, "sig64_out")?)
+        };
+        *out = a.sign(msg)?.0;
+        Ok(())
+    })
+}
+
+/// Accepts a peer that started a session with us (a stranger): it is no longer one of the at
+/// most 1,000 strangers (PROTOCOL 11.4), dropped when idle or to make room. Sending to a peer,
+/// adding its bundle or adding it to a group accepts it too. Errors: `DMP_ERR_NULL_POINTER`,
+/// `DMP_ERR_NO_SESSION` (the agent knows nothing of the peer), agent id errors, store errors.
+///
+/// # Safety
+/// `agent` NULL or live; `peer32` 32 reads.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_accept_peer(agent: *mut DmpAgent, peer32: *const u8) -> i32 {
+    guard("dmp_agent_accept_peer", || {
+        let peer = agent_in(peer32, "peer32")?;
+        // SAFETY: caller contract.
+        let mut a = unsafe { DmpAgent::lock(agent) }?;
+        a.accept_peer(&peer)?;
+        Ok(())
+    })
+}
+
+/// Writes 1 if the peer is accepted, 0 if it is a stranger. Errors: `DMP_ERR_NULL_POINTER`,
+/// `DMP_ERR_NO_SESSION` (the agent knows nothing of the peer), agent id errors.
+///
+/// # Safety
+/// `agent` NULL or live; `peer32` 32 reads; `accepted_out` a write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_is_accepted(
+    agent: *const DmpAgent,
+    peer32: *const u8,
+    accepted_out: *mut i32,
+) -> i32 {
+    guard("dmp_agent_is_accepted", || {
+        let peer = agent_in(peer32, "peer32")?;
+        // SAFETY: caller contract.
+        let (a, out) = unsafe { (DmpAgent::lock(agent)?, out_ref(accepted_out, "accepted_out")?) };
+        *out = i32::from(a.is_accepted(&peer)?);
+        Ok(())
+    })
+}
+
+/// Closes every session with the peer (keys erased); the peer stays known, so the next send
+/// starts a new session from its bundle. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION`
+/// (no session with the peer), agent id errors, store errors.
+///
+/// # Safety
+/// `agent` NULL or live; `peer32` 32 reads.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_close_session(agent: *mut DmpAgent, peer32: *const u8) -> i32 {
+    guard("dmp_agent_close_session", || {
+        let peer = agent_in(peer32, "peer32")?;
+        // SAFETY: caller contract.
+        let mut a = unsafe { DmpAgent::lock(agent) }?;
+        a.close_session(&peer)?;
+        Ok(())
+    })
+}
+
+/// Forgets the peer: every session with it (keys erased), its bundle and its acceptance. Group
+/// memberships and outbox envelopes stay. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION`
+/// (the agent knows nothing of the peer), agent id errors, store errors.
+///
+/// # Safety
+/// `agent` NULL or live; `peer32` 32 reads.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_forget_peer(agent: *mut DmpAgent, peer32: *const u8) -> i32 {
+    guard("dmp_agent_forget_peer", || {
+        let peer = agent_in(peer32, "peer32")?;
+        // SAFETY: caller contract.
+        let mut a = unsafe { DmpAgent::lock(agent) }?;
+        a.forget_peer(&peer)?;
+        Ok(())
+    })
+}
+
+/// Writes the ids (32 bytes each, in id order) of the peers whose session we started has had no
+/// reply for `unanswered_session_secs` (14 days by default) at `now_unix`: fetch their current
+/// bundle, `dmp_agent_add_bundle` it and `dmp_agent_close_session`. Errors:
+/// `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// `agent` NULL or live; `out`, `out_len` as usual.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn dmp_agent_unanswered_peers(
+    agent: *const DmpAgent,
+    now_unix: u64,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard("dmp_agent_unanswered_peers", || {
+        // SAFETY: caller contract.
+        let (a, mut out) = unsafe { (DmpAgent::lock(agent)?, OutBuf::new(out, out_cap, out_len)?) };
+        let ids: Vec<u8> = a.unanswered_peers(now_unix).iter().flat_map(|p| p.to_bytes()).collect();
+        out.write(&ids)
     })
 }
 

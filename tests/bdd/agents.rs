@@ -252,9 +252,10 @@ fn deliver_outboxes(w: &mut DmpWorld) {
                     break;
                 }
                 let mut peer = [0u8; 32];
+                let mut seq = 0u64;
                 let env = read_out(|out, cap, len| {
-                    // SAFETY: live agent; 32 writable bytes; buffer and length valid.
-                    unsafe { dmp_agent_outbox_next(a, peer.as_mut_ptr(), out, cap, len) }
+                    // SAFETY: live agent; 32 writable bytes; buffer, length and seq valid.
+                    unsafe { dmp_agent_outbox_next(a, peer.as_mut_ptr(), out, cap, len, &mut seq) }
                 })
                 .unwrap_or_else(|rc| panic!("dmp_agent_outbox_next: {}", describe(rc)));
                 let to = w.agent_named(&peer);
@@ -270,7 +271,7 @@ fn deliver_outboxes(w: &mut DmpWorld) {
                     w.invitations.push((to.clone(), ev.peer, ev.group.expect("a group event")));
                 }
                 // SAFETY: live agent.
-                ok(unsafe { dmp_agent_outbox_done(a) }, "dmp_agent_outbox_done");
+                ok(unsafe { dmp_agent_outbox_done(a, seq) }, "dmp_agent_outbox_done");
                 delivered += 1;
             }
         }
