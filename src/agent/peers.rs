@@ -35,6 +35,9 @@ pub(super) struct Peer {
     pub(super) bundle: Option<Vec<u8>>,
     /// The application dealt with this peer: it is not a stranger.
     pub(super) accepted: bool,
+    /// The number of the last event received from it: strangers are evicted least recently
+    /// heard from first (times are too coarse to order a burst).
+    pub(super) heard: u64,
 }
 
 impl Peer {
@@ -81,7 +84,7 @@ pub(super) fn encode_peer(e: &Peer) -> Vec<u8> {
     if let Some(b) = &e.bundle {
         w.bytes_u32(b);
     }
-    w.bool(e.accepted);
+    w.bool(e.accepted).u64(e.heard);
     w.buf
 }
 
@@ -102,6 +105,7 @@ pub(super) fn decode_peer(plain: &[u8]) -> Result<Peer> {
     let bundle =
         if r.bool()? { Some(r.bytes_u32(crate::wire::bundle::BUNDLE_MAX_LEN)?.to_vec()) } else { None };
     let accepted = r.bool()?;
+    let heard = r.u64()?;
     r.finish()?;
     let primary = has_primary.then_some(primary_id);
     let candidate = has_candidate.then_some(candidate_id);
@@ -112,7 +116,7 @@ pub(super) fn decode_peer(plain: &[u8]) -> Result<Peer> {
     {
         return Err(Error::BadState);
     }
-    Ok(Peer { primary, candidate, sessions, bundle, accepted })
+    Ok(Peer { primary, candidate, sessions, bundle, accepted, heard })
 }
 
 impl Agent {
@@ -199,16 +203,15 @@ impl Agent {
         p.forgotten_peers.push(pid);
     }
 
-    /// Makes room for one more stranger: when [`MAX_STRANGERS`] are held, the least recently used
-    /// one is dropped (recorded in `p`).
+    /// Makes room for one more stranger: when [`MAX_STRANGERS`] are held, the one least recently
+    /// heard from is dropped (recorded in `p`).
     pub(super) fn admit_stranger(&self, p: &mut Pending) {
         let mut count = 0;
         let mut oldest: Option<([u8; 32], u64)> = None;
         for (pid, peer) in self.peers.iter().filter(|(_, e)| !e.accepted) {
             count += 1;
-            let used = peer.last_used();
-            if oldest.is_none_or(|(_, u)| used < u) {
-                oldest = Some((*pid, used));
+            if oldest.is_none_or(|(_, heard)| peer.heard < heard) {
+                oldest = Some((*pid, peer.heard));
             }
         }
         if count >= MAX_STRANGERS

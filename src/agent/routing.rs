@@ -64,6 +64,11 @@ impl Agent {
             None => {
                 let bytes = entry.bundle.as_ref().ok_or(Error::NoSession)?;
                 let bundle = PrekeyBundle::from_bytes(bytes)?;
+                // A one-time prekey is used once: a second session from this bundle would be
+                // refused by the peer (UnknownPrekey), so the bundle is spent.
+                if bundle.fields().one_time_prekey.is_some() {
+                    entry.bundle = None;
+                }
                 self.initiate_fresh(p, &bundle)?
             }
         };
@@ -187,6 +192,7 @@ impl Agent {
             let promote = entry.candidate == Some(sid);
             touch(&mut entry, sid, self.meta.now, promote);
         }
+        entry.heard = p.meta.unwrap_or(self.meta).next_event_seq;
         self.put_session(p, sid, session)?;
         self.put_peer(p, pid, entry)?;
 
