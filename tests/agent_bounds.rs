@@ -50,7 +50,7 @@ fn strangers_are_bounded_and_never_push_out_an_accepted_peer() {
     friends(&mut a, &mut friend);
     let bundle = PrekeyBundle::from_bytes(&a.bundle(false).unwrap()).unwrap();
     let mut first = None;
-    for i in 0..MAX_STRANGERS + 50 {
+    for _ in 0..MAX_STRANGERS + 50 {
         let (id, hello) = stranger_hello(&bundle);
         let ev = a.receive(&hello).unwrap();
         assert!(ev.new_session);
