@@ -13,7 +13,11 @@
 //! row id as associated data, so that [`Store::load_all`] can give it back. Both keys are derived
 //! from the storage key when the store is opened ([`RowKeys`]); the agent deals in real names only.
 //!
-//! The files are created readable by their owner only.
+//! **No older state at rest.** `secure_delete` zeroes what a replaced or deleted record leaves
+//! behind in the database file, and every commit is followed by a checkpoint that copies the WAL
+//! into the database file and truncates the WAL to zero bytes: when a call returns, the files hold
+//! the current version of each record and nothing older (docs/SECURITY.md says what the file
+//! system may still keep). The files are created readable by their owner only.
 //!
 //! Schema version 2:
 //! ```sql
@@ -44,6 +48,12 @@ pub const ROW_ID_LEN: usize = 32;
 /// Longest record name the store takes. The agent's longest is `member/<64 hex>/<64 hex>`
 /// (136 bytes); the bound keeps a sealed name read back from the file small.
 pub const MAX_RECORD_NAME_LEN: usize = 256;
+
+/// Upper bound on the WAL file's size after a checkpoint (`PRAGMA journal_size_limit`). Every
+/// commit already checkpoints with `TRUNCATE`; this covers SQLite's own automatic checkpoints
+/// (if one of ours failed), so that the WAL never keeps frames of older records beyond the next
+/// checkpoint, and never grows without bound.
+pub const WAL_SIZE_LIMIT: i64 = 0;
 
 /// Mode of the database file and of the WAL and journal files SQLite creates beside it (SQLite
 /// gives them the database file's permissions): readable and writable by the owner only.
@@ -201,6 +211,16 @@ fn restrict_files(_path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Copies the WAL into the database file and truncates the WAL to zero bytes, so that no older
+/// page image (an older version of a record) stays in it.
+fn checkpoint(conn: &Connection) -> Result<()> {
+    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0)).map_err(map_err)?;
+    if busy != 0 {
+        return Err(Error::StoreLocked);
+    }
+    Ok(())
+}
+
 impl Store {
     /// A store that keeps nothing: state lives and dies with the agent.
     pub fn memory() -> Store {
@@ -236,6 +256,12 @@ impl Store {
             return Err(Error::StoreFailed);
         }
         conn.pragma_update(None, "synchronous", "FULL").map_err(map_err)?;
+        // Zero what a replaced or deleted record leaves in a page or on the freelist.
+        let secure: i64 = conn.query_row("PRAGMA secure_delete = ON", [], |r| r.get(0)).map_err(map_err)?;
+        if secure != 1 {
+            return Err(Error::StoreFailed);
+        }
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT).map_err(map_err)?;
         let mut store = Store {
             disk: Some(Disk { conn, keys: RowKeys::derive(key) }),
             uncertain: false,
@@ -243,6 +269,8 @@ impl Store {
             fail_next_commit: None,
         };
         store.migrate()?;
+        // A previous handle may have stopped between a commit and its checkpoint.
+        checkpoint(&store.disk.as_ref().ok_or(Error::Internal)?.conn)?;
         Ok(store)
     }
 
@@ -318,6 +346,10 @@ impl Store {
     /// on from an in-memory state that may be behind the file could seal two messages under one
     /// key (one queued in the durable outbox, one sent), so the handle refuses every later commit
     /// with `StoreFailed`, and the agent must be opened again.
+    ///
+    /// After the `COMMIT`, a checkpoint empties the WAL. Its failure is not the call's: the
+    /// transaction is durable, and the caller must go on from it (returning an error would leave
+    /// the in-memory state behind the file). The next commit, or the next open, checkpoints again.
     pub fn commit(&mut self, changes: &[Change]) -> Result<()> {
         if self.uncertain {
             return Err(Error::StoreFailed);
@@ -363,6 +395,8 @@ impl Store {
             self.uncertain = true;
             return Err(map_err(e));
         }
+        // Not an error of the call (see above); a later commit or open tries again.
+        let _ = checkpoint(&disk.conn);
         Ok(())
     }
 }
@@ -589,6 +623,16 @@ mod tests {
         assert_eq!(s.load_all().unwrap().len(), 1);
     }
 
+    #[test]
+    fn the_wal_is_empty_when_a_commit_returns() {
+        let path = temp_path("wal");
+        let mut s = Store::open(&path, &key()).unwrap();
+        for i in 0..5u8 {
+            s.commit(&[put("session/00", &[i; 3000]), put(&format!("outbox/{i}"), &[i; 100])]).unwrap();
+            assert_eq!(std::fs::metadata(side(&path, "-wal")).map_or(0, |m| m.len()), 0, "commit {i}");
+        }
+    }
+
     #[cfg(unix)]
     #[test]
     fn the_files_are_readable_by_their_owner_only() {
@@ -597,7 +641,7 @@ mod tests {
         let path = temp_path("modes");
         let mut s = Store::open(&path, &key()).unwrap();
         s.commit(&[put("a", &[1; 5000])]).unwrap();
-        // Look at the WAL mid-transaction (closing the store removes it).
+        // Between a commit and its checkpoint the WAL exists: look at it mid-transaction.
         let tx = s.disk.as_mut().unwrap().conn.transaction().unwrap();
         tx.execute("INSERT INTO meta VALUES ('x', 1)", []).unwrap();
         tx.commit().unwrap();
