@@ -10,6 +10,7 @@
 
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use crate::crypto::kdf::hkdf_array;
 use crate::crypto::{AeadKey, aead};
 use crate::error::{Error, Result};
 use crate::limits::{AEAD_OVERHEAD, KEY_LEN};
@@ -64,6 +65,13 @@ impl StorageKey {
     /// Wraps 32 key bytes.
     pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
         StorageKey(AeadKey::from_bytes(bytes))
+    }
+
+    /// A 32-byte key for another use of the storage key (the store's row names): HKDF-SHA256
+    /// with an all-zero salt, the storage key as input key material and `label` as info, so that
+    /// it reveals nothing of the storage key or of keys under other labels.
+    pub(crate) fn derive(&self, label: &[u8]) -> Zeroizing<[u8; KEY_LEN]> {
+        Zeroizing::new(hkdf_array::<KEY_LEN>(&[0u8; 32], self.0.as_bytes(), label))
     }
 }
 

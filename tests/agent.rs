@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use dmp::store::{Change, Store};
 use dmp::{
     Agent, AgentConfig, Error, EventKind, Group, Identity, OutboxEntry, PrekeyBundle, Session, SessionConfig,
     SessionState, StorageKey,
@@ -647,10 +648,7 @@ fn a_store_missing_its_identity_or_meta_record_is_refused() {
             introduce(&mut a, &mut b);
             a.send(&b.agent_id(), b"x").unwrap();
         }
-        {
-            let db = rusqlite::Connection::open(&p).unwrap();
-            db.execute("DELETE FROM records WHERE name = ?1", [missing]).unwrap();
-        }
+        Store::open(&p, &key()).unwrap().commit(&[Change::Delete { name: missing.into() }]).unwrap();
         assert_eq!(
             Agent::open(Some(&p), key(), AgentConfig::default()).unwrap_err(),
             Error::BadState,
@@ -687,13 +685,23 @@ fn a_group_is_stored_as_its_head_and_one_record_per_member() {
         drain(&mut a, &mut b);
     }
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    // Rows are found by a keyed hash of their names (section 11.8): the store reads and moves them
+    // by name.
     let names = || -> Vec<String> {
-        let db = rusqlite::Connection::open(&p).unwrap();
-        let mut st =
-            db.prepare("SELECT name FROM records WHERE name LIKE 'group/%' OR name LIKE 'member/%'").unwrap();
-        let mut v: Vec<String> = st.query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect();
+        let rows = Store::open(&p, &key()).unwrap().load_all().unwrap();
+        let mut v: Vec<String> = rows
+            .into_iter()
+            .map(|(n, _, _)| n)
+            .filter(|n| n.starts_with("group/") || n.starts_with("member/"))
+            .collect();
         v.sort();
         v
+    };
+    let rename = |from: &str, to: &str| {
+        let mut s = Store::open(&p, &key()).unwrap();
+        let (_, kind, value) = s.load_all().unwrap().into_iter().find(|(n, _, _)| n == from).unwrap();
+        s.commit(&[Change::Delete { name: from.into() }, Change::Put { name: to.into(), kind, value }])
+            .unwrap();
     };
     let member_b = format!("member/{}/{}", hex(&gid), hex(&b.agent_id().to_bytes()));
     assert_eq!(names(), vec![format!("group/{}", hex(&gid)), member_b.clone()], "c's record went with c");
@@ -707,35 +715,19 @@ fn a_group_is_stored_as_its_head_and_one_record_per_member() {
         let m = c.group_send(&gid, b"still here").unwrap();
         assert_eq!(a.receive(&m).unwrap_err(), Error::MemberRemoved);
     }
-    let db = rusqlite::Connection::open(&p).unwrap();
     // A member record moved to another member's name does not open.
     let elsewhere = format!("member/{}/{}", hex(&gid), hex(&c.agent_id().to_bytes()));
-    db.execute("UPDATE records SET name = ?1 WHERE name = ?2", [&elsewhere, &member_b]).unwrap();
-    drop(db);
+    rename(&member_b, &elsewhere);
     assert_eq!(Agent::open(Some(&p), key(), AgentConfig::default()).unwrap_err(), Error::WrongStorageKey);
-    let db = rusqlite::Connection::open(&p).unwrap();
-    db.execute("UPDATE records SET name = ?1 WHERE name = ?2", [&member_b, &elsewhere]).unwrap();
+    rename(&elsewhere, &member_b);
     // A member record without its group's head, or with a malformed name.
-    db.execute("UPDATE records SET name = 'parked' WHERE name LIKE 'group/%'", []).unwrap();
-    drop(db);
+    let head = format!("group/{}", hex(&gid));
+    rename(&head, "parked");
     assert_eq!(Agent::open(Some(&p), key(), AgentConfig::default()).unwrap_err(), Error::BadState);
-    let db = rusqlite::Connection::open(&p).unwrap();
-    db.execute("UPDATE records SET name = ?1 WHERE name = 'parked'", [format!("group/{}", hex(&gid))])
-        .unwrap();
-    db.execute(
-        "UPDATE records SET name = ?1 WHERE name = ?2",
-        [format!("member/{}", hex(&gid)), member_b.clone()],
-    )
-    .unwrap();
-    drop(db);
+    rename("parked", &head);
+    rename(&member_b, &format!("member/{}", hex(&gid)));
     assert_eq!(Agent::open(Some(&p), key(), AgentConfig::default()).unwrap_err(), Error::BadState);
-    let db = rusqlite::Connection::open(&p).unwrap();
-    db.execute(
-        "UPDATE records SET name = ?1 WHERE name = ?2",
-        [member_b.clone(), format!("member/{}", hex(&gid))],
-    )
-    .unwrap();
-    drop(db);
+    rename(&format!("member/{}", hex(&gid)), &member_b);
     let a = Agent::open(Some(&p), key(), AgentConfig::default()).unwrap();
     assert_eq!(a.group_members(&gid).unwrap(), vec![b.agent_id()], "put back, it opens again");
 }

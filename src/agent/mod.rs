@@ -195,7 +195,7 @@ impl Agent {
         seed: Option<&[u8; 32]>,
     ) -> Result<Agent> {
         let store = match path {
-            Some(p) => Store::open(p)?,
+            Some(p) => Store::open(p, &key)?,
             None => Store::memory(),
         };
         let records = store.load_all()?;
