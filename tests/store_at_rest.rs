@@ -34,11 +34,11 @@ fn introduce(a: &mut Agent, b: &mut Agent) {
 
 /// Delivers `from`'s outbox to whichever of `to` each envelope is for.
 fn pump(from: &mut Agent, to: &mut [&mut Agent]) {
-    while let Some((peer, env)) = from.outbox_next() {
-        let env = env.to_vec();
+    while let Some(entry) = from.outbox_next() {
+        let (seq, peer, env) = (entry.seq, entry.peer, entry.envelope.to_vec());
         let dest = to.iter_mut().find(|x| x.agent_id() == peer).unwrap();
         dest.receive(&env).unwrap();
-        from.outbox_done().unwrap();
+        from.outbox_done(seq).unwrap();
     }
 }
 
