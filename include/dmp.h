@@ -488,10 +488,9 @@ int32_t dmp_agent_open_with_seed(const uint8_t *path,
                                  dmp_agent_t **out);
 
 /**
- * Closes the agent (releasing its store's lock) and zeroizes its secrets. NULL is ignored.
- *
- * # Safety
- * `agent` must be NULL or a live handle not used afterwards.
+ * Closes the agent (releasing its store's lock) and zeroizes its secrets. NULL, a freed handle and any other pointer are ignored. A call on it that is in
+ * progress on another thread completes first; later calls are refused with
+ * `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
  */
 void dmp_agent_free(dmp_agent_t *agent);
 
@@ -847,10 +846,9 @@ int32_t dmp_event_new_group(const dmp_event_t *event,
                             int32_t *new_group_out);
 
 /**
- * Releases an event (its plaintext is zeroized). NULL is ignored.
- *
- * # Safety
- * `event` must be NULL or a live handle not used afterwards.
+ * Releases an event (its plaintext is zeroized). NULL, a freed handle and any other pointer are ignored. A call on it that is in
+ * progress on another thread completes first; later calls are refused with
+ * `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
  */
 void dmp_event_free(dmp_event_t *event);
 
@@ -869,10 +867,9 @@ int32_t dmp_group_new(const dmp_identity_t *identity,
                       dmp_group_t **out);
 
 /**
- * Releases a group; its keys are zeroized. NULL is ignored.
- *
- * # Safety
- * `group` must be NULL or a live handle not used afterwards.
+ * Releases a group; its keys are zeroized. NULL, a freed handle and any other pointer are ignored. A call on it that is in
+ * progress on another thread completes first; later calls are refused with
+ * `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
  */
 void dmp_group_free(dmp_group_t *group);
 
@@ -1141,10 +1138,9 @@ int32_t dmp_identity_suite(const dmp_identity_t *identity,
                            int32_t *suite_out);
 
 /**
- * Releases an identity; its secrets are zeroized. NULL is ignored.
- *
- * # Safety
- * `identity` must be NULL or a live handle not used afterwards.
+ * Releases an identity; its secrets are zeroized. NULL, a freed handle and any other pointer are ignored. A call on it that is in
+ * progress on another thread completes first; later calls are refused with
+ * `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
  */
 void dmp_identity_free(dmp_identity_t *identity);
 
@@ -1698,10 +1694,9 @@ int32_t dmp_session_deserialize(const uint8_t *record,
                                 dmp_session_t **out);
 
 /**
- * Releases a session; its keys are zeroized. NULL is ignored.
- *
- * # Safety
- * `session` must be NULL or a live handle not used afterwards.
+ * Releases a session; its keys are zeroized. NULL, a freed handle and any other pointer are ignored. A call on it that is in
+ * progress on another thread completes first; later calls are refused with
+ * `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
  */
 void dmp_session_free(dmp_session_t *session);
 

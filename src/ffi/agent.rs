@@ -42,7 +42,6 @@ pub struct DmpEvent {
 
 impl Handle for DmpAgent {
     type Inner = Agent;
-    const TAG: u64 = 0x444d_5041_4745_4e54; // "DMPAGENT"
     const NAME: &'static str = "dmp_agent_t";
     fn wrap(inner: Agent) -> Self {
         DmpAgent { inner: Mutex::new(inner) }
@@ -54,7 +53,6 @@ impl Handle for DmpAgent {
 
 impl Handle for DmpEvent {
     type Inner = Event;
-    const TAG: u64 = 0x444d_5045_5645_4e54; // "DMPEVENT"
     const NAME: &'static str = "dmp_event_t";
     fn wrap(inner: Event) -> Self {
         DmpEvent { inner: Mutex::new(inner) }
@@ -168,14 +166,12 @@ pub unsafe extern "C" fn dmp_agent_open_with_seed(
     })
 }
 
-/// Closes the agent (releasing its store's lock) and zeroizes its secrets. NULL is ignored.
-///
-/// # Safety
-/// `agent` must be NULL or a live handle not used afterwards.
+/// Closes the agent (releasing its store's lock) and zeroizes its secrets. NULL, a freed handle and any other pointer are ignored. A call on it that is in
+/// progress on another thread completes first; later calls are refused with
+/// `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn dmp_agent_free(agent: *mut DmpAgent) {
-    // SAFETY: caller contract.
-    guard_void(|| unsafe { DmpAgent::free(agent) });
+pub extern "C" fn dmp_agent_free(agent: *mut DmpAgent) {
+    guard_void(|| DmpAgent::free(agent));
 }
 
 /// Writes the agent id (32 bytes). Errors: `DMP_ERR_NULL_POINTER`.
@@ -387,8 +383,7 @@ pub unsafe extern "C" fn dmp_agent_pending_event(
     // SAFETY: caller contract.
     unsafe { clear_handle_out(event_out) };
     guard("dmp_agent_pending_event", || {
-        // SAFETY: caller contract.
-        let a = unsafe { DmpAgent::lock(agent) }?;
+        let a = DmpAgent::lock(agent)?;
         if event_out.is_null() {
             return Err(FfiError::new(Error::NullPointer, "`event_out` is NULL"));
         }
@@ -410,8 +405,7 @@ pub unsafe extern "C" fn dmp_agent_pending_event(
 #[must_use]
 pub unsafe extern "C" fn dmp_agent_ack(agent: *mut DmpAgent, seq: u64) -> i32 {
     guard("dmp_agent_ack", || {
-        // SAFETY: caller contract.
-        let mut a = unsafe { DmpAgent::lock(agent) }?;
+        let mut a = DmpAgent::lock(agent)?;
         a.ack(seq)?;
         Ok(())
     })
@@ -469,8 +463,7 @@ pub unsafe extern "C" fn dmp_agent_session_state(
 #[must_use]
 pub unsafe extern "C" fn dmp_agent_maintain(agent: *mut DmpAgent, now_unix: u64) -> i32 {
     guard("dmp_agent_maintain", || {
-        // SAFETY: caller contract.
-        let mut a = unsafe { DmpAgent::lock(agent) }?;
+        let mut a = DmpAgent::lock(agent)?;
         a.maintain(now_unix)?;
         Ok(())
     })
@@ -678,8 +671,7 @@ pub unsafe extern "C" fn dmp_agent_outbox_next(
 #[must_use]
 pub unsafe extern "C" fn dmp_agent_outbox_done(agent: *mut DmpAgent) -> i32 {
     guard("dmp_agent_outbox_done", || {
-        // SAFETY: caller contract.
-        let mut a = unsafe { DmpAgent::lock(agent) }?;
+        let mut a = DmpAgent::lock(agent)?;
         a.outbox_done()?;
         Ok(())
     })
@@ -798,14 +790,12 @@ pub unsafe extern "C" fn dmp_event_new_group(event: *const DmpEvent, new_group_o
     })
 }
 
-/// Releases an event (its plaintext is zeroized). NULL is ignored.
-///
-/// # Safety
-/// `event` must be NULL or a live handle not used afterwards.
+/// Releases an event (its plaintext is zeroized). NULL, a freed handle and any other pointer are ignored. A call on it that is in
+/// progress on another thread completes first; later calls are refused with
+/// `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn dmp_event_free(event: *mut DmpEvent) {
-    // SAFETY: caller contract.
-    guard_void(|| unsafe { DmpEvent::free(event) });
+pub extern "C" fn dmp_event_free(event: *mut DmpEvent) {
+    guard_void(|| DmpEvent::free(event));
 }
 
 const _: () = {

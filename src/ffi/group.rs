@@ -21,7 +21,6 @@ pub struct DmpGroup {
 
 impl Handle for DmpGroup {
     type Inner = Group;
-    const TAG: u64 = 0x444d_5047_524f_5550; // "DMPGROUP"
     const NAME: &'static str = "dmp_group_t";
     fn wrap(inner: Group) -> Self {
         DmpGroup { inner: Mutex::new(inner) }
@@ -65,14 +64,12 @@ pub unsafe extern "C" fn dmp_group_new(
     })
 }
 
-/// Releases a group; its keys are zeroized. NULL is ignored.
-///
-/// # Safety
-/// `group` must be NULL or a live handle not used afterwards.
+/// Releases a group; its keys are zeroized. NULL, a freed handle and any other pointer are ignored. A call on it that is in
+/// progress on another thread completes first; later calls are refused with
+/// `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn dmp_group_free(group: *mut DmpGroup) {
-    // SAFETY: caller contract.
-    guard_void(|| unsafe { DmpGroup::free(group) });
+pub extern "C" fn dmp_group_free(group: *mut DmpGroup) {
+    guard_void(|| DmpGroup::free(group));
 }
 
 /// Writes the 32-byte group id. Errors: `DMP_ERR_NULL_POINTER`.
@@ -103,8 +100,7 @@ pub unsafe extern "C" fn dmp_group_id(group: *const DmpGroup, group_id32_out: *m
 pub unsafe extern "C" fn dmp_group_add_member(group: *mut DmpGroup, member32: *const u8) -> i32 {
     guard("dmp_group_add_member", || {
         let member = agent_in(member32, "member32")?;
-        // SAFETY: caller contract.
-        let mut g = unsafe { DmpGroup::lock(group) }?;
+        let mut g = DmpGroup::lock(group)?;
         g.add_member(&member)?;
         Ok(())
     })
@@ -122,8 +118,7 @@ pub unsafe extern "C" fn dmp_group_add_member(group: *mut DmpGroup, member32: *c
 pub unsafe extern "C" fn dmp_group_remove_member(group: *mut DmpGroup, member32: *const u8) -> i32 {
     guard("dmp_group_remove_member", || {
         let member = agent_in(member32, "member32")?;
-        // SAFETY: caller contract.
-        let mut g = unsafe { DmpGroup::lock(group) }?;
+        let mut g = DmpGroup::lock(group)?;
         g.remove_member(&member)?;
         Ok(())
     })
@@ -190,8 +185,7 @@ pub unsafe extern "C" fn dmp_group_key_id(group: *const DmpGroup, key_id_out: *m
 #[must_use]
 pub unsafe extern "C" fn dmp_group_rotate(group: *mut DmpGroup) -> i32 {
     guard("dmp_group_rotate", || {
-        // SAFETY: caller contract.
-        let mut g = unsafe { DmpGroup::lock(group) }?;
+        let mut g = DmpGroup::lock(group)?;
         g.rotate()?;
         Ok(())
     })
@@ -343,8 +337,7 @@ pub unsafe extern "C" fn dmp_group_set_padding(group: *mut DmpGroup, mode: i32) 
         let padding = u8::try_from(mode).ok().and_then(Padding::from_u8).ok_or_else(|| {
             FfiError::new(Error::InvalidArgument, format!("padding mode {mode} is not DMP_PADDING_*"))
         })?;
-        // SAFETY: caller contract.
-        let mut g = unsafe { DmpGroup::lock(group) }?;
+        let mut g = DmpGroup::lock(group)?;
         g.set_padding(padding);
         Ok(())
     })
@@ -364,8 +357,7 @@ pub unsafe extern "C" fn dmp_group_set_limits(
 ) -> i32 {
     guard("dmp_group_set_limits", || {
         let limits = Limits::new(max_forward_jump, max_skipped_keys)?;
-        // SAFETY: caller contract.
-        let mut g = unsafe { DmpGroup::lock(group) }?;
+        let mut g = DmpGroup::lock(group)?;
         g.set_limits(limits);
         Ok(())
     })

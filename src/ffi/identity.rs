@@ -20,7 +20,6 @@ pub struct DmpIdentity {
 
 impl Handle for DmpIdentity {
     type Inner = Identity;
-    const TAG: u64 = 0x444d_5049_4445_4e54; // "DMPIDENT"
     const NAME: &'static str = "dmp_identity_t";
     fn wrap(inner: Identity) -> Self {
         DmpIdentity { inner: Mutex::new(inner) }
@@ -158,14 +157,12 @@ pub unsafe extern "C" fn dmp_identity_suite(identity: *const DmpIdentity, suite_
     })
 }
 
-/// Releases an identity; its secrets are zeroized. NULL is ignored.
-///
-/// # Safety
-/// `identity` must be NULL or a live handle not used afterwards.
+/// Releases an identity; its secrets are zeroized. NULL, a freed handle and any other pointer are ignored. A call on it that is in
+/// progress on another thread completes first; later calls are refused with
+/// `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn dmp_identity_free(identity: *mut DmpIdentity) {
-    // SAFETY: caller contract.
-    guard_void(|| unsafe { DmpIdentity::free(identity) });
+pub extern "C" fn dmp_identity_free(identity: *mut DmpIdentity) {
+    guard_void(|| DmpIdentity::free(identity));
 }
 
 /// Writes the agent id (the 32-byte Ed25519 public key).
@@ -368,8 +365,7 @@ pub unsafe extern "C" fn dmp_identity_generate_one_time_prekeys(
     count: u32,
 ) -> i32 {
     guard("dmp_identity_generate_one_time_prekeys", || {
-        // SAFETY: caller contract.
-        let mut id = unsafe { DmpIdentity::lock(identity) }?;
+        let mut id = DmpIdentity::lock(identity)?;
         id.generate_one_time_prekeys(count as usize)?;
         Ok(())
     })

@@ -36,7 +36,6 @@ pub struct DmpSession {
 
 impl Handle for DmpSession {
     type Inner = Session;
-    const TAG: u64 = 0x444d_5053_4553_534e; // "DMPSESSN"
     const NAME: &'static str = "dmp_session_t";
     fn wrap(inner: Session) -> Self {
         DmpSession { inner: Mutex::new(inner) }
@@ -400,8 +399,7 @@ pub unsafe extern "C" fn dmp_session_id(session: *const DmpSession, id8_out: *mu
 pub unsafe extern "C" fn dmp_session_set_padding(session: *mut DmpSession, mode: i32) -> i32 {
     guard("dmp_session_set_padding", || {
         let padding = padding_in(mode)?;
-        // SAFETY: caller contract.
-        let mut s = unsafe { DmpSession::lock(session) }?;
+        let mut s = DmpSession::lock(session)?;
         s.set_padding(padding)?;
         Ok(())
     })
@@ -425,8 +423,7 @@ pub unsafe extern "C" fn dmp_session_set_limits(
         let limits = Limits::new(max_forward_jump, max_skipped_keys).map_err(|e| {
             FfiError::new(e, format!("limits ({max_forward_jump}, {max_skipped_keys}) out of range"))
         })?;
-        // SAFETY: caller contract.
-        let mut s = unsafe { DmpSession::lock(session) }?;
+        let mut s = DmpSession::lock(session)?;
         s.set_limits(limits)?;
         Ok(())
     })
@@ -443,8 +440,7 @@ pub unsafe extern "C" fn dmp_session_set_limits(
 #[must_use]
 pub unsafe extern "C" fn dmp_session_close(session: *mut DmpSession) -> i32 {
     guard("dmp_session_close", || {
-        // SAFETY: caller contract.
-        let mut s = unsafe { DmpSession::lock(session) }?;
+        let mut s = DmpSession::lock(session)?;
         s.close()?;
         Ok(())
     })
@@ -500,14 +496,12 @@ pub unsafe extern "C" fn dmp_session_deserialize(
     })
 }
 
-/// Releases a session; its keys are zeroized. NULL is ignored.
-///
-/// # Safety
-/// `session` must be NULL or a live handle not used afterwards.
+/// Releases a session; its keys are zeroized. NULL, a freed handle and any other pointer are ignored. A call on it that is in
+/// progress on another thread completes first; later calls are refused with
+/// `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn dmp_session_free(session: *mut DmpSession) {
-    // SAFETY: caller contract.
-    guard_void(|| unsafe { DmpSession::free(session) });
+pub extern "C" fn dmp_session_free(session: *mut DmpSession) {
+    guard_void(|| DmpSession::free(session));
 }
 
 const _: () = {
