@@ -4,8 +4,8 @@
 use std::sync::Mutex;
 
 use super::{
-    FfiError, FfiResult, Handle, OutBuf, array_in, array_out, clear_handle_out, fill_reserved, guard,
-    guard_void, input, out_ref, storage_key_in,
+    FfiError, FfiResult, Handle, OutBuf, array_in, array_out, bytes, clear_handle_out, disjoint,
+    fill_reserved, guard, guard_void, input, out_ref, scalar, storage_key_in,
 };
 use crate::agent::{Agent, AgentConfig, Event};
 use crate::error::Error;
@@ -105,6 +105,8 @@ unsafe fn path_in(path: *const u8, path_len: usize) -> FfiResult<Option<std::pat
 /// `DMP_ERR_INVALID_ARGUMENT` (unknown flag), `DMP_ERR_WRONG_STORAGE_KEY`,
 /// `DMP_ERR_STORE_LOCKED` (open elsewhere), `DMP_ERR_STORE_FAILED` (I/O error, not a DMP store),
 /// `DMP_ERR_BAD_STATE`, `DMP_ERR_UNSUPPORTED_VERSION`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `path` NULL or valid for `path_len` reads; `storage_key32` 32 reads; `out` a pointer write.
@@ -117,9 +119,13 @@ pub unsafe extern "C" fn dmp_agent_open(
     flags: i32,
     out: *mut *mut DmpAgent,
 ) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { clear_handle_out(out) };
     guard("dmp_agent_open", || {
+        disjoint(
+            &[bytes("path", path, path_len), bytes("storage_key32", storage_key32, 32)],
+            &[scalar("out", out)],
+        )?;
+        // SAFETY: caller contract.
+        unsafe { clear_handle_out(out) };
         let config = config_for(flags)?;
         let key = storage_key_in(storage_key32)?;
         // SAFETY: caller contract.
@@ -135,6 +141,8 @@ pub unsafe extern "C" fn dmp_agent_open(
 
 /// As `dmp_agent_open`, with the identity of a 32-byte seed for a new store; an existing store
 /// must hold that identity (`DMP_ERR_INVALID_ARGUMENT` otherwise).
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// As `dmp_agent_open`; `seed32` 32 reads.
@@ -148,9 +156,17 @@ pub unsafe extern "C" fn dmp_agent_open_with_seed(
     flags: i32,
     out: *mut *mut DmpAgent,
 ) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { clear_handle_out(out) };
     guard("dmp_agent_open_with_seed", || {
+        disjoint(
+            &[
+                bytes("path", path, path_len),
+                bytes("storage_key32", storage_key32, 32),
+                bytes("seed32", seed32, 32),
+            ],
+            &[scalar("out", out)],
+        )?;
+        // SAFETY: caller contract.
+        unsafe { clear_handle_out(out) };
         let config = config_for(flags)?;
         let key = storage_key_in(storage_key32)?;
         // SAFETY: caller contract.
@@ -191,6 +207,8 @@ pub unsafe extern "C" fn dmp_agent_id(agent: *const DmpAgent, id32_out: *mut u8)
 
 /// Writes the agent's fingerprint (`DMP_FINGERPRINT_LEN` ASCII bytes, not NUL-terminated).
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `out`, `out_len` as usual.
@@ -203,6 +221,7 @@ pub unsafe extern "C" fn dmp_agent_fingerprint(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_agent_fingerprint", || {
+        disjoint(&[], &[bytes("out", out, out_cap), scalar("out_len", out_len)])?;
         // SAFETY: caller contract.
         let (a, mut out) = unsafe { (DmpAgent::lock(agent)?, OutBuf::new(out, out_cap, out_len)?) };
         out.write(a.fingerprint().as_bytes())
@@ -213,6 +232,8 @@ pub unsafe extern "C" fn dmp_agent_fingerprint(
 /// prekey is handed out (and saved as such before the call returns). A too-small buffer hands
 /// out nothing. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (flag not 0/1),
 /// `DMP_ERR_BUFFER_TOO_SMALL`, store errors.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `out`, `out_len` as usual.
@@ -226,6 +247,7 @@ pub unsafe extern "C" fn dmp_agent_bundle(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_agent_bundle", || {
+        disjoint(&[], &[bytes("out", out, out_cap), scalar("out_len", out_len)])?;
         let with = super::identity::bool_in(with_one_time_prekey, "with_one_time_prekey")?;
         // SAFETY: caller contract.
         let (mut a, mut out) = unsafe { (DmpAgent::lock(agent)?, OutBuf::new(out, out_cap, out_len)?) };
@@ -238,6 +260,8 @@ pub unsafe extern "C" fn dmp_agent_bundle(
 /// Verifies and remembers a peer's bundle so that `dmp_agent_send` can start a session with it;
 /// writes the peer's id. Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify`,
 /// `DMP_ERR_INVALID_ARGUMENT` (our own bundle), store errors.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `bundle` NULL or valid for `bundle_len`; `peer32_out` 32 writes.
@@ -250,6 +274,7 @@ pub unsafe extern "C" fn dmp_agent_add_bundle(
     peer32_out: *mut u8,
 ) -> i32 {
     guard("dmp_agent_add_bundle", || {
+        disjoint(&[bytes("bundle", bundle, bundle_len)], &[bytes("peer32_out", peer32_out, 32)])?;
         // SAFETY: caller contract.
         let (mut a, b, out) = unsafe {
             (
@@ -270,6 +295,8 @@ pub unsafe extern "C" fn dmp_agent_add_bundle(
 /// `DMP_ERR_BUFFER_TOO_SMALL`, `*out_len` = size needed, nothing changed. Errors besides:
 /// `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION` (no session and no bundle), `DMP_ERR_TOO_LARGE`,
 /// bundle and store errors.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `peer32` 32 reads; `pt` NULL (if `pt_len` is 0) or valid; `out`,
@@ -286,6 +313,10 @@ pub unsafe extern "C" fn dmp_agent_send(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_agent_send", || {
+        disjoint(
+            &[bytes("peer32", peer32, 32), bytes("pt", pt, pt_len)],
+            &[bytes("out", out, out_cap), scalar("out_len", out_len)],
+        )?;
         let peer = agent_in(peer32, "peer32")?;
         // SAFETY: caller contract.
         let (mut a, pt, mut out) = unsafe {
@@ -299,6 +330,8 @@ pub unsafe extern "C" fn dmp_agent_send(
 
 /// Sets up a session with the peer without a message (its `dmp_agent_receive` reports
 /// `DMP_EVENT_SESSION_ESTABLISHED`); writes the envelope. Errors as `dmp_agent_send`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// As `dmp_agent_send`.
@@ -312,6 +345,7 @@ pub unsafe extern "C" fn dmp_agent_connect(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_agent_connect", || {
+        disjoint(&[bytes("peer32", peer32, 32)], &[bytes("out", out, out_cap), scalar("out_len", out_len)])?;
         let peer = agent_in(peer32, "peer32")?;
         // SAFETY: caller contract.
         let (mut a, mut out) = unsafe { (DmpAgent::lock(agent)?, OutBuf::new(out, out_cap, out_len)?) };
@@ -327,6 +361,8 @@ pub unsafe extern "C" fn dmp_agent_connect(
 /// `dmp_session_accept`, `dmp_session_decrypt` and `dmp_group_decrypt`, `DMP_ERR_WRONG_SESSION`
 /// (no such session or group), `DMP_ERR_WRONG_MESSAGE_TYPE` (a bundle or a bare distribution),
 /// store errors.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `envelope` NULL or valid for `envelope_len`; `event_out` a pointer write.
@@ -338,9 +374,10 @@ pub unsafe extern "C" fn dmp_agent_receive(
     envelope_len: usize,
     event_out: *mut *mut DmpEvent,
 ) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { clear_handle_out(event_out) };
     guard("dmp_agent_receive", || {
+        disjoint(&[bytes("envelope", envelope, envelope_len)], &[scalar("event_out", event_out)])?;
+        // SAFETY: caller contract.
+        unsafe { clear_handle_out(event_out) };
         // SAFETY: caller contract.
         let (mut a, env) = unsafe { (DmpAgent::lock(agent)?, input(envelope, envelope_len, "envelope")?) };
         if event_out.is_null() {
@@ -413,6 +450,8 @@ pub unsafe extern "C" fn dmp_agent_ack(agent: *mut DmpAgent, seq: u64) -> i32 {
 
 /// Writes the ids (32 bytes each) of the peers the agent has a session with, in id order.
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `out`, `out_len` as usual.
@@ -425,6 +464,7 @@ pub unsafe extern "C" fn dmp_agent_peers(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_agent_peers", || {
+        disjoint(&[], &[bytes("out", out, out_cap), scalar("out_len", out_len)])?;
         // SAFETY: caller contract.
         let (a, mut out) = unsafe { (DmpAgent::lock(agent)?, OutBuf::new(out, out_cap, out_len)?) };
         let ids: Vec<u8> = a.peers().iter().flat_map(|p| p.to_bytes()).collect();
@@ -434,6 +474,8 @@ pub unsafe extern "C" fn dmp_agent_peers(
 
 /// Writes the state (`DMP_SESSION_*`) of the primary session with the peer.
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION`, agent id errors.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `peer32` 32 reads; `state_out` a write.
@@ -445,6 +487,7 @@ pub unsafe extern "C" fn dmp_agent_session_state(
     state_out: *mut i32,
 ) -> i32 {
     guard("dmp_agent_session_state", || {
+        disjoint(&[bytes("peer32", peer32, 32)], &[scalar("state_out", state_out)])?;
         let peer = agent_in(peer32, "peer32")?;
         // SAFETY: caller contract.
         let (a, out) = unsafe { (DmpAgent::lock(agent)?, out_ref(state_out, "state_out")?) };
@@ -556,6 +599,8 @@ pub unsafe extern "C" fn dmp_agent_group_leave(agent: *mut DmpAgent, group_id32:
 /// (`dmp_agent_group_members`). A too-small buffer: `DMP_ERR_BUFFER_TOO_SMALL`, size needed,
 /// nothing changed. Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`,
 /// `DMP_ERR_TOO_LARGE`, store errors.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `group_id32` 32 reads; `pt` valid; `out`, `out_len` as usual.
@@ -571,6 +616,10 @@ pub unsafe extern "C" fn dmp_agent_group_send(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_agent_group_send", || {
+        disjoint(
+            &[bytes("group_id32", group_id32, 32), bytes("pt", pt, pt_len)],
+            &[bytes("out", out, out_cap), scalar("out_len", out_len)],
+        )?;
         // SAFETY: caller contract.
         let (mut a, gid, pt, mut out) = unsafe {
             (
@@ -588,6 +637,8 @@ pub unsafe extern "C" fn dmp_agent_group_send(
 
 /// Writes the other members of the group (32 bytes each, in id order). Errors:
 /// `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`, `DMP_ERR_BUFFER_TOO_SMALL`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `group_id32` 32 reads; `out`, `out_len` as usual.
@@ -601,6 +652,10 @@ pub unsafe extern "C" fn dmp_agent_group_members(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_agent_group_members", || {
+        disjoint(
+            &[bytes("group_id32", group_id32, 32)],
+            &[bytes("out", out, out_cap), scalar("out_len", out_len)],
+        )?;
         // SAFETY: caller contract.
         let (a, gid, mut out) = unsafe {
             (
@@ -633,6 +688,8 @@ pub unsafe extern "C" fn dmp_agent_outbox_count(agent: *const DmpAgent, count_ou
 /// Writes the oldest outbox envelope and its recipient, without removing it: send it, then call
 /// `dmp_agent_outbox_done`. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (outbox
 /// empty), `DMP_ERR_BUFFER_TOO_SMALL`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `peer32_out` 32 writes; `out`, `out_len` as usual.
@@ -646,6 +703,10 @@ pub unsafe extern "C" fn dmp_agent_outbox_next(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_agent_outbox_next", || {
+        disjoint(
+            &[],
+            &[bytes("peer32_out", peer32_out, 32), bytes("out", out, out_cap), scalar("out_len", out_len)],
+        )?;
         // SAFETY: caller contract.
         let (a, peer_out, mut out) = unsafe {
             (
@@ -726,6 +787,8 @@ pub unsafe extern "C" fn dmp_event_group_id(event: *const DmpEvent, group_id32_o
 
 /// Writes the event's plaintext (empty unless a message). Errors: `DMP_ERR_NULL_POINTER`,
 /// `DMP_ERR_BUFFER_TOO_SMALL`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `event` NULL or live; `out`, `out_len` as usual.
@@ -738,6 +801,7 @@ pub unsafe extern "C" fn dmp_event_plaintext(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_event_plaintext", || {
+        disjoint(&[], &[bytes("out", out, out_cap), scalar("out_len", out_len)])?;
         // SAFETY: caller contract.
         let (e, mut out) = unsafe { (DmpEvent::lock(event)?, OutBuf::new(out, out_cap, out_len)?) };
         out.write(&e.plaintext)
@@ -746,6 +810,8 @@ pub unsafe extern "C" fn dmp_event_plaintext(
 
 /// Writes the event's sequence number (for `dmp_agent_ack`) and whether it created a new
 /// session (0 or 1). Errors: `DMP_ERR_NULL_POINTER`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `event` NULL or live; `seq_out`, `new_session_out` writes.
@@ -757,6 +823,7 @@ pub unsafe extern "C" fn dmp_event_seq(
     new_session_out: *mut i32,
 ) -> i32 {
     guard("dmp_event_seq", || {
+        disjoint(&[], &[scalar("seq_out", seq_out), scalar("new_session_out", new_session_out)])?;
         // SAFETY: caller contract.
         let (e, seq, new) = unsafe {
             (

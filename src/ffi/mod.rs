@@ -242,6 +242,51 @@ pub fn sink_result<T>(result: Result<T, Error>, stash: Option<FfiError>) -> FfiR
     result.map_err(|e| stash.unwrap_or(FfiError::from(e)))
 }
 
+/// The bytes one pointer argument of a call covers, named for messages (see [`disjoint`]).
+/// NULL, an empty length and a length the pointer checks refuse (above `isize::MAX`) cover
+/// nothing: those arguments are refused afterwards with their own errors.
+#[derive(Clone, Copy, Debug)]
+pub struct Span {
+    name: &'static str,
+    start: usize,
+    end: usize,
+}
+
+/// The `len` bytes at `ptr`: a byte string, a fixed-size key or id, or an output buffer.
+pub fn bytes(name: &'static str, ptr: *const u8, len: usize) -> Span {
+    let start = ptr as usize;
+    let len = if ptr.is_null() || len > isize::MAX as usize { 0 } else { len };
+    Span { name, start, end: start.saturating_add(len) }
+}
+
+/// The `T` at `ptr`: a scalar or handle out-parameter (`out_len`, `count_out`, `out`).
+pub fn scalar<T>(name: &'static str, ptr: *const T) -> Span {
+    bytes(name, ptr.cast(), std::mem::size_of::<T>())
+}
+
+fn overlap(a: &Span, b: &Span) -> bool {
+    a.start < a.end && b.start < b.end && a.start < b.end && b.start < a.end
+}
+
+/// Refuses a call whose outputs share a byte with one of its inputs or with each other:
+/// `InvalidArgument`, with a detail naming the two arguments. Run first, on the raw pointers,
+/// before any reference is made from them and before anything is written (`*out_len` and
+/// handle out-pointers included): an output written while an input is read would leave garbage
+/// in both (and overlapping `&[u8]` and `&mut [u8]` are undefined behaviour in Rust). Inputs
+/// may overlap each other.
+pub fn disjoint(inputs: &[Span], outputs: &[Span]) -> FfiResult {
+    for (i, out) in outputs.iter().enumerate() {
+        let clash = inputs.iter().chain(&outputs[i + 1..]).find(|other| overlap(out, other));
+        if let Some(other) = clash {
+            return Err(FfiError::new(
+                Error::InvalidArgument,
+                format!("`{}` overlaps `{}` (buffers must not overlap)", out.name, other.name),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The caller's 32-byte storage key.
 pub(crate) fn storage_key_in(key32: *const u8) -> FfiResult<crate::state::StorageKey> {
     // SAFETY: exported functions require key32 to be NULL or point to 32 bytes.
@@ -249,8 +294,8 @@ pub(crate) fn storage_key_in(key32: *const u8) -> FfiResult<crate::state::Storag
     Ok(crate::state::StorageKey::from_bytes(*bytes))
 }
 
-/// The body of every `dmp_*_deserialize`: checks the key, the record and `out`, opens the record
-/// with `open` and stores the new handle.
+/// The body of every `dmp_*_deserialize`: checks that `out` overlaps neither input, clears it,
+/// checks the key and the record, opens the record with `open` and stores the new handle.
 ///
 /// # Safety
 /// `record` NULL or valid for `record_len` reads; `key32` NULL or 32 reads; `out` NULL or valid
@@ -262,6 +307,12 @@ pub(crate) unsafe fn deserialize<H: Handle>(
     out: *mut *mut H,
     open: impl FnOnce(&[u8], &crate::state::StorageKey) -> crate::error::Result<H::Inner>,
 ) -> FfiResult {
+    disjoint(
+        &[bytes("record", record, record_len), bytes("storage_key32", key32, 32)],
+        &[scalar("out", out)],
+    )?;
+    // SAFETY: forwarded caller promise.
+    unsafe { clear_handle_out(out) };
     let key = storage_key_in(key32)?;
     // SAFETY: forwarded caller promise.
     let record = unsafe { input(record, record_len, "record") }?;
@@ -593,6 +644,58 @@ mod tests {
             });
             assert!(outcomes.iter().all(|&(_, refused)| refused == 1));
         }
+    }
+
+    #[test]
+    fn an_output_sharing_a_byte_with_an_input_or_another_output_is_refused() {
+        let buf = [0u8; 64];
+        let p = buf.as_ptr();
+        let at = |i: usize| p.wrapping_add(i);
+        // One shared byte, either way round, and containment.
+        for (inp, out) in [((0, 10), (9, 5)), ((9, 5), (0, 10)), ((0, 64), (20, 1)), ((20, 1), (0, 64))] {
+            let err =
+                disjoint(&[bytes("pt", at(inp.0), inp.1)], &[bytes("out", at(out.0), out.1)]).unwrap_err();
+            assert_eq!(err.error, Error::InvalidArgument);
+            assert_eq!(err.detail.as_deref(), Some("`out` overlaps `pt` (buffers must not overlap)"));
+        }
+        // Two outputs, scalar ones included.
+        let len_in_buf = at(8) as *const usize;
+        let err = disjoint(&[], &[bytes("out", at(0), 16), scalar("out_len", len_in_buf)]).unwrap_err();
+        assert_eq!(err.detail.as_deref(), Some("`out` overlaps `out_len` (buffers must not overlap)"));
+        // Adjacent ranges, empty ranges, NULL and refused lengths cover nothing; inputs may overlap.
+        disjoint(&[bytes("pt", at(0), 10)], &[bytes("out", at(10), 10)]).unwrap();
+        disjoint(&[bytes("pt", at(10), 10)], &[bytes("out", at(0), 10)]).unwrap();
+        disjoint(&[bytes("pt", at(0), 10)], &[bytes("out", at(5), 0)]).unwrap();
+        disjoint(&[bytes("pt", std::ptr::null(), 10)], &[bytes("out", std::ptr::null(), 10)]).unwrap();
+        disjoint(&[bytes("pt", at(0), usize::MAX)], &[bytes("out", at(5), 1)]).unwrap();
+        disjoint(&[bytes("ad", at(0), 10), bytes("pt", at(0), 10)], &[bytes("out", at(10), 4)]).unwrap();
+    }
+
+    #[test]
+    fn overlap_is_refused_before_anything_is_written() {
+        use super::raw::{dmp_aead_seal, dmp_ed25519_keypair};
+        let key = [1u8; 32];
+        let mut buf = [0x55u8; 128];
+        let mut len = 7usize;
+        let p = buf.as_mut_ptr();
+        // SAFETY: every pointer is valid for its length; the ranges overlap on purpose.
+        let rc = unsafe { dmp_aead_seal(key.as_ptr(), std::ptr::null(), 0, p, 16, p.add(8), 120, &mut len) };
+        assert_eq!(rc, Error::InvalidArgument.code());
+        assert_eq!((len, buf), (7, [0x55; 128]));
+        // `out_len` inside `out`: refused before the size is recorded.
+        // SAFETY: as above; `out_len` is aligned inside `buf` (align_offset).
+        let rc = unsafe {
+            let off = p.align_offset(std::mem::align_of::<usize>());
+            dmp_aead_seal(key.as_ptr(), std::ptr::null(), 0, p, 0, p, 16, p.add(off) as *mut usize)
+        };
+        assert_eq!(rc, Error::InvalidArgument.code());
+        assert_eq!(buf, [0x55; 128]);
+        // SAFETY: two 32-byte outputs sharing 16 bytes.
+        let rc = unsafe { dmp_ed25519_keypair(p, p.add(16)) };
+        assert_eq!(rc, Error::InvalidArgument.code());
+        assert_eq!(buf, [0x55; 128]);
+        // SAFETY: the same outputs side by side.
+        assert_eq!(unsafe { dmp_ed25519_keypair(p, p.add(32)) }, 0);
     }
 
     #[test]

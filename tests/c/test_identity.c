@@ -681,6 +681,56 @@ static void handle_kinds(void) {
     dmp_identity_free(id);
 }
 
+/* Outputs overlapping an input or another output are refused before anything is written. */
+static void overlapping_buffers(void) {
+    static uint64_t words[16384 / 8]; /* aligned for the pointer and size_t outputs */
+    uint8_t *buf = (uint8_t *)words, before[sizeof words];
+    for (size_t i = 0; i < sizeof words; i++) buf[i] = (uint8_t)(i * 7);
+    memcpy(before, buf, sizeof before);
+    int sentinel = 0;
+    dmp_identity_t *out = (dmp_identity_t *)(void *)&sentinel;
+    size_t len = 99;
+
+    CHECK_OVERLAP(dmp_identity_from_seed(buf, (dmp_identity_t **)(void *)(buf + 8)), "out", "seed32");
+    CHECK_OVERLAP(dmp_identity_from_seed_with(buf, DMP_SUITE_CLASSICAL, (dmp_identity_t **)(void *)(buf + 24)), "out",
+                  "seed32");
+    CHECK(memcmp(buf, before, sizeof before) == 0);
+    CHECK_OK(dmp_identity_from_seed(buf, &out));
+    uint32_t otks = otk_count(out);
+
+    CHECK_OVERLAP(dmp_identity_fingerprint(out, buf, 64, (size_t *)(void *)(buf + 32)), "out", "out_len");
+    uint8_t agent[32];
+    CHECK_OK(dmp_identity_public_key(out, agent));
+    memcpy(buf, agent, 32);
+    CHECK_OVERLAP(dmp_fingerprint(buf, buf + 16, 64, &len), "out", "agent_id32");
+    CHECK_OVERLAP(dmp_identity_sign(out, buf, 100, buf + 99), "sig64_out", "msg");
+    /* A bundle with a one-time prekey over its own out_len: no prekey is handed out. */
+    CHECK_OVERLAP(dmp_identity_bundle(out, 1, buf, 2048, &words[100]), "out", "out_len");
+    CHECK(otk_count(out) == otks && len == 99);
+    CHECK(memcmp(buf, agent, 32) == 0 && memcmp(buf + 32, before + 32, sizeof before - 32) == 0);
+
+    size_t blen = 0;
+    CHECK_OK(dmp_identity_bundle(out, 0, buf, 2048, &blen));
+    CHECK_OVERLAP(dmp_bundle_verify(buf, blen, buf + blen - 32 + 1), "agent_id32_out", "bundle");
+    CHECK_OK(dmp_bundle_verify(buf, blen, buf + blen)); /* right after it */
+    CHECK(memcmp(buf + blen, agent, 32) == 0);
+
+    uint8_t key[32] = {5};
+    memcpy(buf + 2048, key, 32);
+    CHECK_OVERLAP(dmp_identity_serialize(out, buf + 2048, buf, 2049, &len), "out", "storage_key32");
+    CHECK(len == 99);
+    size_t rlen = 0;
+    CHECK_OK(dmp_identity_serialize(out, key, buf, sizeof words, &rlen));
+    dmp_identity_t *back = (dmp_identity_t *)(void *)&sentinel;
+    uint8_t head[8];
+    memcpy(head, buf, 8);
+    CHECK_OVERLAP(dmp_identity_deserialize(buf, rlen, key, (dmp_identity_t **)(void *)buf), "out", "record");
+    CHECK(back == (dmp_identity_t *)(void *)&sentinel && memcmp(buf, head, 8) == 0);
+    CHECK_OK(dmp_identity_deserialize(buf, rlen, key, &back));
+    dmp_identity_free(back);
+    dmp_identity_free(out);
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     generate_and_seed();
@@ -692,5 +742,6 @@ int main(int argc, char **argv) {
     records();
     creation_nulls_and_handles();
     handle_kinds();
+    overlapping_buffers();
     return check_finish(argv[0]);
 }
