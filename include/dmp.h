@@ -1496,7 +1496,11 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_ed25519_public(const uint8_t *seed32, uint8_t
 
 /**
  * Signs `msg` (RFC 8032 Ed25519) with the key of `seed32`; writes 64 bytes.
- * `msg` may be NULL when `msg_len` is 0. Errors: `DMP_ERR_NULL_POINTER`.
+ * `msg` may be NULL when `msg_len` is 0. Messages that begin with the three bytes "DMP" are
+ * reserved for the protocol's own signatures (a prekey bundle's signature covers
+ * "DMP1 prekey bundle" || ...) and are refused, as by `dmp_identity_sign`, so that no signature
+ * made here with an identity's seed can pass for a bundle. Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_INVALID_ARGUMENT` (a reserved message; nothing written).
  * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
  * before anything else, nothing written.
  *

@@ -270,7 +270,7 @@ pub unsafe extern "C" fn dmp_identity_sign(
                 array_out::<64>(sig64_out, "sig64_out")?,
             )
         };
-        *out = id.keys().sign(msg)?.0;
+        *out = id.keys().sign(super::application_message(msg)?)?.0;
         Ok(())
     })
 }

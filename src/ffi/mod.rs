@@ -287,6 +287,22 @@ pub fn disjoint(inputs: &[Span], outputs: &[Span]) -> FfiResult {
     Ok(())
 }
 
+/// A message the caller may have signed with an identity or any Ed25519 key: one that begins
+/// with [`RESERVED_SIGNING_PREFIX`] ("DMP") is the protocol's own (a prekey bundle's signature
+/// covers "DMP1 prekey bundle" || ...) and is refused, so that no signature made through the C
+/// ABI can pass for a protocol signature.
+///
+/// [`RESERVED_SIGNING_PREFIX`]: crate::identity::RESERVED_SIGNING_PREFIX
+pub(crate) fn application_message(msg: &[u8]) -> FfiResult<&[u8]> {
+    if msg.starts_with(crate::identity::RESERVED_SIGNING_PREFIX) {
+        return Err(FfiError::new(
+            Error::InvalidArgument,
+            "messages that begin with \"DMP\" are reserved for the protocol's own signatures",
+        ));
+    }
+    Ok(msg)
+}
+
 /// The caller's 32-byte storage key.
 pub(crate) fn storage_key_in(key32: *const u8) -> FfiResult<crate::state::StorageKey> {
     // SAFETY: exported functions require key32 to be NULL or point to 32 bytes.
@@ -696,6 +712,30 @@ mod tests {
         assert_eq!(buf, [0x55; 128]);
         // SAFETY: the same outputs side by side.
         assert_eq!(unsafe { dmp_ed25519_keypair(p, p.add(32)) }, 0);
+    }
+
+    #[test]
+    fn raw_signatures_refuse_the_reserved_prefix() {
+        use super::raw::{dmp_ed25519_public, dmp_ed25519_sign};
+        let seed = [9u8; 32];
+        let mut public = [0u8; 32];
+        let bundle_message = [&b"DMP1 prekey bundle"[..], &[0u8; 100]].concat();
+        // SAFETY: every pointer is valid for its length.
+        unsafe {
+            assert_eq!(dmp_ed25519_public(seed.as_ptr(), public.as_mut_ptr()), 0);
+            for msg in [&bundle_message[..], b"DMP", b"DMP2 anything"] {
+                let mut sig = [0xABu8; 64];
+                let rc = dmp_ed25519_sign(seed.as_ptr(), msg.as_ptr(), msg.len(), sig.as_mut_ptr());
+                assert_eq!(rc, Error::InvalidArgument.code());
+                assert_eq!(sig, [0xAB; 64]);
+                let detail = std::ffi::CStr::from_ptr(last_error_ptr()).to_str().unwrap();
+                assert!(detail.contains("reserved for the protocol's own signatures"), "{detail}");
+            }
+            let mut sig = [0u8; 64];
+            for msg in [&b"DM"[..], b"xDMP", b"dmp1", b""] {
+                assert_eq!(dmp_ed25519_sign(seed.as_ptr(), msg.as_ptr(), msg.len(), sig.as_mut_ptr()), 0);
+            }
+        }
     }
 
     #[test]

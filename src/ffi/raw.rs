@@ -254,7 +254,11 @@ pub unsafe extern "C" fn dmp_ed25519_public(seed32: *const u8, public32_out: *mu
 }
 
 /// Signs `msg` (RFC 8032 Ed25519) with the key of `seed32`; writes 64 bytes.
-/// `msg` may be NULL when `msg_len` is 0. Errors: `DMP_ERR_NULL_POINTER`.
+/// `msg` may be NULL when `msg_len` is 0. Messages that begin with the three bytes "DMP" are
+/// reserved for the protocol's own signatures (a prekey bundle's signature covers
+/// "DMP1 prekey bundle" || ...) and are refused, as by `dmp_identity_sign`, so that no signature
+/// made here with an identity's seed can pass for a bundle. Errors: `DMP_ERR_NULL_POINTER`,
+/// `DMP_ERR_INVALID_ARGUMENT` (a reserved message; nothing written).
 /// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
 /// before anything else, nothing written.
 ///
@@ -281,7 +285,7 @@ pub unsafe extern "C" fn dmp_ed25519_sign(
                 array_out::<SIGNATURE_LEN>(sig64_out, "sig64_out")?,
             )
         };
-        *out = SigningKey::from_seed(s).sign(m).0;
+        *out = SigningKey::from_seed(s).sign(super::application_message(m)?).0;
         Ok(())
     })
 }

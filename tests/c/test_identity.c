@@ -223,12 +223,23 @@ static void signing(void) {
         memset(sig, 0xAB, sizeof sig);
         CHECK_STATUS(dmp_identity_sign(id, (const uint8_t *)reserved[i], reserved_len[i], sig),
                      DMP_ERR_INVALID_ARGUMENT);
+        CHECK(strstr(dmp_last_error_message(), "reserved for the protocol's own signatures") != NULL);
+        for (size_t j = 0; j < sizeof sig; j++) CHECK(sig[j] == 0xAB);
+        /* The same rule for a raw signature with the identity's seed, which would otherwise sign
+         * a bundle that verifies under the agent id. */
+        CHECK_STATUS(dmp_ed25519_sign(seed, (const uint8_t *)reserved[i], reserved_len[i], sig),
+                     DMP_ERR_INVALID_ARGUMENT);
+        CHECK(strstr(dmp_last_error_message(), "reserved for the protocol's own signatures") != NULL);
         for (size_t j = 0; j < sizeof sig; j++) CHECK(sig[j] == 0xAB);
     }
     /* Close to it but not reserved: signed. */
     CHECK_OK(dmp_identity_sign(id, (const uint8_t *)"DM", 2, sig));
     CHECK_OK(dmp_ed25519_verify(pk, (const uint8_t *)"DM", 2, sig));
     CHECK_OK(dmp_identity_sign(id, (const uint8_t *)"dmp1", 4, sig));
+    CHECK_OK(dmp_ed25519_sign(seed, (const uint8_t *)"DM", 2, sig2));
+    CHECK_OK(dmp_ed25519_verify(pk, (const uint8_t *)"DM", 2, sig2));
+    CHECK_OK(dmp_ed25519_sign(seed, (const uint8_t *)"dmp1", 4, sig2));
+    CHECK_OK(dmp_ed25519_sign(seed, (const uint8_t *)"xDMP", 4, sig2));
     dmp_identity_free(id);
 }
 
