@@ -632,10 +632,10 @@ static void creation_nulls_and_handles(void) {
 
 /*
  * A session handle passed as an identity must be refused with DMP_ERR_INVALID_ARGUMENT (the
- * header's handles carry a type tag for this; see src/ffi/mod.rs, Handle::lock). Run in a child
- * process: a wrong answer here may be a hang or a memory error. The identity freed just before
- * the session is created leaves its memory to the session (the usual malloc reuse), which is the
- * case that goes wrong when the tag is not at the same place in every handle type.
+ * library's registry knows each live handle's type; see src/ffi/mod.rs, Handle::lock). Run in a
+ * child process: a wrong answer here may be a hang or a memory error. The identity freed just
+ * before the session is created may leave its address to the session (the usual malloc reuse),
+ * which is the case that goes wrong when a stale entry or the memory itself decides the type.
  */
 static int session_as_identity_child(void *unused) {
     (void)unused;
