@@ -461,6 +461,8 @@ extern "C" {
  * `DMP_ERR_INVALID_ARGUMENT` (unknown flag), `DMP_ERR_WRONG_STORAGE_KEY`,
  * `DMP_ERR_STORE_LOCKED` (open elsewhere), `DMP_ERR_STORE_FAILED` (I/O error, not a DMP store),
  * `DMP_ERR_BAD_STATE`, `DMP_ERR_UNSUPPORTED_VERSION`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `path` NULL or valid for `path_len` reads; `storage_key32` 32 reads; `out` a pointer write.
@@ -475,6 +477,8 @@ int32_t dmp_agent_open(const uint8_t *path,
 /**
  * As `dmp_agent_open`, with the identity of a 32-byte seed for a new store; an existing store
  * must hold that identity (`DMP_ERR_INVALID_ARGUMENT` otherwise).
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * As `dmp_agent_open`; `seed32` 32 reads.
@@ -488,10 +492,9 @@ int32_t dmp_agent_open_with_seed(const uint8_t *path,
                                  dmp_agent_t **out);
 
 /**
- * Closes the agent (releasing its store's lock) and zeroizes its secrets. NULL is ignored.
- *
- * # Safety
- * `agent` must be NULL or a live handle not used afterwards.
+ * Closes the agent (releasing its store's lock) and zeroizes its secrets. NULL, a freed handle and any other pointer are ignored. A call on it that is in
+ * progress on another thread completes first; later calls are refused with
+ * `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
  */
 void dmp_agent_free(dmp_agent_t *agent);
 
@@ -506,6 +509,8 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_agent_id(const dmp_agent_t *agent, uint8_t *i
 /**
  * Writes the agent's fingerprint (`DMP_FINGERPRINT_LEN` ASCII bytes, not NUL-terminated).
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `agent` NULL or live; `out`, `out_len` as usual.
@@ -521,6 +526,8 @@ int32_t dmp_agent_fingerprint(const dmp_agent_t *agent,
  * prekey is handed out (and saved as such before the call returns). A too-small buffer hands
  * out nothing. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (flag not 0/1),
  * `DMP_ERR_BUFFER_TOO_SMALL`, store errors.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `agent` NULL or live; `out`, `out_len` as usual.
@@ -536,6 +543,8 @@ int32_t dmp_agent_bundle(dmp_agent_t *agent,
  * Verifies and remembers a peer's bundle so that `dmp_agent_send` can start a session with it;
  * writes the peer's id. Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify`,
  * `DMP_ERR_INVALID_ARGUMENT` (our own bundle), store errors.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `agent` NULL or live; `bundle` NULL or valid for `bundle_len`; `peer32_out` 32 writes.
@@ -554,6 +563,8 @@ int32_t dmp_agent_add_bundle(dmp_agent_t *agent,
  * `DMP_ERR_BUFFER_TOO_SMALL`, `*out_len` = size needed, nothing changed. Errors besides:
  * `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION` (no session and no bundle), `DMP_ERR_TOO_LARGE`,
  * bundle and store errors.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `agent` NULL or live; `peer32` 32 reads; `pt` NULL (if `pt_len` is 0) or valid; `out`,
@@ -571,6 +582,8 @@ int32_t dmp_agent_send(dmp_agent_t *agent,
 /**
  * Sets up a session with the peer without a message (its `dmp_agent_receive` reports
  * `DMP_EVENT_SESSION_ESTABLISHED`); writes the envelope. Errors as `dmp_agent_send`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * As `dmp_agent_send`.
@@ -589,6 +602,8 @@ int32_t dmp_agent_connect(dmp_agent_t *agent,
  * `dmp_session_accept`, `dmp_session_decrypt` and `dmp_group_decrypt`, `DMP_ERR_WRONG_SESSION`
  * (no such session or group), `DMP_ERR_WRONG_MESSAGE_TYPE` (a bundle or a bare distribution),
  * store errors.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `agent` NULL or live; `envelope` NULL or valid for `envelope_len`; `event_out` a pointer write.
@@ -633,6 +648,8 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_agent_ack(dmp_agent_t *agent, uint64_t seq);
 /**
  * Writes the ids (32 bytes each) of the peers the agent has a session with, in id order.
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `agent` NULL or live; `out`, `out_len` as usual.
@@ -646,6 +663,8 @@ int32_t dmp_agent_peers(const dmp_agent_t *agent,
 /**
  * Writes the state (`DMP_SESSION_*`) of the primary session with the peer.
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION`, agent id errors.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `agent` NULL or live; `peer32` 32 reads; `state_out` a write.
@@ -720,6 +739,8 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_agent_group_leave(dmp_agent_t *agent, const u
  * (`dmp_agent_group_members`). A too-small buffer: `DMP_ERR_BUFFER_TOO_SMALL`, size needed,
  * nothing changed. Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`,
  * `DMP_ERR_TOO_LARGE`, store errors.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `agent` NULL or live; `group_id32` 32 reads; `pt` valid; `out`, `out_len` as usual.
@@ -736,6 +757,8 @@ int32_t dmp_agent_group_send(dmp_agent_t *agent,
 /**
  * Writes the other members of the group (32 bytes each, in id order). Errors:
  * `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `agent` NULL or live; `group_id32` 32 reads; `out`, `out_len` as usual.
@@ -761,6 +784,8 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_agent_outbox_count(const dmp_agent_t *agent, 
  * it, then call `dmp_agent_outbox_done` with that number (only that entry is removed, so two
  * threads draining one outbox never remove an envelope that was not sent). Errors:
  * `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (outbox empty), `DMP_ERR_BUFFER_TOO_SMALL`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `agent` NULL or live; `peer32_out` 32 writes; `out`, `out_len` as usual; `seq_out` a write.
@@ -790,6 +815,8 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_agent_outbox_done(dmp_agent_t *agent, uint64_
  * Messages that begin with the three bytes "DMP" are reserved for the protocol's own
  * signatures and are refused. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (a
  * reserved message; nothing written).
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `agent` NULL or live; `msg` NULL (if `msg_len` is 0) or valid; `sig64_out` 64 writes.
@@ -814,6 +841,8 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_agent_accept_peer(dmp_agent_t *agent, const u
 /**
  * Writes 1 if the peer is accepted, 0 if it is a stranger. Errors: `DMP_ERR_NULL_POINTER`,
  * `DMP_ERR_NO_SESSION` (the agent knows nothing of the peer), agent id errors.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `agent` NULL or live; `peer32` 32 reads; `accepted_out` a write.
@@ -848,6 +877,8 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_agent_forget_peer(dmp_agent_t *agent, const u
  * reply for `unanswered_session_secs` (14 days by default) at `now_unix`: fetch their current
  * bundle, `dmp_agent_add_bundle` it and `dmp_agent_close_session`. Errors:
  * `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `agent` NULL or live; `out`, `out_len` as usual.
@@ -889,6 +920,8 @@ int32_t dmp_event_group_id(const dmp_event_t *event,
 /**
  * Writes the event's plaintext (empty unless a message). Errors: `DMP_ERR_NULL_POINTER`,
  * `DMP_ERR_BUFFER_TOO_SMALL`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `event` NULL or live; `out`, `out_len` as usual.
@@ -902,6 +935,8 @@ int32_t dmp_event_plaintext(const dmp_event_t *event,
 /**
  * Writes the event's sequence number (for `dmp_agent_ack`) and whether it created a new
  * session (0 or 1). Errors: `DMP_ERR_NULL_POINTER`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `event` NULL or live; `seq_out`, `new_session_out` writes.
@@ -926,10 +961,9 @@ int32_t dmp_event_new_group(const dmp_event_t *event,
                             int32_t *new_group_out);
 
 /**
- * Releases an event (its plaintext is zeroized). NULL is ignored.
- *
- * # Safety
- * `event` must be NULL or a live handle not used afterwards.
+ * Releases an event (its plaintext is zeroized). NULL, a freed handle and any other pointer are ignored. A call on it that is in
+ * progress on another thread completes first; later calls are refused with
+ * `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
  */
 void dmp_event_free(dmp_event_t *event);
 
@@ -938,6 +972,8 @@ void dmp_event_free(dmp_event_t *event);
  * from `dmp_random_bytes`), no other member yet and a fresh sender key (key id 1). `*out`
  * receives the handle (NULL on failure). Errors: `DMP_ERR_NULL_POINTER`,
  * `DMP_ERR_RANDOM_FAILURE`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `identity` NULL or live; `group_id32` NULL or 32 reads; `out` a pointer write.
@@ -948,10 +984,9 @@ int32_t dmp_group_new(const dmp_identity_t *identity,
                       dmp_group_t **out);
 
 /**
- * Releases a group; its keys are zeroized. NULL is ignored.
- *
- * # Safety
- * `group` must be NULL or a live handle not used afterwards.
+ * Releases a group; its keys are zeroized. NULL, a freed handle and any other pointer are ignored. A call on it that is in
+ * progress on another thread completes first; later calls are refused with
+ * `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
  */
 void dmp_group_free(dmp_group_t *group);
 
@@ -998,6 +1033,8 @@ int32_t dmp_group_member_count(const dmp_group_t *group,
 /**
  * Writes the other members' agent ids, 32 bytes each, in id order (`32 * count` bytes).
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `group` NULL or live; `out` NULL (if `out_cap` is 0) or `out_cap` writes; `out_len` a write.
@@ -1031,6 +1068,8 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_group_rotate(dmp_group_t *group);
  * Writes our sender-key distribution at the current iteration (`DMP_DISTRIBUTION_LEN` bytes).
  * It is secret: send it to each member only inside their pairwise session.
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `group` NULL or live; `out`, `out_len` as usual.
@@ -1074,6 +1113,8 @@ int32_t dmp_group_encrypted_len(const dmp_group_t *group,
  * Encrypts `pt` once for the whole group and signs it. If `out_cap` is too small,
  * `DMP_ERR_BUFFER_TOO_SMALL` with `*out_len` = size needed, nothing changed.
  * Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_TOO_LARGE`, `DMP_ERR_RANDOM_FAILURE`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `group` NULL or live; `pt` NULL (if `pt_len` is 0) or valid; `out`, `out_len` as usual.
@@ -1093,6 +1134,8 @@ int32_t dmp_group_encrypt(dmp_group_t *group,
  * signature (`DMP_ERR_BAD_SIGNATURE`), chain (`DMP_ERR_DUPLICATE`, `DMP_ERR_TOO_FAR_AHEAD`),
  * AEAD (`DMP_ERR_AUTH_FAILED`). On any error, `DMP_ERR_BUFFER_TOO_SMALL` included (with
  * `*out_len` = size needed), nothing changes and nothing is written to `sender32_out`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `group` NULL or live; `in_` NULL or valid for `in_len`; `sender32_out` 32 writes; `out`,
@@ -1136,6 +1179,8 @@ int32_t dmp_group_set_limits(dmp_group_t *group,
  * envelope, and never go back to an older record of a group that has sent since. An older copy
  * would encrypt with message keys already used, and group message keys always use the same
  * nonce (docs/SECURITY.md section 4). `dmp_agent_*` does this for you.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `group` NULL or live; `storage_key32` 32 reads; `out`, `out_len` as usual.
@@ -1152,6 +1197,8 @@ int32_t dmp_group_serialize(const dmp_group_t *group,
  * failure). Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STORAGE_KEY`, `DMP_ERR_BAD_STATE`,
  * `DMP_ERR_UNSUPPORTED_VERSION`. Only the newest record of a group may be restored (see
  * `dmp_group_serialize`).
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `record` NULL or valid for `record_len`; `storage_key32` 32 reads; `out` a pointer write.
@@ -1177,6 +1224,8 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_identity_generate(dmp_identity_t **out);
  * Creates the hybrid identity of a 32-byte seed: the same seed always gives the same agent id,
  * first signed prekey and ML-KEM prekey (later prekeys are fresh). `*out` receives the handle (NULL on failure).
  * Errors: `DMP_ERR_NULL_POINTER`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `seed32` must be NULL or valid for 32 reads; `out` NULL or valid for a pointer write.
@@ -1199,6 +1248,8 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_identity_generate_with(int32_t suite, dmp_ide
  * Creates the identity of `suite` for a 32-byte seed (as `dmp_identity_from_seed`, which is
  * hybrid). The agent id, the first signed prekey and its ML-KEM prekey are deterministic.
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `seed32` must be NULL or valid for 32 reads; `out` NULL or valid for a pointer write.
@@ -1220,10 +1271,9 @@ int32_t dmp_identity_suite(const dmp_identity_t *identity,
                            int32_t *suite_out);
 
 /**
- * Releases an identity; its secrets are zeroized. NULL is ignored.
- *
- * # Safety
- * `identity` must be NULL or a live handle not used afterwards.
+ * Releases an identity; its secrets are zeroized. NULL, a freed handle and any other pointer are ignored. A call on it that is in
+ * progress on another thread completes first; later calls are refused with
+ * `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
  */
 void dmp_identity_free(dmp_identity_t *identity);
 
@@ -1242,6 +1292,8 @@ int32_t dmp_identity_public_key(const dmp_identity_t *identity,
  * Writes the identity's fingerprint: `DMP_FINGERPRINT_LEN` ASCII bytes, not NUL-terminated,
  * e.g. "1a2b 3c4d 5e6f 7a8b 9c0d 1e2f 3a4b 5c6d", for people to compare out of band.
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `identity` NULL or live; `out` NULL or valid for `out_cap` writes; `out_len` NULL or valid.
@@ -1256,6 +1308,8 @@ int32_t dmp_identity_fingerprint(const dmp_identity_t *identity,
  * Writes the fingerprint of any agent id (32 bytes), as `dmp_identity_fingerprint` does.
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE` (not a curve point), `DMP_ERR_WEAK_KEY`,
  * `DMP_ERR_BUFFER_TOO_SMALL`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `agent_id32` NULL or valid for 32 reads; `out`/`out_len` as for `dmp_identity_fingerprint`.
@@ -1274,6 +1328,8 @@ int32_t dmp_fingerprint(const uint8_t *agent_id32,
  * "DMP1 prekey bundle" || ...) and are refused, so no application signature can pass for a
  * bundle. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (a reserved message;
  * nothing written).
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `identity` NULL or live; `msg` NULL (if `msg_len` is 0) or valid; `sig64_out` 64 writes.
@@ -1292,6 +1348,8 @@ int32_t dmp_identity_sign(const dmp_identity_t *identity,
  * out. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (flag not 0/1),
  * `DMP_ERR_BUFFER_TOO_SMALL` (checked first: no prekey is marked), `DMP_ERR_TOO_LARGE`
  * (one-time prekey pool full).
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `identity` NULL or live; `out` NULL (if `out_cap` is 0) or valid; `out_len` NULL or valid.
@@ -1311,6 +1369,8 @@ int32_t dmp_identity_bundle(dmp_identity_t *identity,
  * `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`, `DMP_ERR_BAD_SIGNATURE` (any byte
  * changed, and any block removed: a hybrid bundle stripped of its ML-KEM part included),
  * `DMP_ERR_WEAK_KEY` (an identity key of small order).
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `bundle` NULL or valid for `bundle_len` reads; `agent_id32_out` NULL or valid for 32 writes.
@@ -1368,6 +1428,8 @@ int32_t dmp_identity_one_time_prekey_count(const dmp_identity_t *identity,
 /**
  * Serializes the identity (with every prekey secret) encrypted with the 32-byte storage key.
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL` (`*out_len` = size needed).
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `identity` NULL or live; `storage_key32` NULL or 32 reads; `out`, `out_len` as usual.
@@ -1383,6 +1445,8 @@ int32_t dmp_identity_serialize(const dmp_identity_t *identity,
  * Restores an identity from `dmp_identity_serialize` output; `*out` receives the handle (NULL
  * on failure). Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STORAGE_KEY`, `DMP_ERR_BAD_STATE`,
  * `DMP_ERR_UNSUPPORTED_VERSION`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `record` NULL or valid for `record_len` reads; `storage_key32` 32 reads; `out` pointer write.
@@ -1398,11 +1462,12 @@ int32_t dmp_identity_deserialize(const uint8_t *record,
  *
  * Writes `nonce (24) || ciphertext || tag (16)` to `out`: exactly `pt_len + DMP_AEAD_OVERHEAD`
  * bytes, openable by libsodium's `crypto_aead_xchacha20poly1305_ietf_decrypt` (nonce first).
- * `ad` and `pt` may be NULL when their length is 0. `out` must not overlap `pt` or `ad` (the
- * ciphertext is written as the plaintext is read).
+ * `ad` and `pt` may be NULL when their length is 0.
  *
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL` (`*out_len` = size needed),
  * `DMP_ERR_TOO_LARGE`, `DMP_ERR_RANDOM_FAILURE`. Thread-safe (no shared state).
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * Pointers must be NULL or valid for the lengths given; `key32` for 32 bytes.
@@ -1421,9 +1486,11 @@ int32_t dmp_aead_seal(const uint8_t *key32,
  * XChaCha20-Poly1305 decryption of `nonce || ciphertext || tag`.
  *
  * Writes `in_len - DMP_AEAD_OVERHEAD` bytes of plaintext. On any failure nothing is left in
- * `out` (it is zeroed). `out` must not overlap `in` or `ad`. Errors: `DMP_ERR_AUTH_FAILED` (tampered, truncated below
+ * `out` (it is zeroed). Errors: `DMP_ERR_AUTH_FAILED` (tampered, truncated below
  * `DMP_AEAD_OVERHEAD`, wrong key or wrong `ad`), `DMP_ERR_NULL_POINTER`,
  * `DMP_ERR_BUFFER_TOO_SMALL` (`*out_len` = size needed). Thread-safe.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * Pointers must be NULL or valid for the lengths given; `key32` for 32 bytes.
@@ -1459,6 +1526,8 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_memzero(uint8_t *buf, size_t len);
 /**
  * A fresh X25519 key pair: 32 secret bytes and the matching public key.
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * Each pointer must be NULL or valid for 32 writes.
@@ -1467,6 +1536,8 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_x25519_keypair(uint8_t *secret32_out, uint8_t
 
 /**
  * The X25519 public key of a secret key. Errors: `DMP_ERR_NULL_POINTER`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `secret32` must be NULL or valid for 32 reads; `public32_out` for 32 writes.
@@ -1476,6 +1547,8 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_x25519_public(const uint8_t *secret32, uint8_
 /**
  * X25519(secret, public) into `shared32_out`. An all-zero result (a small-order public key) is
  * refused with `DMP_ERR_WEAK_KEY` and nothing is written. Errors: `DMP_ERR_NULL_POINTER`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `secret32`, `public32` must be NULL or valid for 32 reads; `shared32_out` for 32 writes.
@@ -1488,6 +1561,8 @@ int32_t dmp_x25519(const uint8_t *secret32,
 /**
  * A fresh Ed25519 key pair: its 32-byte seed (the secret) and public key.
  * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * Each pointer must be NULL or valid for 32 writes.
@@ -1496,6 +1571,8 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_ed25519_keypair(uint8_t *seed32_out, uint8_t 
 
 /**
  * The Ed25519 public key of a seed. Errors: `DMP_ERR_NULL_POINTER`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `seed32` must be NULL or valid for 32 reads; `public32_out` for 32 writes.
@@ -1504,7 +1581,13 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_ed25519_public(const uint8_t *seed32, uint8_t
 
 /**
  * Signs `msg` (RFC 8032 Ed25519) with the key of `seed32`; writes 64 bytes.
- * `msg` may be NULL when `msg_len` is 0. Errors: `DMP_ERR_NULL_POINTER`.
+ * `msg` may be NULL when `msg_len` is 0. Messages that begin with the three bytes "DMP" are
+ * reserved for the protocol's own signatures (a prekey bundle's signature covers
+ * "DMP1 prekey bundle" || ...) and are refused, as by `dmp_identity_sign`, so that no signature
+ * made here with an identity's seed can pass for a bundle. Errors: `DMP_ERR_NULL_POINTER`,
+ * `DMP_ERR_INVALID_ARGUMENT` (a reserved message; nothing written).
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * Pointers must be NULL or valid: `seed32` 32 reads, `msg` `msg_len` reads, `sig64_out` 64 writes.
@@ -1534,6 +1617,8 @@ int32_t dmp_ed25519_verify(const uint8_t *public32,
  * An empty salt means a zero-filled salt. `out_len` above `DMP_HKDF_MAX_LEN` is
  * `DMP_ERR_TOO_LARGE`. Any input may be NULL when its length is 0; `out` when `out_len` is 0.
  * Errors besides: `DMP_ERR_NULL_POINTER`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * Pointers must be NULL or valid for the lengths given.
@@ -1555,6 +1640,8 @@ int32_t dmp_hkdf_sha256(const uint8_t *salt,
  * Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify` (`DMP_ERR_BAD_SIGNATURE`
  * for a hybrid bundle stripped of its ML-KEM part), `DMP_ERR_PQ_REQUIRED` (a classical bundle),
  * `DMP_ERR_INVALID_ARGUMENT` (the bundle is the identity's own), `DMP_ERR_RANDOM_FAILURE`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `identity` NULL or live; `bundle` NULL or valid for `bundle_len` reads; `out` pointer write.
@@ -1569,6 +1656,8 @@ int32_t dmp_session_initiate(const dmp_identity_t *identity,
  * `dmp_session_initiate` with a post-quantum policy: `DMP_PQ_REQUIRE_HYBRID` or
  * `DMP_PQ_ALLOW_CLASSICAL` (accept a classical-only bundle). Any other value is
  * `DMP_ERR_INVALID_ARGUMENT`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * As `dmp_session_initiate`.
@@ -1592,6 +1681,8 @@ int32_t dmp_session_initiate_with(const dmp_identity_t *identity,
  * naming a hybrid signed prekey), `DMP_ERR_PQ_REQUIRED`, `DMP_ERR_WEAK_KEY`,
  * `DMP_ERR_AUTH_FAILED` (including a tampered ML-KEM ciphertext), `DMP_ERR_TOO_FAR_AHEAD`,
  * `DMP_ERR_INVALID_ARGUMENT` (from oneself).
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `identity` NULL or live; `envelope` NULL or valid for `envelope_len` reads; `session_out` a
@@ -1611,6 +1702,8 @@ int32_t dmp_session_accept(dmp_identity_t *identity,
  * `DMP_PQ_ALLOW_CLASSICAL` (accept a classical first message to a classical signed prekey; a
  * hybrid signed prekey is never accepted without its ML-KEM part). Any other value is
  * `DMP_ERR_INVALID_ARGUMENT`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * As `dmp_session_accept`.
@@ -1645,6 +1738,8 @@ int32_t dmp_session_encrypted_len(const dmp_session_t *session,
  * `DMP_ERR_RANDOM_FAILURE` (session unchanged). Randomness is drawn only by the first encrypt
  * after a message under a new peer ratchet key, which makes a fresh ratchet key for the new
  * sending chain; otherwise the message key is the chain's next one.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `session` NULL or live; `pt` NULL (if `pt_len` is 0) or valid; `out`, `out_len` as usual.
@@ -1668,6 +1763,8 @@ int32_t dmp_session_encrypt(dmp_session_t *session,
  * `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`,
  * `DMP_ERR_WRONG_SESSION`, `DMP_ERR_AUTH_FAILED`, `DMP_ERR_DUPLICATE`, `DMP_ERR_TOO_FAR_AHEAD`,
  * `DMP_ERR_WEAK_KEY`, `DMP_ERR_TOO_LARGE`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `session` NULL or live; `envelope` NULL or valid for `envelope_len`; `out`, `out_len` as usual.
@@ -1751,6 +1848,8 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_session_close(dmp_session_t *session);
  * that envelope, and never go back to an older record of a session that has sent since. An
  * older copy would encrypt with message keys already used, and each message key always uses the
  * same nonce (docs/SECURITY.md section 4). `dmp_agent_*` does this for you.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `session` NULL or live; `storage_key32` NULL or 32 reads; `out`, `out_len` as usual.
@@ -1766,6 +1865,8 @@ int32_t dmp_session_serialize(const dmp_session_t *session,
  * Restores a session from `dmp_session_serialize` output; `*out` receives the handle (NULL on
  * failure). Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STORAGE_KEY`, `DMP_ERR_BAD_STATE`,
  * `DMP_ERR_UNSUPPORTED_VERSION`.
+ * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+ * before anything else, nothing written.
  *
  * # Safety
  * `record` NULL or valid for `record_len` reads; `storage_key32` 32 reads; `out` pointer write.
@@ -1777,10 +1878,9 @@ int32_t dmp_session_deserialize(const uint8_t *record,
                                 dmp_session_t **out);
 
 /**
- * Releases a session; its keys are zeroized. NULL is ignored.
- *
- * # Safety
- * `session` must be NULL or a live handle not used afterwards.
+ * Releases a session; its keys are zeroized. NULL, a freed handle and any other pointer are ignored. A call on it that is in
+ * progress on another thread completes first; later calls are refused with
+ * `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
  */
 void dmp_session_free(dmp_session_t *session);
 

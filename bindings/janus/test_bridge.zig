@@ -1002,6 +1002,9 @@ test "raw: Ed25519 (RFC 8032 test 1), fresh keys, tampered messages, NULL" {
     try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_ed25519_sign")(P(&s2), P(msg), msg.len, null));
     try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_ed25519_verify")(null, P(msg), msg.len, P(&sig)));
     try expectStatus(c.DMP_ERR_INVALID_ARGUMENT, j("dmpj_ed25519_sign")(P(&s2), P(msg), -1, P(&sig)));
+    // Messages beginning with "DMP" are the protocol's own (a bundle's signature): refused.
+    const reserved = "DMP1 prekey bundle";
+    try expectStatus(c.DMP_ERR_INVALID_ARGUMENT, j("dmpj_ed25519_sign")(P(&s2), P(reserved), reserved.len, P(&sig)));
     try expectStatus(c.DMP_ERR_INVALID_ARGUMENT, j("dmpj_ed25519_verify")(P(&p2), P(msg), -1, P(&sig)));
 }
 

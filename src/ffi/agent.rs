@@ -4,8 +4,8 @@
 use std::sync::Mutex;
 
 use super::{
-    FfiError, FfiResult, Handle, OutBuf, array_in, array_out, clear_handle_out, fill_reserved, guard,
-    guard_void, input, out_ref, storage_key_in,
+    FfiError, FfiResult, Handle, OutBuf, array_in, array_out, bytes, clear_handle_out, disjoint,
+    fill_reserved, guard, guard_void, input, out_ref, scalar, storage_key_in,
 };
 use crate::agent::{Agent, AgentConfig, Event};
 use crate::error::Error;
@@ -42,7 +42,6 @@ pub struct DmpEvent {
 
 impl Handle for DmpAgent {
     type Inner = Agent;
-    const TAG: u64 = 0x444d_5041_4745_4e54; // "DMPAGENT"
     const NAME: &'static str = "dmp_agent_t";
     fn wrap(inner: Agent) -> Self {
         DmpAgent { inner: Mutex::new(inner) }
@@ -54,7 +53,6 @@ impl Handle for DmpAgent {
 
 impl Handle for DmpEvent {
     type Inner = Event;
-    const TAG: u64 = 0x444d_5045_5645_4e54; // "DMPEVENT"
     const NAME: &'static str = "dmp_event_t";
     fn wrap(inner: Event) -> Self {
         DmpEvent { inner: Mutex::new(inner) }
@@ -107,6 +105,8 @@ unsafe fn path_in(path: *const u8, path_len: usize) -> FfiResult<Option<std::pat
 /// `DMP_ERR_INVALID_ARGUMENT` (unknown flag), `DMP_ERR_WRONG_STORAGE_KEY`,
 /// `DMP_ERR_STORE_LOCKED` (open elsewhere), `DMP_ERR_STORE_FAILED` (I/O error, not a DMP store),
 /// `DMP_ERR_BAD_STATE`, `DMP_ERR_UNSUPPORTED_VERSION`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `path` NULL or valid for `path_len` reads; `storage_key32` 32 reads; `out` a pointer write.
@@ -119,9 +119,13 @@ pub unsafe extern "C" fn dmp_agent_open(
     flags: i32,
     out: *mut *mut DmpAgent,
 ) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { clear_handle_out(out) };
     guard("dmp_agent_open", || {
+        disjoint(
+            &[bytes("path", path, path_len), bytes("storage_key32", storage_key32, 32)],
+            &[scalar("out", out)],
+        )?;
+        // SAFETY: caller contract.
+        unsafe { clear_handle_out(out) };
         let config = config_for(flags)?;
         let key = storage_key_in(storage_key32)?;
         // SAFETY: caller contract.
@@ -137,6 +141,8 @@ pub unsafe extern "C" fn dmp_agent_open(
 
 /// As `dmp_agent_open`, with the identity of a 32-byte seed for a new store; an existing store
 /// must hold that identity (`DMP_ERR_INVALID_ARGUMENT` otherwise).
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// As `dmp_agent_open`; `seed32` 32 reads.
@@ -150,9 +156,17 @@ pub unsafe extern "C" fn dmp_agent_open_with_seed(
     flags: i32,
     out: *mut *mut DmpAgent,
 ) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { clear_handle_out(out) };
     guard("dmp_agent_open_with_seed", || {
+        disjoint(
+            &[
+                bytes("path", path, path_len),
+                bytes("storage_key32", storage_key32, 32),
+                bytes("seed32", seed32, 32),
+            ],
+            &[scalar("out", out)],
+        )?;
+        // SAFETY: caller contract.
+        unsafe { clear_handle_out(out) };
         let config = config_for(flags)?;
         let key = storage_key_in(storage_key32)?;
         // SAFETY: caller contract.
@@ -168,14 +182,12 @@ pub unsafe extern "C" fn dmp_agent_open_with_seed(
     })
 }
 
-/// Closes the agent (releasing its store's lock) and zeroizes its secrets. NULL is ignored.
-///
-/// # Safety
-/// `agent` must be NULL or a live handle not used afterwards.
+/// Closes the agent (releasing its store's lock) and zeroizes its secrets. NULL, a freed handle and any other pointer are ignored. A call on it that is in
+/// progress on another thread completes first; later calls are refused with
+/// `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn dmp_agent_free(agent: *mut DmpAgent) {
-    // SAFETY: caller contract.
-    guard_void(|| unsafe { DmpAgent::free(agent) });
+pub extern "C" fn dmp_agent_free(agent: *mut DmpAgent) {
+    guard_void(|| DmpAgent::free(agent));
 }
 
 /// Writes the agent id (32 bytes). Errors: `DMP_ERR_NULL_POINTER`.
@@ -195,6 +207,8 @@ pub unsafe extern "C" fn dmp_agent_id(agent: *const DmpAgent, id32_out: *mut u8)
 
 /// Writes the agent's fingerprint (`DMP_FINGERPRINT_LEN` ASCII bytes, not NUL-terminated).
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `out`, `out_len` as usual.
@@ -207,6 +221,7 @@ pub unsafe extern "C" fn dmp_agent_fingerprint(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_agent_fingerprint", || {
+        disjoint(&[], &[bytes("out", out, out_cap), scalar("out_len", out_len)])?;
         // SAFETY: caller contract.
         let (a, mut out) = unsafe { (DmpAgent::lock(agent)?, OutBuf::new(out, out_cap, out_len)?) };
         out.write(a.fingerprint().as_bytes())
@@ -217,6 +232,8 @@ pub unsafe extern "C" fn dmp_agent_fingerprint(
 /// prekey is handed out (and saved as such before the call returns). A too-small buffer hands
 /// out nothing. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (flag not 0/1),
 /// `DMP_ERR_BUFFER_TOO_SMALL`, store errors.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `out`, `out_len` as usual.
@@ -230,6 +247,7 @@ pub unsafe extern "C" fn dmp_agent_bundle(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_agent_bundle", || {
+        disjoint(&[], &[bytes("out", out, out_cap), scalar("out_len", out_len)])?;
         let with = super::identity::bool_in(with_one_time_prekey, "with_one_time_prekey")?;
         // SAFETY: caller contract.
         let (mut a, mut out) = unsafe { (DmpAgent::lock(agent)?, OutBuf::new(out, out_cap, out_len)?) };
@@ -242,6 +260,8 @@ pub unsafe extern "C" fn dmp_agent_bundle(
 /// Verifies and remembers a peer's bundle so that `dmp_agent_send` can start a session with it;
 /// writes the peer's id. Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify`,
 /// `DMP_ERR_INVALID_ARGUMENT` (our own bundle), store errors.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `bundle` NULL or valid for `bundle_len`; `peer32_out` 32 writes.
@@ -254,6 +274,7 @@ pub unsafe extern "C" fn dmp_agent_add_bundle(
     peer32_out: *mut u8,
 ) -> i32 {
     guard("dmp_agent_add_bundle", || {
+        disjoint(&[bytes("bundle", bundle, bundle_len)], &[bytes("peer32_out", peer32_out, 32)])?;
         // SAFETY: caller contract.
         let (mut a, b, out) = unsafe {
             (
@@ -274,6 +295,8 @@ pub unsafe extern "C" fn dmp_agent_add_bundle(
 /// `DMP_ERR_BUFFER_TOO_SMALL`, `*out_len` = size needed, nothing changed. Errors besides:
 /// `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION` (no session and no bundle), `DMP_ERR_TOO_LARGE`,
 /// bundle and store errors.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `peer32` 32 reads; `pt` NULL (if `pt_len` is 0) or valid; `out`,
@@ -290,6 +313,10 @@ pub unsafe extern "C" fn dmp_agent_send(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_agent_send", || {
+        disjoint(
+            &[bytes("peer32", peer32, 32), bytes("pt", pt, pt_len)],
+            &[bytes("out", out, out_cap), scalar("out_len", out_len)],
+        )?;
         let peer = agent_in(peer32, "peer32")?;
         // SAFETY: caller contract.
         let (mut a, pt, mut out) = unsafe {
@@ -303,6 +330,8 @@ pub unsafe extern "C" fn dmp_agent_send(
 
 /// Sets up a session with the peer without a message (its `dmp_agent_receive` reports
 /// `DMP_EVENT_SESSION_ESTABLISHED`); writes the envelope. Errors as `dmp_agent_send`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// As `dmp_agent_send`.
@@ -316,6 +345,7 @@ pub unsafe extern "C" fn dmp_agent_connect(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_agent_connect", || {
+        disjoint(&[bytes("peer32", peer32, 32)], &[bytes("out", out, out_cap), scalar("out_len", out_len)])?;
         let peer = agent_in(peer32, "peer32")?;
         // SAFETY: caller contract.
         let (mut a, mut out) = unsafe { (DmpAgent::lock(agent)?, OutBuf::new(out, out_cap, out_len)?) };
@@ -331,6 +361,8 @@ pub unsafe extern "C" fn dmp_agent_connect(
 /// `dmp_session_accept`, `dmp_session_decrypt` and `dmp_group_decrypt`, `DMP_ERR_WRONG_SESSION`
 /// (no such session or group), `DMP_ERR_WRONG_MESSAGE_TYPE` (a bundle or a bare distribution),
 /// store errors.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `envelope` NULL or valid for `envelope_len`; `event_out` a pointer write.
@@ -342,9 +374,10 @@ pub unsafe extern "C" fn dmp_agent_receive(
     envelope_len: usize,
     event_out: *mut *mut DmpEvent,
 ) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { clear_handle_out(event_out) };
     guard("dmp_agent_receive", || {
+        disjoint(&[bytes("envelope", envelope, envelope_len)], &[scalar("event_out", event_out)])?;
+        // SAFETY: caller contract.
+        unsafe { clear_handle_out(event_out) };
         // SAFETY: caller contract.
         let (mut a, env) = unsafe { (DmpAgent::lock(agent)?, input(envelope, envelope_len, "envelope")?) };
         if event_out.is_null() {
@@ -387,8 +420,7 @@ pub unsafe extern "C" fn dmp_agent_pending_event(
     // SAFETY: caller contract.
     unsafe { clear_handle_out(event_out) };
     guard("dmp_agent_pending_event", || {
-        // SAFETY: caller contract.
-        let a = unsafe { DmpAgent::lock(agent) }?;
+        let a = DmpAgent::lock(agent)?;
         if event_out.is_null() {
             return Err(FfiError::new(Error::NullPointer, "`event_out` is NULL"));
         }
@@ -410,8 +442,7 @@ pub unsafe extern "C" fn dmp_agent_pending_event(
 #[must_use]
 pub unsafe extern "C" fn dmp_agent_ack(agent: *mut DmpAgent, seq: u64) -> i32 {
     guard("dmp_agent_ack", || {
-        // SAFETY: caller contract.
-        let mut a = unsafe { DmpAgent::lock(agent) }?;
+        let mut a = DmpAgent::lock(agent)?;
         a.ack(seq)?;
         Ok(())
     })
@@ -419,6 +450,8 @@ pub unsafe extern "C" fn dmp_agent_ack(agent: *mut DmpAgent, seq: u64) -> i32 {
 
 /// Writes the ids (32 bytes each) of the peers the agent has a session with, in id order.
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `out`, `out_len` as usual.
@@ -431,6 +464,7 @@ pub unsafe extern "C" fn dmp_agent_peers(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_agent_peers", || {
+        disjoint(&[], &[bytes("out", out, out_cap), scalar("out_len", out_len)])?;
         // SAFETY: caller contract.
         let (a, mut out) = unsafe { (DmpAgent::lock(agent)?, OutBuf::new(out, out_cap, out_len)?) };
         let ids: Vec<u8> = a.peers().iter().flat_map(|p| p.to_bytes()).collect();
@@ -440,6 +474,8 @@ pub unsafe extern "C" fn dmp_agent_peers(
 
 /// Writes the state (`DMP_SESSION_*`) of the primary session with the peer.
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION`, agent id errors.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `peer32` 32 reads; `state_out` a write.
@@ -451,6 +487,7 @@ pub unsafe extern "C" fn dmp_agent_session_state(
     state_out: *mut i32,
 ) -> i32 {
     guard("dmp_agent_session_state", || {
+        disjoint(&[bytes("peer32", peer32, 32)], &[scalar("state_out", state_out)])?;
         let peer = agent_in(peer32, "peer32")?;
         // SAFETY: caller contract.
         let (a, out) = unsafe { (DmpAgent::lock(agent)?, out_ref(state_out, "state_out")?) };
@@ -469,8 +506,7 @@ pub unsafe extern "C" fn dmp_agent_session_state(
 #[must_use]
 pub unsafe extern "C" fn dmp_agent_maintain(agent: *mut DmpAgent, now_unix: u64) -> i32 {
     guard("dmp_agent_maintain", || {
-        // SAFETY: caller contract.
-        let mut a = unsafe { DmpAgent::lock(agent) }?;
+        let mut a = DmpAgent::lock(agent)?;
         a.maintain(now_unix)?;
         Ok(())
     })
@@ -563,6 +599,8 @@ pub unsafe extern "C" fn dmp_agent_group_leave(agent: *mut DmpAgent, group_id32:
 /// (`dmp_agent_group_members`). A too-small buffer: `DMP_ERR_BUFFER_TOO_SMALL`, size needed,
 /// nothing changed. Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`,
 /// `DMP_ERR_TOO_LARGE`, store errors.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `group_id32` 32 reads; `pt` valid; `out`, `out_len` as usual.
@@ -578,6 +616,10 @@ pub unsafe extern "C" fn dmp_agent_group_send(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_agent_group_send", || {
+        disjoint(
+            &[bytes("group_id32", group_id32, 32), bytes("pt", pt, pt_len)],
+            &[bytes("out", out, out_cap), scalar("out_len", out_len)],
+        )?;
         // SAFETY: caller contract.
         let (mut a, gid, pt, mut out) = unsafe {
             (
@@ -595,6 +637,8 @@ pub unsafe extern "C" fn dmp_agent_group_send(
 
 /// Writes the other members of the group (32 bytes each, in id order). Errors:
 /// `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_SESSION`, `DMP_ERR_BUFFER_TOO_SMALL`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `group_id32` 32 reads; `out`, `out_len` as usual.
@@ -608,6 +652,10 @@ pub unsafe extern "C" fn dmp_agent_group_members(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_agent_group_members", || {
+        disjoint(
+            &[bytes("group_id32", group_id32, 32)],
+            &[bytes("out", out, out_cap), scalar("out_len", out_len)],
+        )?;
         // SAFETY: caller contract.
         let (a, gid, mut out) = unsafe {
             (
@@ -641,6 +689,8 @@ pub unsafe extern "C" fn dmp_agent_outbox_count(agent: *const DmpAgent, count_ou
 /// it, then call `dmp_agent_outbox_done` with that number (only that entry is removed, so two
 /// threads draining one outbox never remove an envelope that was not sent). Errors:
 /// `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STATE` (outbox empty), `DMP_ERR_BUFFER_TOO_SMALL`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `peer32_out` 32 writes; `out`, `out_len` as usual; `seq_out` a write.
@@ -655,6 +705,15 @@ pub unsafe extern "C" fn dmp_agent_outbox_next(
     seq_out: *mut u64,
 ) -> i32 {
     guard("dmp_agent_outbox_next", || {
+        disjoint(
+            &[],
+            &[
+                bytes("peer32_out", peer32_out, 32),
+                bytes("out", out, out_cap),
+                scalar("out_len", out_len),
+                scalar("seq_out", seq_out),
+            ],
+        )?;
         // SAFETY: caller contract.
         let (a, peer_out, mut out, seq_out) = unsafe {
             (
@@ -683,8 +742,7 @@ pub unsafe extern "C" fn dmp_agent_outbox_next(
 #[must_use]
 pub unsafe extern "C" fn dmp_agent_outbox_done(agent: *mut DmpAgent, seq: u64) -> i32 {
     guard("dmp_agent_outbox_done", || {
-        // SAFETY: caller contract.
-        let mut a = unsafe { DmpAgent::lock(agent) }?;
+        let mut a = DmpAgent::lock(agent)?;
         a.outbox_done(seq)?;
         Ok(())
     })
@@ -695,6 +753,8 @@ pub unsafe extern "C" fn dmp_agent_outbox_done(agent: *mut DmpAgent, seq: u64) -
 /// Messages that begin with the three bytes "DMP" are reserved for the protocol's own
 /// signatures and are refused. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (a
 /// reserved message; nothing written).
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `msg` NULL (if `msg_len` is 0) or valid; `sig64_out` 64 writes.
@@ -707,11 +767,11 @@ pub unsafe extern "C" fn dmp_agent_sign(
     sig64_out: *mut u8,
 ) -> i32 {
     guard("dmp_agent_sign", || {
+        disjoint(&[bytes("msg", msg, msg_len)], &[bytes("sig64_out", sig64_out, 64)])?;
         // SAFETY: caller contract.
-        let (a, msg, out) = unsafe {
-            (DmpAgent::lock(agent)?, input(msg, msg_len, "msg")?, array_out::<64>(sig64_out, "sig64_out")?)
-        };
-        *out = a.sign(msg)?.0;
+        let (msg, out) = unsafe { (input(msg, msg_len, "msg")?, array_out::<64>(sig64_out, "sig64_out")?) };
+        let a = DmpAgent::lock(agent)?;
+        *out = a.sign(super::application_message(msg)?)?.0;
         Ok(())
     })
 }
@@ -728,8 +788,7 @@ pub unsafe extern "C" fn dmp_agent_sign(
 pub unsafe extern "C" fn dmp_agent_accept_peer(agent: *mut DmpAgent, peer32: *const u8) -> i32 {
     guard("dmp_agent_accept_peer", || {
         let peer = agent_in(peer32, "peer32")?;
-        // SAFETY: caller contract.
-        let mut a = unsafe { DmpAgent::lock(agent) }?;
+        let mut a = DmpAgent::lock(agent)?;
         a.accept_peer(&peer)?;
         Ok(())
     })
@@ -737,6 +796,8 @@ pub unsafe extern "C" fn dmp_agent_accept_peer(agent: *mut DmpAgent, peer32: *co
 
 /// Writes 1 if the peer is accepted, 0 if it is a stranger. Errors: `DMP_ERR_NULL_POINTER`,
 /// `DMP_ERR_NO_SESSION` (the agent knows nothing of the peer), agent id errors.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `peer32` 32 reads; `accepted_out` a write.
@@ -748,9 +809,10 @@ pub unsafe extern "C" fn dmp_agent_is_accepted(
     accepted_out: *mut i32,
 ) -> i32 {
     guard("dmp_agent_is_accepted", || {
+        disjoint(&[bytes("peer32", peer32, 32)], &[scalar("accepted_out", accepted_out)])?;
         let peer = agent_in(peer32, "peer32")?;
         // SAFETY: caller contract.
-        let (a, out) = unsafe { (DmpAgent::lock(agent)?, out_ref(accepted_out, "accepted_out")?) };
+        let (a, out) = (DmpAgent::lock(agent)?, unsafe { out_ref(accepted_out, "accepted_out")? });
         *out = i32::from(a.is_accepted(&peer)?);
         Ok(())
     })
@@ -767,8 +829,7 @@ pub unsafe extern "C" fn dmp_agent_is_accepted(
 pub unsafe extern "C" fn dmp_agent_close_session(agent: *mut DmpAgent, peer32: *const u8) -> i32 {
     guard("dmp_agent_close_session", || {
         let peer = agent_in(peer32, "peer32")?;
-        // SAFETY: caller contract.
-        let mut a = unsafe { DmpAgent::lock(agent) }?;
+        let mut a = DmpAgent::lock(agent)?;
         a.close_session(&peer)?;
         Ok(())
     })
@@ -785,8 +846,7 @@ pub unsafe extern "C" fn dmp_agent_close_session(agent: *mut DmpAgent, peer32: *
 pub unsafe extern "C" fn dmp_agent_forget_peer(agent: *mut DmpAgent, peer32: *const u8) -> i32 {
     guard("dmp_agent_forget_peer", || {
         let peer = agent_in(peer32, "peer32")?;
-        // SAFETY: caller contract.
-        let mut a = unsafe { DmpAgent::lock(agent) }?;
+        let mut a = DmpAgent::lock(agent)?;
         a.forget_peer(&peer)?;
         Ok(())
     })
@@ -796,6 +856,8 @@ pub unsafe extern "C" fn dmp_agent_forget_peer(agent: *mut DmpAgent, peer32: *co
 /// reply for `unanswered_session_secs` (14 days by default) at `now_unix`: fetch their current
 /// bundle, `dmp_agent_add_bundle` it and `dmp_agent_close_session`. Errors:
 /// `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent` NULL or live; `out`, `out_len` as usual.
@@ -809,8 +871,9 @@ pub unsafe extern "C" fn dmp_agent_unanswered_peers(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_agent_unanswered_peers", || {
+        disjoint(&[], &[bytes("out", out, out_cap), scalar("out_len", out_len)])?;
         // SAFETY: caller contract.
-        let (a, mut out) = unsafe { (DmpAgent::lock(agent)?, OutBuf::new(out, out_cap, out_len)?) };
+        let (a, mut out) = (DmpAgent::lock(agent)?, unsafe { OutBuf::new(out, out_cap, out_len)? });
         let ids: Vec<u8> = a.unanswered_peers(now_unix).iter().flat_map(|p| p.to_bytes()).collect();
         out.write(&ids)
     })
@@ -865,6 +928,8 @@ pub unsafe extern "C" fn dmp_event_group_id(event: *const DmpEvent, group_id32_o
 
 /// Writes the event's plaintext (empty unless a message). Errors: `DMP_ERR_NULL_POINTER`,
 /// `DMP_ERR_BUFFER_TOO_SMALL`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `event` NULL or live; `out`, `out_len` as usual.
@@ -877,6 +942,7 @@ pub unsafe extern "C" fn dmp_event_plaintext(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_event_plaintext", || {
+        disjoint(&[], &[bytes("out", out, out_cap), scalar("out_len", out_len)])?;
         // SAFETY: caller contract.
         let (e, mut out) = unsafe { (DmpEvent::lock(event)?, OutBuf::new(out, out_cap, out_len)?) };
         out.write(&e.plaintext)
@@ -885,6 +951,8 @@ pub unsafe extern "C" fn dmp_event_plaintext(
 
 /// Writes the event's sequence number (for `dmp_agent_ack`) and whether it created a new
 /// session (0 or 1). Errors: `DMP_ERR_NULL_POINTER`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `event` NULL or live; `seq_out`, `new_session_out` writes.
@@ -896,6 +964,7 @@ pub unsafe extern "C" fn dmp_event_seq(
     new_session_out: *mut i32,
 ) -> i32 {
     guard("dmp_event_seq", || {
+        disjoint(&[], &[scalar("seq_out", seq_out), scalar("new_session_out", new_session_out)])?;
         // SAFETY: caller contract.
         let (e, seq, new) = unsafe {
             (
@@ -929,14 +998,12 @@ pub unsafe extern "C" fn dmp_event_new_group(event: *const DmpEvent, new_group_o
     })
 }
 
-/// Releases an event (its plaintext is zeroized). NULL is ignored.
-///
-/// # Safety
-/// `event` must be NULL or a live handle not used afterwards.
+/// Releases an event (its plaintext is zeroized). NULL, a freed handle and any other pointer are ignored. A call on it that is in
+/// progress on another thread completes first; later calls are refused with
+/// `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn dmp_event_free(event: *mut DmpEvent) {
-    // SAFETY: caller contract.
-    guard_void(|| unsafe { DmpEvent::free(event) });
+pub extern "C" fn dmp_event_free(event: *mut DmpEvent) {
+    guard_void(|| DmpEvent::free(event));
 }
 
 const _: () = {

@@ -5,8 +5,8 @@ use std::sync::Mutex;
 
 use super::identity::DmpIdentity;
 use super::{
-    FfiError, FfiResult, Handle, OutBuf, array_in, array_out, clear_handle_out, deserialize, guard,
-    guard_void, input, out_ref, sink_result, storage_key_in,
+    FfiError, FfiResult, Handle, OutBuf, array_in, array_out, bytes, clear_handle_out, deserialize, disjoint,
+    guard, guard_void, input, out_ref, scalar, sink_result, storage_key_in,
 };
 use crate::error::Error;
 use crate::group::Group;
@@ -21,7 +21,6 @@ pub struct DmpGroup {
 
 impl Handle for DmpGroup {
     type Inner = Group;
-    const TAG: u64 = 0x444d_5047_524f_5550; // "DMPGROUP"
     const NAME: &'static str = "dmp_group_t";
     fn wrap(inner: Group) -> Self {
         DmpGroup { inner: Mutex::new(inner) }
@@ -41,6 +40,8 @@ fn agent_in(ptr: *const u8, what: &str) -> FfiResult<AgentId> {
 /// from `dmp_random_bytes`), no other member yet and a fresh sender key (key id 1). `*out`
 /// receives the handle (NULL on failure). Errors: `DMP_ERR_NULL_POINTER`,
 /// `DMP_ERR_RANDOM_FAILURE`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `identity` NULL or live; `group_id32` NULL or 32 reads; `out` a pointer write.
@@ -51,9 +52,10 @@ pub unsafe extern "C" fn dmp_group_new(
     group_id32: *const u8,
     out: *mut *mut DmpGroup,
 ) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { clear_handle_out(out) };
     guard("dmp_group_new", || {
+        disjoint(&[bytes("group_id32", group_id32, 32)], &[scalar("out", out)])?;
+        // SAFETY: caller contract.
+        unsafe { clear_handle_out(out) };
         // SAFETY: caller contract.
         let (id, gid) = unsafe { (DmpIdentity::lock(identity)?, array_in::<32>(group_id32, "group_id32")?) };
         if out.is_null() {
@@ -65,14 +67,12 @@ pub unsafe extern "C" fn dmp_group_new(
     })
 }
 
-/// Releases a group; its keys are zeroized. NULL is ignored.
-///
-/// # Safety
-/// `group` must be NULL or a live handle not used afterwards.
+/// Releases a group; its keys are zeroized. NULL, a freed handle and any other pointer are ignored. A call on it that is in
+/// progress on another thread completes first; later calls are refused with
+/// `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn dmp_group_free(group: *mut DmpGroup) {
-    // SAFETY: caller contract.
-    guard_void(|| unsafe { DmpGroup::free(group) });
+pub extern "C" fn dmp_group_free(group: *mut DmpGroup) {
+    guard_void(|| DmpGroup::free(group));
 }
 
 /// Writes the 32-byte group id. Errors: `DMP_ERR_NULL_POINTER`.
@@ -103,8 +103,7 @@ pub unsafe extern "C" fn dmp_group_id(group: *const DmpGroup, group_id32_out: *m
 pub unsafe extern "C" fn dmp_group_add_member(group: *mut DmpGroup, member32: *const u8) -> i32 {
     guard("dmp_group_add_member", || {
         let member = agent_in(member32, "member32")?;
-        // SAFETY: caller contract.
-        let mut g = unsafe { DmpGroup::lock(group) }?;
+        let mut g = DmpGroup::lock(group)?;
         g.add_member(&member)?;
         Ok(())
     })
@@ -122,8 +121,7 @@ pub unsafe extern "C" fn dmp_group_add_member(group: *mut DmpGroup, member32: *c
 pub unsafe extern "C" fn dmp_group_remove_member(group: *mut DmpGroup, member32: *const u8) -> i32 {
     guard("dmp_group_remove_member", || {
         let member = agent_in(member32, "member32")?;
-        // SAFETY: caller contract.
-        let mut g = unsafe { DmpGroup::lock(group) }?;
+        let mut g = DmpGroup::lock(group)?;
         g.remove_member(&member)?;
         Ok(())
     })
@@ -146,6 +144,8 @@ pub unsafe extern "C" fn dmp_group_member_count(group: *const DmpGroup, count_ou
 
 /// Writes the other members' agent ids, 32 bytes each, in id order (`32 * count` bytes).
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `group` NULL or live; `out` NULL (if `out_cap` is 0) or `out_cap` writes; `out_len` a write.
@@ -158,6 +158,7 @@ pub unsafe extern "C" fn dmp_group_members(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_group_members", || {
+        disjoint(&[], &[bytes("out", out, out_cap), scalar("out_len", out_len)])?;
         // SAFETY: caller contract.
         let (g, mut out) = unsafe { (DmpGroup::lock(group)?, OutBuf::new(out, out_cap, out_len)?) };
         out.write(&g.members().concat())
@@ -190,8 +191,7 @@ pub unsafe extern "C" fn dmp_group_key_id(group: *const DmpGroup, key_id_out: *m
 #[must_use]
 pub unsafe extern "C" fn dmp_group_rotate(group: *mut DmpGroup) -> i32 {
     guard("dmp_group_rotate", || {
-        // SAFETY: caller contract.
-        let mut g = unsafe { DmpGroup::lock(group) }?;
+        let mut g = DmpGroup::lock(group)?;
         g.rotate()?;
         Ok(())
     })
@@ -200,6 +200,8 @@ pub unsafe extern "C" fn dmp_group_rotate(group: *mut DmpGroup) -> i32 {
 /// Writes our sender-key distribution at the current iteration (`DMP_DISTRIBUTION_LEN` bytes).
 /// It is secret: send it to each member only inside their pairwise session.
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `group` NULL or live; `out`, `out_len` as usual.
@@ -212,6 +214,7 @@ pub unsafe extern "C" fn dmp_group_distribution(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_group_distribution", || {
+        disjoint(&[], &[bytes("out", out, out_cap), scalar("out_len", out_len)])?;
         // SAFETY: caller contract.
         let (g, mut out) = unsafe { (DmpGroup::lock(group)?, OutBuf::new(out, out_cap, out_len)?) };
         out.write(&g.distribution())
@@ -268,6 +271,8 @@ pub unsafe extern "C" fn dmp_group_encrypted_len(
 /// Encrypts `pt` once for the whole group and signs it. If `out_cap` is too small,
 /// `DMP_ERR_BUFFER_TOO_SMALL` with `*out_len` = size needed, nothing changed.
 /// Errors besides: `DMP_ERR_NULL_POINTER`, `DMP_ERR_TOO_LARGE`, `DMP_ERR_RANDOM_FAILURE`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `group` NULL or live; `pt` NULL (if `pt_len` is 0) or valid; `out`, `out_len` as usual.
@@ -282,6 +287,7 @@ pub unsafe extern "C" fn dmp_group_encrypt(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_group_encrypt", || {
+        disjoint(&[bytes("pt", pt, pt_len)], &[bytes("out", out, out_cap), scalar("out_len", out_len)])?;
         // SAFETY: caller contract.
         let (mut g, pt, mut out) = unsafe {
             (DmpGroup::lock(group)?, input(pt, pt_len, "pt")?, OutBuf::new(out, out_cap, out_len)?)
@@ -298,6 +304,8 @@ pub unsafe extern "C" fn dmp_group_encrypt(
 /// signature (`DMP_ERR_BAD_SIGNATURE`), chain (`DMP_ERR_DUPLICATE`, `DMP_ERR_TOO_FAR_AHEAD`),
 /// AEAD (`DMP_ERR_AUTH_FAILED`). On any error, `DMP_ERR_BUFFER_TOO_SMALL` included (with
 /// `*out_len` = size needed), nothing changes and nothing is written to `sender32_out`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `group` NULL or live; `in_` NULL or valid for `in_len`; `sender32_out` 32 writes; `out`,
@@ -314,6 +322,14 @@ pub unsafe extern "C" fn dmp_group_decrypt(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_group_decrypt", || {
+        disjoint(
+            &[bytes("in", in_, in_len)],
+            &[
+                bytes("sender32_out", sender32_out, 32),
+                bytes("out", out, out_cap),
+                scalar("out_len", out_len),
+            ],
+        )?;
         // SAFETY: caller contract.
         let (mut g, msg, sender_out, mut out) = unsafe {
             (
@@ -343,8 +359,7 @@ pub unsafe extern "C" fn dmp_group_set_padding(group: *mut DmpGroup, mode: i32) 
         let padding = u8::try_from(mode).ok().and_then(Padding::from_u8).ok_or_else(|| {
             FfiError::new(Error::InvalidArgument, format!("padding mode {mode} is not DMP_PADDING_*"))
         })?;
-        // SAFETY: caller contract.
-        let mut g = unsafe { DmpGroup::lock(group) }?;
+        let mut g = DmpGroup::lock(group)?;
         g.set_padding(padding);
         Ok(())
     })
@@ -364,8 +379,7 @@ pub unsafe extern "C" fn dmp_group_set_limits(
 ) -> i32 {
     guard("dmp_group_set_limits", || {
         let limits = Limits::new(max_forward_jump, max_skipped_keys)?;
-        // SAFETY: caller contract.
-        let mut g = unsafe { DmpGroup::lock(group) }?;
+        let mut g = DmpGroup::lock(group)?;
         g.set_limits(limits);
         Ok(())
     })
@@ -378,6 +392,8 @@ pub unsafe extern "C" fn dmp_group_set_limits(
 /// envelope, and never go back to an older record of a group that has sent since. An older copy
 /// would encrypt with message keys already used, and group message keys always use the same
 /// nonce (docs/SECURITY.md section 4). `dmp_agent_*` does this for you.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `group` NULL or live; `storage_key32` 32 reads; `out`, `out_len` as usual.
@@ -391,6 +407,10 @@ pub unsafe extern "C" fn dmp_group_serialize(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_group_serialize", || {
+        disjoint(
+            &[bytes("storage_key32", storage_key32, 32)],
+            &[bytes("out", out, out_cap), scalar("out_len", out_len)],
+        )?;
         let key = storage_key_in(storage_key32)?;
         // SAFETY: caller contract.
         let (g, mut out) = unsafe { (DmpGroup::lock(group)?, OutBuf::new(out, out_cap, out_len)?) };
@@ -402,6 +422,8 @@ pub unsafe extern "C" fn dmp_group_serialize(
 /// failure). Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STORAGE_KEY`, `DMP_ERR_BAD_STATE`,
 /// `DMP_ERR_UNSUPPORTED_VERSION`. Only the newest record of a group may be restored (see
 /// `dmp_group_serialize`).
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `record` NULL or valid for `record_len`; `storage_key32` 32 reads; `out` a pointer write.
@@ -413,8 +435,6 @@ pub unsafe extern "C" fn dmp_group_deserialize(
     storage_key32: *const u8,
     out: *mut *mut DmpGroup,
 ) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { clear_handle_out(out) };
     // SAFETY: caller contract.
     guard("dmp_group_deserialize", || unsafe {
         deserialize::<DmpGroup>(record, record_len, storage_key32, out, Group::from_sealed)

@@ -5,8 +5,8 @@ use std::sync::Mutex;
 use zeroize::Zeroizing;
 
 use super::{
-    FfiError, FfiResult, Handle, OutBuf, array_in, array_out, clear_handle_out, deserialize, fill_reserved,
-    guard, guard_void, input, out_ref, storage_key_in,
+    FfiError, FfiResult, Handle, OutBuf, array_in, array_out, bytes, clear_handle_out, deserialize, disjoint,
+    fill_reserved, guard, guard_void, input, out_ref, scalar, storage_key_in,
 };
 use crate::error::Error;
 use crate::identity::{AgentId, Identity};
@@ -20,7 +20,6 @@ pub struct DmpIdentity {
 
 impl Handle for DmpIdentity {
     type Inner = Identity;
-    const TAG: u64 = 0x444d_5049_4445_4e54; // "DMPIDENT"
     const NAME: &'static str = "dmp_identity_t";
     fn wrap(inner: Identity) -> Self {
         DmpIdentity { inner: Mutex::new(inner) }
@@ -60,15 +59,18 @@ pub unsafe extern "C" fn dmp_identity_generate(out: *mut *mut DmpIdentity) -> i3
 /// Creates the hybrid identity of a 32-byte seed: the same seed always gives the same agent id,
 /// first signed prekey and ML-KEM prekey (later prekeys are fresh). `*out` receives the handle (NULL on failure).
 /// Errors: `DMP_ERR_NULL_POINTER`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `seed32` must be NULL or valid for 32 reads; `out` NULL or valid for a pointer write.
 #[unsafe(no_mangle)]
 #[must_use]
 pub unsafe extern "C" fn dmp_identity_from_seed(seed32: *const u8, out: *mut *mut DmpIdentity) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { clear_handle_out(out) };
     guard("dmp_identity_from_seed", || {
+        disjoint(&[bytes("seed32", seed32, 32)], &[scalar("out", out)])?;
+        // SAFETY: caller contract.
+        unsafe { clear_handle_out(out) };
         // SAFETY: caller contract.
         let seed = Zeroizing::new(*unsafe { array_in::<32>(seed32, "seed32") }?);
         if out.is_null() {
@@ -117,6 +119,8 @@ pub unsafe extern "C" fn dmp_identity_generate_with(suite: i32, out: *mut *mut D
 /// Creates the identity of `suite` for a 32-byte seed (as `dmp_identity_from_seed`, which is
 /// hybrid). The agent id, the first signed prekey and its ML-KEM prekey are deterministic.
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `seed32` must be NULL or valid for 32 reads; `out` NULL or valid for a pointer write.
@@ -127,9 +131,10 @@ pub unsafe extern "C" fn dmp_identity_from_seed_with(
     suite: i32,
     out: *mut *mut DmpIdentity,
 ) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { clear_handle_out(out) };
     guard("dmp_identity_from_seed_with", || {
+        disjoint(&[bytes("seed32", seed32, 32)], &[scalar("out", out)])?;
+        // SAFETY: caller contract.
+        unsafe { clear_handle_out(out) };
         let suite = suite_in(suite)?;
         // SAFETY: caller contract.
         let seed = Zeroizing::new(*unsafe { array_in::<32>(seed32, "seed32") }?);
@@ -158,14 +163,12 @@ pub unsafe extern "C" fn dmp_identity_suite(identity: *const DmpIdentity, suite_
     })
 }
 
-/// Releases an identity; its secrets are zeroized. NULL is ignored.
-///
-/// # Safety
-/// `identity` must be NULL or a live handle not used afterwards.
+/// Releases an identity; its secrets are zeroized. NULL, a freed handle and any other pointer are ignored. A call on it that is in
+/// progress on another thread completes first; later calls are refused with
+/// `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn dmp_identity_free(identity: *mut DmpIdentity) {
-    // SAFETY: caller contract.
-    guard_void(|| unsafe { DmpIdentity::free(identity) });
+pub extern "C" fn dmp_identity_free(identity: *mut DmpIdentity) {
+    guard_void(|| DmpIdentity::free(identity));
 }
 
 /// Writes the agent id (the 32-byte Ed25519 public key).
@@ -188,6 +191,8 @@ pub unsafe extern "C" fn dmp_identity_public_key(identity: *const DmpIdentity, p
 /// Writes the identity's fingerprint: `DMP_FINGERPRINT_LEN` ASCII bytes, not NUL-terminated,
 /// e.g. "1a2b 3c4d 5e6f 7a8b 9c0d 1e2f 3a4b 5c6d", for people to compare out of band.
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `identity` NULL or live; `out` NULL or valid for `out_cap` writes; `out_len` NULL or valid.
@@ -200,6 +205,7 @@ pub unsafe extern "C" fn dmp_identity_fingerprint(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_identity_fingerprint", || {
+        disjoint(&[], &[bytes("out", out, out_cap), scalar("out_len", out_len)])?;
         // SAFETY: caller contract.
         let (id, mut out) = unsafe { (DmpIdentity::lock(identity)?, OutBuf::new(out, out_cap, out_len)?) };
         out.write(id.agent_id().fingerprint().as_bytes())
@@ -209,6 +215,8 @@ pub unsafe extern "C" fn dmp_identity_fingerprint(
 /// Writes the fingerprint of any agent id (32 bytes), as `dmp_identity_fingerprint` does.
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE` (not a curve point), `DMP_ERR_WEAK_KEY`,
 /// `DMP_ERR_BUFFER_TOO_SMALL`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `agent_id32` NULL or valid for 32 reads; `out`/`out_len` as for `dmp_identity_fingerprint`.
@@ -221,6 +229,10 @@ pub unsafe extern "C" fn dmp_fingerprint(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_fingerprint", || {
+        disjoint(
+            &[bytes("agent_id32", agent_id32, 32)],
+            &[bytes("out", out, out_cap), scalar("out_len", out_len)],
+        )?;
         // SAFETY: caller contract.
         let (id, mut out) =
             unsafe { (array_in::<32>(agent_id32, "agent_id32")?, OutBuf::new(out, out_cap, out_len)?) };
@@ -235,6 +247,8 @@ pub unsafe extern "C" fn dmp_fingerprint(
 /// "DMP1 prekey bundle" || ...) and are refused, so no application signature can pass for a
 /// bundle. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (a reserved message;
 /// nothing written).
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `identity` NULL or live; `msg` NULL (if `msg_len` is 0) or valid; `sig64_out` 64 writes.
@@ -247,6 +261,7 @@ pub unsafe extern "C" fn dmp_identity_sign(
     sig64_out: *mut u8,
 ) -> i32 {
     guard("dmp_identity_sign", || {
+        disjoint(&[bytes("msg", msg, msg_len)], &[bytes("sig64_out", sig64_out, 64)])?;
         // SAFETY: caller contract.
         let (id, msg, out) = unsafe {
             (
@@ -255,7 +270,7 @@ pub unsafe extern "C" fn dmp_identity_sign(
                 array_out::<64>(sig64_out, "sig64_out")?,
             )
         };
-        *out = id.keys().sign(msg)?.0;
+        *out = id.keys().sign(super::application_message(msg)?)?.0;
         Ok(())
     })
 }
@@ -267,6 +282,8 @@ pub unsafe extern "C" fn dmp_identity_sign(
 /// out. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (flag not 0/1),
 /// `DMP_ERR_BUFFER_TOO_SMALL` (checked first: no prekey is marked), `DMP_ERR_TOO_LARGE`
 /// (one-time prekey pool full).
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `identity` NULL or live; `out` NULL (if `out_cap` is 0) or valid; `out_len` NULL or valid.
@@ -280,6 +297,7 @@ pub unsafe extern "C" fn dmp_identity_bundle(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_identity_bundle", || {
+        disjoint(&[], &[bytes("out", out, out_cap), scalar("out_len", out_len)])?;
         let with = bool_in(with_one_time_prekey, "with_one_time_prekey")?;
         // SAFETY: caller contract.
         let (mut id, mut out) =
@@ -297,6 +315,8 @@ pub unsafe extern "C" fn dmp_identity_bundle(
 /// `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`, `DMP_ERR_BAD_SIGNATURE` (any byte
 /// changed, and any block removed: a hybrid bundle stripped of its ML-KEM part included),
 /// `DMP_ERR_WEAK_KEY` (an identity key of small order).
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `bundle` NULL or valid for `bundle_len` reads; `agent_id32_out` NULL or valid for 32 writes.
@@ -308,6 +328,7 @@ pub unsafe extern "C" fn dmp_bundle_verify(
     agent_id32_out: *mut u8,
 ) -> i32 {
     guard("dmp_bundle_verify", || {
+        disjoint(&[bytes("bundle", bundle, bundle_len)], &[bytes("agent_id32_out", agent_id32_out, 32)])?;
         // SAFETY: caller contract.
         let (bytes, out) = unsafe {
             (input(bundle, bundle_len, "bundle")?, array_out::<32>(agent_id32_out, "agent_id32_out")?)
@@ -368,8 +389,7 @@ pub unsafe extern "C" fn dmp_identity_generate_one_time_prekeys(
     count: u32,
 ) -> i32 {
     guard("dmp_identity_generate_one_time_prekeys", || {
-        // SAFETY: caller contract.
-        let mut id = unsafe { DmpIdentity::lock(identity) }?;
+        let mut id = DmpIdentity::lock(identity)?;
         id.generate_one_time_prekeys(count as usize)?;
         Ok(())
     })
@@ -396,6 +416,8 @@ pub unsafe extern "C" fn dmp_identity_one_time_prekey_count(
 
 /// Serializes the identity (with every prekey secret) encrypted with the 32-byte storage key.
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL` (`*out_len` = size needed).
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `identity` NULL or live; `storage_key32` NULL or 32 reads; `out`, `out_len` as usual.
@@ -409,6 +431,10 @@ pub unsafe extern "C" fn dmp_identity_serialize(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_identity_serialize", || {
+        disjoint(
+            &[bytes("storage_key32", storage_key32, 32)],
+            &[bytes("out", out, out_cap), scalar("out_len", out_len)],
+        )?;
         let key = storage_key_in(storage_key32)?;
         // SAFETY: caller contract.
         let (id, mut out) = unsafe { (DmpIdentity::lock(identity)?, OutBuf::new(out, out_cap, out_len)?) };
@@ -419,6 +445,8 @@ pub unsafe extern "C" fn dmp_identity_serialize(
 /// Restores an identity from `dmp_identity_serialize` output; `*out` receives the handle (NULL
 /// on failure). Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STORAGE_KEY`, `DMP_ERR_BAD_STATE`,
 /// `DMP_ERR_UNSUPPORTED_VERSION`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `record` NULL or valid for `record_len` reads; `storage_key32` 32 reads; `out` pointer write.
@@ -430,8 +458,6 @@ pub unsafe extern "C" fn dmp_identity_deserialize(
     storage_key32: *const u8,
     out: *mut *mut DmpIdentity,
 ) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { clear_handle_out(out) };
     // SAFETY: caller contract.
     guard("dmp_identity_deserialize", || unsafe {
         deserialize::<DmpIdentity>(record, record_len, storage_key32, out, Identity::from_sealed)

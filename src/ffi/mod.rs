@@ -6,8 +6,9 @@
 //!   failure for `dmp_last_error_message`;
 //! * every pointer is checked before any side effect ([`input`], [`array_in`], [`array_out`],
 //!   [`out_ref`], [`OutBuf`]); inputs may be NULL only with length 0;
-//! * handles are `Box`ed, `Mutex`-guarded values whose ownership is written once ([`Handle`]),
-//!   registered while alive, so a wrong, freed or stray handle is refused rather than read;
+//! * handles are `Arc`ed, `Mutex`-guarded values whose ownership is written once ([`Handle`]),
+//!   owned by a registry while alive and looked up there, never dereferenced, so a wrong, freed
+//!   or stray handle is refused, and a call racing a free completes on a value it holds itself;
 //! * outputs go into caller buffers; a too-small buffer reports the size needed and changes nothing.
 
 pub mod agent;
@@ -18,11 +19,13 @@ pub mod session;
 pub mod sizes;
 pub mod status;
 
+use std::any::Any;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ffi::CString;
+use std::ops::{Deref, DerefMut};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::error::Error;
 
@@ -239,6 +242,67 @@ pub fn sink_result<T>(result: Result<T, Error>, stash: Option<FfiError>) -> FfiR
     result.map_err(|e| stash.unwrap_or(FfiError::from(e)))
 }
 
+/// The bytes one pointer argument of a call covers, named for messages (see [`disjoint`]).
+/// NULL, an empty length and a length the pointer checks refuse (above `isize::MAX`) cover
+/// nothing: those arguments are refused afterwards with their own errors.
+#[derive(Clone, Copy, Debug)]
+pub struct Span {
+    name: &'static str,
+    start: usize,
+    end: usize,
+}
+
+/// The `len` bytes at `ptr`: a byte string, a fixed-size key or id, or an output buffer.
+pub fn bytes(name: &'static str, ptr: *const u8, len: usize) -> Span {
+    let start = ptr as usize;
+    let len = if ptr.is_null() || len > isize::MAX as usize { 0 } else { len };
+    Span { name, start, end: start.saturating_add(len) }
+}
+
+/// The `T` at `ptr`: a scalar or handle out-parameter (`out_len`, `count_out`, `out`).
+pub fn scalar<T>(name: &'static str, ptr: *const T) -> Span {
+    bytes(name, ptr.cast(), std::mem::size_of::<T>())
+}
+
+fn overlap(a: &Span, b: &Span) -> bool {
+    a.start < a.end && b.start < b.end && a.start < b.end && b.start < a.end
+}
+
+/// Refuses a call whose outputs share a byte with one of its inputs or with each other:
+/// `InvalidArgument`, with a detail naming the two arguments. Run first, on the raw pointers,
+/// before any reference is made from them and before anything is written (`*out_len` and
+/// handle out-pointers included): an output written while an input is read would leave garbage
+/// in both (and overlapping `&[u8]` and `&mut [u8]` are undefined behaviour in Rust). Inputs
+/// may overlap each other.
+pub fn disjoint(inputs: &[Span], outputs: &[Span]) -> FfiResult {
+    for (i, out) in outputs.iter().enumerate() {
+        let clash = inputs.iter().chain(&outputs[i + 1..]).find(|other| overlap(out, other));
+        if let Some(other) = clash {
+            return Err(FfiError::new(
+                Error::InvalidArgument,
+                format!("`{}` overlaps `{}` (buffers must not overlap)", out.name, other.name),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A message the caller may have signed with an identity or any Ed25519 key: one that begins
+/// with [`RESERVED_SIGNING_PREFIX`] ("DMP") is the protocol's own (a prekey bundle's signature
+/// covers "DMP1 prekey bundle" || ...) and is refused, so that no signature made through the C
+/// ABI can pass for a protocol signature.
+///
+/// [`RESERVED_SIGNING_PREFIX`]: crate::identity::RESERVED_SIGNING_PREFIX
+pub(crate) fn application_message(msg: &[u8]) -> FfiResult<&[u8]> {
+    if msg.starts_with(crate::identity::RESERVED_SIGNING_PREFIX) {
+        return Err(FfiError::new(
+            Error::InvalidArgument,
+            "messages that begin with \"DMP\" are reserved for the protocol's own signatures",
+        ));
+    }
+    Ok(msg)
+}
+
 /// The caller's 32-byte storage key.
 pub(crate) fn storage_key_in(key32: *const u8) -> FfiResult<crate::state::StorageKey> {
     // SAFETY: exported functions require key32 to be NULL or point to 32 bytes.
@@ -246,8 +310,8 @@ pub(crate) fn storage_key_in(key32: *const u8) -> FfiResult<crate::state::Storag
     Ok(crate::state::StorageKey::from_bytes(*bytes))
 }
 
-/// The body of every `dmp_*_deserialize`: checks the key, the record and `out`, opens the record
-/// with `open` and stores the new handle.
+/// The body of every `dmp_*_deserialize`: checks that `out` overlaps neither input, clears it,
+/// checks the key and the record, opens the record with `open` and stores the new handle.
 ///
 /// # Safety
 /// `record` NULL or valid for `record_len` reads; `key32` NULL or 32 reads; `out` NULL or valid
@@ -259,6 +323,12 @@ pub(crate) unsafe fn deserialize<H: Handle>(
     out: *mut *mut H,
     open: impl FnOnce(&[u8], &crate::state::StorageKey) -> crate::error::Result<H::Inner>,
 ) -> FfiResult {
+    disjoint(
+        &[bytes("record", record, record_len), bytes("storage_key32", key32, 32)],
+        &[scalar("out", out)],
+    )?;
+    // SAFETY: forwarded caller promise.
+    unsafe { clear_handle_out(out) };
     let key = storage_key_in(key32)?;
     // SAFETY: forwarded caller promise.
     let record = unsafe { input(record, record_len, "record") }?;
@@ -270,28 +340,27 @@ pub(crate) unsafe fn deserialize<H: Handle>(
     unsafe { H::store(out, inner) }
 }
 
-/// Every live handle, with its kind's tag. A handle is checked here before it is touched, so a
-/// handle of another kind, a freed handle or a stray pointer is refused (`InvalidArgument`)
-/// instead of being dereferenced, and freeing a handle twice is harmless.
+/// Every live handle, by address, with the reference that owns it. A handle is looked up here,
+/// never dereferenced, so a handle of another kind, a freed handle or a stray pointer is refused
+/// (`InvalidArgument`), and freeing a handle twice is harmless. A call clones the reference
+/// under this mutex before it locks the handle, so a `free` racing it only drops the registry's
+/// reference: the value lives until the call's clone drops, and the call completes on it.
 ///
 /// A `BTreeMap`, not a `HashMap`: its nodes are referenced by pointers to their start, so leak
 /// checkers see the registry of a process that exits with live handles as reachable.
-fn registry() -> &'static Mutex<BTreeMap<usize, u64>> {
-    static REGISTRY: OnceLock<Mutex<BTreeMap<usize, u64>>> = OnceLock::new();
-    REGISTRY.get_or_init(|| Mutex::new(BTreeMap::new()))
+type Registry = Mutex<BTreeMap<usize, Arc<dyn Any + Send + Sync>>>;
+
+fn registry() -> MutexGuard<'static, BTreeMap<usize, Arc<dyn Any + Send + Sync>>> {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Mutex::new(BTreeMap::new())).lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn registered_tag(addr: usize) -> Option<u64> {
-    registry().lock().unwrap_or_else(|e| e.into_inner()).get(&addr).copied()
-}
-
-/// Ownership of one kind of opaque handle, written once: a `Box` holding a `Mutex` (concurrent
-/// calls on one handle are serialized), registered while alive.
-pub trait Handle: Sized + 'static {
+/// Ownership of one kind of opaque handle, written once: an `Arc` holding a `Mutex` (concurrent
+/// calls on one handle are serialized), owned by the registry while the handle is live and by
+/// each call in progress on it.
+pub trait Handle: Sized + Send + Sync + 'static {
     /// The wrapped core type.
-    type Inner;
-    /// A tag unique to this handle type.
-    const TAG: u64;
+    type Inner: Send + 'static;
     /// The C name, for messages.
     const NAME: &'static str;
     /// Wraps a value.
@@ -299,26 +368,28 @@ pub trait Handle: Sized + 'static {
     /// The guarded value.
     fn mutex(&self) -> &Mutex<Self::Inner>;
 
-    /// Moves a value to the heap, registers it, and hands out the pointer.
+    /// Moves a value to the heap, registers it, and hands out the pointer (the handle's address,
+    /// which stays unique while the registry or a call holds the value).
     fn into_raw(inner: Self::Inner) -> *mut Self {
-        let ptr = Box::into_raw(Box::new(Self::wrap(inner)));
-        registry().lock().unwrap_or_else(|e| e.into_inner()).insert(ptr as usize, Self::TAG);
+        let owner = Arc::new(Self::wrap(inner));
+        let ptr = Arc::as_ptr(&owner) as *mut Self;
+        registry().insert(ptr as usize, owner);
         ptr
     }
 
-    /// Locks the handle behind `ptr`. NULL is `NullPointer`; a handle of another kind, a freed
-    /// one or any other pointer is `InvalidArgument`; a handle poisoned by an earlier internal
-    /// failure is `Internal`.
-    ///
-    /// # Safety
-    /// `ptr` must not be freed by another thread during the call.
-    unsafe fn lock<'a>(ptr: *const Self) -> FfiResult<MutexGuard<'a, Self::Inner>> {
+    /// Locks the handle behind `ptr`, which is looked up in the registry and never
+    /// dereferenced. NULL is `NullPointer`; a handle of another kind, a freed one or any other
+    /// pointer is `InvalidArgument`; a handle poisoned by an earlier internal failure is
+    /// `Internal`. The value stays alive while the guard does, even if the handle is freed
+    /// meanwhile (the free takes effect when the guard drops).
+    fn lock(ptr: *const Self) -> FfiResult<Locked<Self>> {
         if ptr.is_null() {
             return Err(null(Self::NAME));
         }
-        match registered_tag(ptr as usize) {
-            Some(tag) if tag == Self::TAG => {}
-            Some(_) => {
+        let found = registry().get(&(ptr as usize)).cloned();
+        let owner = match found.map(|any| any.downcast::<Self>()) {
+            Some(Ok(owner)) => owner,
+            Some(Err(_)) => {
                 return Err(FfiError::new(
                     Error::InvalidArgument,
                     format!("not a {}: a handle of another kind", Self::NAME),
@@ -330,12 +401,8 @@ pub trait Handle: Sized + 'static {
                     format!("not a live {} (freed, or not a handle)", Self::NAME),
                 ));
             }
-        }
-        // SAFETY: registered, so created by into_raw and not yet freed.
-        let handle = unsafe { &*ptr };
-        handle.mutex().lock().map_err(|_| {
-            FfiError::new(Error::Internal, format!("{} poisoned by an earlier failure", Self::NAME))
-        })
+        };
+        Locked::new(owner)
     }
 
     /// Stores a new handle in `*out`.
@@ -349,27 +416,59 @@ pub trait Handle: Sized + 'static {
         Ok(())
     }
 
-    /// Releases a handle; its secrets are zeroized as the value drops. NULL, a handle of another
-    /// kind, an already freed handle or any other pointer is ignored.
-    ///
-    /// # Safety
-    /// `ptr` must not be in use by another thread.
-    unsafe fn free(ptr: *mut Self) {
+    /// Releases a handle: unregisters it and drops the registry's reference, so its secrets are
+    /// zeroized as the value drops, now or, if a call on another thread holds it, when that call
+    /// returns. NULL, a handle of another kind, an already freed handle or any other pointer is
+    /// ignored.
+    fn free(ptr: *mut Self) {
         if ptr.is_null() {
             return;
         }
-        let owned = {
-            let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+        let owner = {
+            let mut reg = registry();
             match reg.get(&(ptr as usize)) {
-                Some(tag) if *tag == Self::TAG => reg.remove(&(ptr as usize)).is_some(),
-                _ => false,
+                Some(any) if any.is::<Self>() => reg.remove(&(ptr as usize)),
+                _ => None,
             }
         };
-        if owned {
-            // SAFETY: it was registered as this type, so it came from Box::into_raw in into_raw,
-            // and it is now unregistered, so it is dropped exactly once.
-            drop(unsafe { Box::from_raw(ptr) });
-        }
+        // Dropped outside the registry's mutex: an agent's drop closes its store.
+        drop(owner);
+    }
+}
+
+/// A locked handle: derefs to its value, which it keeps alive (its own reference) until it
+/// drops, whatever `free` does meanwhile.
+pub struct Locked<H: Handle> {
+    // Declared before `_owner`, so dropped (unlocked) before it: it borrows from the allocation
+    // `_owner` keeps alive.
+    guard: MutexGuard<'static, H::Inner>,
+    _owner: Arc<H>,
+}
+
+impl<H: Handle> Locked<H> {
+    fn new(owner: Arc<H>) -> FfiResult<Self> {
+        // SAFETY: the mutex lives in `owner`'s heap allocation, which does not move and which
+        // `owner` keeps alive for as long as the guard exists: both are private fields of the
+        // returned value, the guard is dropped first, and no method hands the guard itself out
+        // (only borrows of the value, tied to the `Locked`).
+        let mutex: &'static Mutex<H::Inner> = unsafe { &*(owner.mutex() as *const Mutex<H::Inner>) };
+        let guard = mutex.lock().map_err(|_| {
+            FfiError::new(Error::Internal, format!("{} poisoned by an earlier failure", H::NAME))
+        })?;
+        Ok(Locked { guard, _owner: owner })
+    }
+}
+
+impl<H: Handle> Deref for Locked<H> {
+    type Target = H::Inner;
+    fn deref(&self) -> &H::Inner {
+        &self.guard
+    }
+}
+
+impl<H: Handle> DerefMut for Locked<H> {
+    fn deref_mut(&mut self) -> &mut H::Inner {
+        &mut self.guard
     }
 }
 
@@ -457,6 +556,185 @@ mod tests {
             dmp_identity_free(id);
             assert_eq!(dmp_identity_public_key(id, pk.as_mut_ptr()), Error::InvalidArgument.code());
             dmp_identity_free(id); // a second free is ignored
+        }
+    }
+
+    /// A handle type for the lifetime tests: its value records when it is dropped.
+    struct Probe {
+        inner: Mutex<ProbeValue>,
+    }
+
+    struct ProbeValue {
+        secret: [u8; 32],
+        dropped: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    impl Drop for ProbeValue {
+        fn drop(&mut self) {
+            self.secret = [0; 32];
+            self.dropped.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    impl Handle for Probe {
+        type Inner = ProbeValue;
+        const NAME: &'static str = "probe_t";
+        fn wrap(inner: ProbeValue) -> Self {
+            Probe { inner: Mutex::new(inner) }
+        }
+        fn mutex(&self) -> &Mutex<ProbeValue> {
+            &self.inner
+        }
+    }
+
+    fn probe() -> (*mut Probe, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        (Probe::into_raw(ProbeValue { secret: [7; 32], dropped: dropped.clone() }), dropped)
+    }
+
+    #[test]
+    fn a_handle_freed_during_a_call_lives_until_the_call_ends_and_is_refused_after() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let (ptr, dropped) = probe();
+        let mut locked = Probe::lock(ptr).unwrap();
+        // Another thread frees the handle while this call holds it.
+        let addr = ptr as usize;
+        std::thread::scope(|s| {
+            s.spawn(move || Probe::free(addr as *mut Probe));
+        });
+        // The call completes on a live value; nobody else can reach it any more.
+        assert!(!dropped.load(SeqCst), "the value was dropped under a call in progress");
+        assert_eq!(locked.secret, [7; 32]);
+        locked.secret[0] = 8;
+        let err = Probe::lock(ptr).err().unwrap();
+        assert_eq!(err.error, Error::InvalidArgument);
+        assert!(err.detail.unwrap().contains("not a live probe_t"));
+        drop(locked);
+        // The last reference is gone: the value dropped (and zeroized) exactly then.
+        assert!(dropped.load(SeqCst));
+        Probe::free(ptr); // a second free is ignored
+        assert_eq!(Probe::lock(ptr).err().unwrap().error, Error::InvalidArgument);
+    }
+
+    #[test]
+    fn calls_racing_a_free_complete_or_are_refused() {
+        use super::identity::{DmpIdentity, dmp_identity_free, dmp_identity_generate, dmp_identity_sign};
+        for _ in 0..20 {
+            let mut id: *mut DmpIdentity = std::ptr::null_mut();
+            // SAFETY: a valid out-pointer.
+            assert_eq!(unsafe { dmp_identity_generate(&mut id) }, 0);
+            let addr = id as usize;
+            let outcomes: Vec<(usize, usize)> = std::thread::scope(|s| {
+                let workers: Vec<_> = (0..4)
+                    .map(|_| {
+                        s.spawn(move || {
+                            let (mut ok, mut refused) = (0usize, 0usize);
+                            loop {
+                                let mut sig = [0u8; 64];
+                                // SAFETY: valid message and output; the handle may be freed
+                                // meanwhile, which is what this test is about.
+                                let rc = unsafe {
+                                    dmp_identity_sign(
+                                        addr as *const DmpIdentity,
+                                        b"m".as_ptr(),
+                                        1,
+                                        sig.as_mut_ptr(),
+                                    )
+                                };
+                                match rc {
+                                    0 => ok += 1,
+                                    rc if rc == Error::InvalidArgument.code() => refused += 1,
+                                    rc => panic!("unexpected status {rc}"),
+                                }
+                                if refused > 0 {
+                                    return (ok, refused);
+                                }
+                            }
+                        })
+                    })
+                    .collect();
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                // The handle is live; the workers' later calls are refused.
+                dmp_identity_free(addr as *mut DmpIdentity);
+                workers.into_iter().map(|w| w.join().unwrap()).collect()
+            });
+            assert!(outcomes.iter().all(|&(_, refused)| refused == 1));
+        }
+    }
+
+    #[test]
+    fn an_output_sharing_a_byte_with_an_input_or_another_output_is_refused() {
+        let buf = [0u8; 64];
+        let p = buf.as_ptr();
+        let at = |i: usize| p.wrapping_add(i);
+        // One shared byte, either way round, and containment.
+        for (inp, out) in [((0, 10), (9, 5)), ((9, 5), (0, 10)), ((0, 64), (20, 1)), ((20, 1), (0, 64))] {
+            let err =
+                disjoint(&[bytes("pt", at(inp.0), inp.1)], &[bytes("out", at(out.0), out.1)]).unwrap_err();
+            assert_eq!(err.error, Error::InvalidArgument);
+            assert_eq!(err.detail.as_deref(), Some("`out` overlaps `pt` (buffers must not overlap)"));
+        }
+        // Two outputs, scalar ones included.
+        let len_in_buf = at(8) as *const usize;
+        let err = disjoint(&[], &[bytes("out", at(0), 16), scalar("out_len", len_in_buf)]).unwrap_err();
+        assert_eq!(err.detail.as_deref(), Some("`out` overlaps `out_len` (buffers must not overlap)"));
+        // Adjacent ranges, empty ranges, NULL and refused lengths cover nothing; inputs may overlap.
+        disjoint(&[bytes("pt", at(0), 10)], &[bytes("out", at(10), 10)]).unwrap();
+        disjoint(&[bytes("pt", at(10), 10)], &[bytes("out", at(0), 10)]).unwrap();
+        disjoint(&[bytes("pt", at(0), 10)], &[bytes("out", at(5), 0)]).unwrap();
+        disjoint(&[bytes("pt", std::ptr::null(), 10)], &[bytes("out", std::ptr::null(), 10)]).unwrap();
+        disjoint(&[bytes("pt", at(0), usize::MAX)], &[bytes("out", at(5), 1)]).unwrap();
+        disjoint(&[bytes("ad", at(0), 10), bytes("pt", at(0), 10)], &[bytes("out", at(10), 4)]).unwrap();
+    }
+
+    #[test]
+    fn overlap_is_refused_before_anything_is_written() {
+        use super::raw::{dmp_aead_seal, dmp_ed25519_keypair};
+        let key = [1u8; 32];
+        let mut buf = [0x55u8; 128];
+        let mut len = 7usize;
+        let p = buf.as_mut_ptr();
+        // SAFETY: every pointer is valid for its length; the ranges overlap on purpose.
+        let rc = unsafe { dmp_aead_seal(key.as_ptr(), std::ptr::null(), 0, p, 16, p.add(8), 120, &mut len) };
+        assert_eq!(rc, Error::InvalidArgument.code());
+        assert_eq!((len, buf), (7, [0x55; 128]));
+        // `out_len` inside `out`: refused before the size is recorded.
+        // SAFETY: as above; `out_len` is aligned inside `buf` (align_offset).
+        let rc = unsafe {
+            let off = p.align_offset(std::mem::align_of::<usize>());
+            dmp_aead_seal(key.as_ptr(), std::ptr::null(), 0, p, 0, p, 16, p.add(off) as *mut usize)
+        };
+        assert_eq!(rc, Error::InvalidArgument.code());
+        assert_eq!(buf, [0x55; 128]);
+        // SAFETY: two 32-byte outputs sharing 16 bytes.
+        let rc = unsafe { dmp_ed25519_keypair(p, p.add(16)) };
+        assert_eq!(rc, Error::InvalidArgument.code());
+        assert_eq!(buf, [0x55; 128]);
+        // SAFETY: the same outputs side by side.
+        assert_eq!(unsafe { dmp_ed25519_keypair(p, p.add(32)) }, 0);
+    }
+
+    #[test]
+    fn raw_signatures_refuse_the_reserved_prefix() {
+        use super::raw::{dmp_ed25519_public, dmp_ed25519_sign};
+        let seed = [9u8; 32];
+        let mut public = [0u8; 32];
+        let bundle_message = [&b"DMP1 prekey bundle"[..], &[0u8; 100]].concat();
+        // SAFETY: every pointer is valid for its length.
+        unsafe {
+            assert_eq!(dmp_ed25519_public(seed.as_ptr(), public.as_mut_ptr()), 0);
+            for msg in [&bundle_message[..], b"DMP", b"DMP2 anything"] {
+                let mut sig = [0xABu8; 64];
+                let rc = dmp_ed25519_sign(seed.as_ptr(), msg.as_ptr(), msg.len(), sig.as_mut_ptr());
+                assert_eq!(rc, Error::InvalidArgument.code());
+                assert_eq!(sig, [0xAB; 64]);
+                let detail = std::ffi::CStr::from_ptr(last_error_ptr()).to_str().unwrap();
+                assert!(detail.contains("reserved for the protocol's own signatures"), "{detail}");
+            }
+            let mut sig = [0u8; 64];
+            for msg in [&b"DM"[..], b"xDMP", b"dmp1", b""] {
+                assert_eq!(dmp_ed25519_sign(seed.as_ptr(), msg.as_ptr(), msg.len(), sig.as_mut_ptr()), 0);
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 
 use zeroize::{Zeroize, Zeroizing};
 
-use super::{FfiError, FfiResult, OutBuf, array_in, array_out, guard, input};
+use super::{FfiError, FfiResult, OutBuf, array_in, array_out, bytes, disjoint, guard, input, scalar};
 use crate::crypto::{AeadKey, SigningKey, VerifyingKey, X25519PublicKey, X25519SecretKey, aead, kdf, random};
 use crate::error::Error;
 use crate::limits::{AEAD_OVERHEAD, NONCE_LEN, SIGNATURE_LEN};
@@ -18,11 +18,12 @@ fn key_in(key32: *const u8) -> FfiResult<AeadKey> {
 ///
 /// Writes `nonce (24) || ciphertext || tag (16)` to `out`: exactly `pt_len + DMP_AEAD_OVERHEAD`
 /// bytes, openable by libsodium's `crypto_aead_xchacha20poly1305_ietf_decrypt` (nonce first).
-/// `ad` and `pt` may be NULL when their length is 0. `out` must not overlap `pt` or `ad` (the
-/// ciphertext is written as the plaintext is read).
+/// `ad` and `pt` may be NULL when their length is 0.
 ///
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BUFFER_TOO_SMALL` (`*out_len` = size needed),
 /// `DMP_ERR_TOO_LARGE`, `DMP_ERR_RANDOM_FAILURE`. Thread-safe (no shared state).
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// Pointers must be NULL or valid for the lengths given; `key32` for 32 bytes.
@@ -39,6 +40,10 @@ pub unsafe extern "C" fn dmp_aead_seal(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_aead_seal", || {
+        disjoint(
+            &[bytes("key32", key32, 32), bytes("ad", ad, ad_len), bytes("pt", pt, pt_len)],
+            &[bytes("out", out, out_cap), scalar("out_len", out_len)],
+        )?;
         let key = key_in(key32)?;
         // SAFETY: caller contract.
         let (ad, pt, mut out) = unsafe {
@@ -53,9 +58,11 @@ pub unsafe extern "C" fn dmp_aead_seal(
 /// XChaCha20-Poly1305 decryption of `nonce || ciphertext || tag`.
 ///
 /// Writes `in_len - DMP_AEAD_OVERHEAD` bytes of plaintext. On any failure nothing is left in
-/// `out` (it is zeroed). `out` must not overlap `in` or `ad`. Errors: `DMP_ERR_AUTH_FAILED` (tampered, truncated below
+/// `out` (it is zeroed). Errors: `DMP_ERR_AUTH_FAILED` (tampered, truncated below
 /// `DMP_AEAD_OVERHEAD`, wrong key or wrong `ad`), `DMP_ERR_NULL_POINTER`,
 /// `DMP_ERR_BUFFER_TOO_SMALL` (`*out_len` = size needed). Thread-safe.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// Pointers must be NULL or valid for the lengths given; `key32` for 32 bytes.
@@ -72,6 +79,10 @@ pub unsafe extern "C" fn dmp_aead_open(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_aead_open", || {
+        disjoint(
+            &[bytes("key32", key32, 32), bytes("ad", ad, ad_len), bytes("in", in_, in_len)],
+            &[bytes("out", out, out_cap), scalar("out_len", out_len)],
+        )?;
         let key = key_in(key32)?;
         // SAFETY: caller contract.
         let (ad, sealed, mut out) = unsafe {
@@ -130,6 +141,8 @@ pub unsafe extern "C" fn dmp_memzero(buf: *mut u8, len: usize) -> i32 {
 
 /// A fresh X25519 key pair: 32 secret bytes and the matching public key.
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// Each pointer must be NULL or valid for 32 writes.
@@ -137,6 +150,7 @@ pub unsafe extern "C" fn dmp_memzero(buf: *mut u8, len: usize) -> i32 {
 #[must_use]
 pub unsafe extern "C" fn dmp_x25519_keypair(secret32_out: *mut u8, public32_out: *mut u8) -> i32 {
     guard("dmp_x25519_keypair", || {
+        disjoint(&[], &[bytes("secret32_out", secret32_out, 32), bytes("public32_out", public32_out, 32)])?;
         // SAFETY: caller contract.
         let (s, p) = unsafe {
             (array_out::<32>(secret32_out, "secret32_out")?, array_out::<32>(public32_out, "public32_out")?)
@@ -149,6 +163,8 @@ pub unsafe extern "C" fn dmp_x25519_keypair(secret32_out: *mut u8, public32_out:
 }
 
 /// The X25519 public key of a secret key. Errors: `DMP_ERR_NULL_POINTER`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `secret32` must be NULL or valid for 32 reads; `public32_out` for 32 writes.
@@ -156,6 +172,7 @@ pub unsafe extern "C" fn dmp_x25519_keypair(secret32_out: *mut u8, public32_out:
 #[must_use]
 pub unsafe extern "C" fn dmp_x25519_public(secret32: *const u8, public32_out: *mut u8) -> i32 {
     guard("dmp_x25519_public", || {
+        disjoint(&[bytes("secret32", secret32, 32)], &[bytes("public32_out", public32_out, 32)])?;
         // SAFETY: caller contract.
         let (s, p) = unsafe {
             (array_in::<32>(secret32, "secret32")?, array_out::<32>(public32_out, "public32_out")?)
@@ -167,6 +184,8 @@ pub unsafe extern "C" fn dmp_x25519_public(secret32: *const u8, public32_out: *m
 
 /// X25519(secret, public) into `shared32_out`. An all-zero result (a small-order public key) is
 /// refused with `DMP_ERR_WEAK_KEY` and nothing is written. Errors: `DMP_ERR_NULL_POINTER`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `secret32`, `public32` must be NULL or valid for 32 reads; `shared32_out` for 32 writes.
@@ -174,6 +193,10 @@ pub unsafe extern "C" fn dmp_x25519_public(secret32: *const u8, public32_out: *m
 #[must_use]
 pub unsafe extern "C" fn dmp_x25519(secret32: *const u8, public32: *const u8, shared32_out: *mut u8) -> i32 {
     guard("dmp_x25519", || {
+        disjoint(
+            &[bytes("secret32", secret32, 32), bytes("public32", public32, 32)],
+            &[bytes("shared32_out", shared32_out, 32)],
+        )?;
         // SAFETY: caller contract.
         let (s, p, out) = unsafe {
             (
@@ -190,6 +213,8 @@ pub unsafe extern "C" fn dmp_x25519(secret32: *const u8, public32: *const u8, sh
 
 /// A fresh Ed25519 key pair: its 32-byte seed (the secret) and public key.
 /// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// Each pointer must be NULL or valid for 32 writes.
@@ -197,6 +222,7 @@ pub unsafe extern "C" fn dmp_x25519(secret32: *const u8, public32: *const u8, sh
 #[must_use]
 pub unsafe extern "C" fn dmp_ed25519_keypair(seed32_out: *mut u8, public32_out: *mut u8) -> i32 {
     guard("dmp_ed25519_keypair", || {
+        disjoint(&[], &[bytes("seed32_out", seed32_out, 32), bytes("public32_out", public32_out, 32)])?;
         // SAFETY: caller contract.
         let (s, p) = unsafe {
             (array_out::<32>(seed32_out, "seed32_out")?, array_out::<32>(public32_out, "public32_out")?)
@@ -209,6 +235,8 @@ pub unsafe extern "C" fn dmp_ed25519_keypair(seed32_out: *mut u8, public32_out: 
 }
 
 /// The Ed25519 public key of a seed. Errors: `DMP_ERR_NULL_POINTER`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `seed32` must be NULL or valid for 32 reads; `public32_out` for 32 writes.
@@ -216,6 +244,7 @@ pub unsafe extern "C" fn dmp_ed25519_keypair(seed32_out: *mut u8, public32_out: 
 #[must_use]
 pub unsafe extern "C" fn dmp_ed25519_public(seed32: *const u8, public32_out: *mut u8) -> i32 {
     guard("dmp_ed25519_public", || {
+        disjoint(&[bytes("seed32", seed32, 32)], &[bytes("public32_out", public32_out, 32)])?;
         // SAFETY: caller contract.
         let (s, p) =
             unsafe { (array_in::<32>(seed32, "seed32")?, array_out::<32>(public32_out, "public32_out")?) };
@@ -225,7 +254,13 @@ pub unsafe extern "C" fn dmp_ed25519_public(seed32: *const u8, public32_out: *mu
 }
 
 /// Signs `msg` (RFC 8032 Ed25519) with the key of `seed32`; writes 64 bytes.
-/// `msg` may be NULL when `msg_len` is 0. Errors: `DMP_ERR_NULL_POINTER`.
+/// `msg` may be NULL when `msg_len` is 0. Messages that begin with the three bytes "DMP" are
+/// reserved for the protocol's own signatures (a prekey bundle's signature covers
+/// "DMP1 prekey bundle" || ...) and are refused, as by `dmp_identity_sign`, so that no signature
+/// made here with an identity's seed can pass for a bundle. Errors: `DMP_ERR_NULL_POINTER`,
+/// `DMP_ERR_INVALID_ARGUMENT` (a reserved message; nothing written).
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// Pointers must be NULL or valid: `seed32` 32 reads, `msg` `msg_len` reads, `sig64_out` 64 writes.
@@ -238,6 +273,10 @@ pub unsafe extern "C" fn dmp_ed25519_sign(
     sig64_out: *mut u8,
 ) -> i32 {
     guard("dmp_ed25519_sign", || {
+        disjoint(
+            &[bytes("seed32", seed32, 32), bytes("msg", msg, msg_len)],
+            &[bytes("sig64_out", sig64_out, SIGNATURE_LEN)],
+        )?;
         // SAFETY: caller contract.
         let (s, m, out) = unsafe {
             (
@@ -246,7 +285,7 @@ pub unsafe extern "C" fn dmp_ed25519_sign(
                 array_out::<SIGNATURE_LEN>(sig64_out, "sig64_out")?,
             )
         };
-        *out = SigningKey::from_seed(s).sign(m).0;
+        *out = SigningKey::from_seed(s).sign(super::application_message(m)?).0;
         Ok(())
     })
 }
@@ -286,6 +325,8 @@ pub unsafe extern "C" fn dmp_ed25519_verify(
 /// An empty salt means a zero-filled salt. `out_len` above `DMP_HKDF_MAX_LEN` is
 /// `DMP_ERR_TOO_LARGE`. Any input may be NULL when its length is 0; `out` when `out_len` is 0.
 /// Errors besides: `DMP_ERR_NULL_POINTER`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// Pointers must be NULL or valid for the lengths given.
@@ -302,6 +343,10 @@ pub unsafe extern "C" fn dmp_hkdf_sha256(
     out_len: usize,
 ) -> i32 {
     guard("dmp_hkdf_sha256", || {
+        disjoint(
+            &[bytes("salt", salt, salt_len), bytes("ikm", ikm, ikm_len), bytes("info", info, info_len)],
+            &[bytes("out", out, out_len)],
+        )?;
         // SAFETY: caller contract.
         let (salt, ikm, info) = unsafe {
             (input(salt, salt_len, "salt")?, input(ikm, ikm_len, "ikm")?, input(info, info_len, "info")?)

@@ -5,8 +5,8 @@ use std::sync::Mutex;
 
 use super::identity::DmpIdentity;
 use super::{
-    FfiError, FfiResult, Handle, OutBuf, array_out, clear_handle_out, deserialize, guard, guard_void, input,
-    out_ref, sink_result, storage_key_in,
+    FfiError, FfiResult, Handle, OutBuf, array_out, bytes, clear_handle_out, deserialize, disjoint, guard,
+    guard_void, input, out_ref, scalar, sink_result, storage_key_in,
 };
 use crate::error::Error;
 use crate::prekey::{PqPolicy, PrekeyBundle};
@@ -36,7 +36,6 @@ pub struct DmpSession {
 
 impl Handle for DmpSession {
     type Inner = Session;
-    const TAG: u64 = 0x444d_5053_4553_534e; // "DMPSESSN"
     const NAME: &'static str = "dmp_session_t";
     fn wrap(inner: Session) -> Self {
         DmpSession { inner: Mutex::new(inner) }
@@ -80,6 +79,9 @@ unsafe fn initiate(
     pq_policy: i32,
     out: *mut *mut DmpSession,
 ) -> FfiResult {
+    disjoint(&[bytes("bundle", bundle, bundle_len)], &[scalar("out", out)])?;
+    // SAFETY: caller contract.
+    unsafe { clear_handle_out(out) };
     let config = config_for(pq_policy)?;
     // SAFETY: caller contract.
     let (id, bytes) = unsafe { (DmpIdentity::lock(identity)?, input(bundle, bundle_len, "bundle")?) };
@@ -98,6 +100,8 @@ unsafe fn initiate(
 /// Errors: `DMP_ERR_NULL_POINTER`, bundle errors as `dmp_bundle_verify` (`DMP_ERR_BAD_SIGNATURE`
 /// for a hybrid bundle stripped of its ML-KEM part), `DMP_ERR_PQ_REQUIRED` (a classical bundle),
 /// `DMP_ERR_INVALID_ARGUMENT` (the bundle is the identity's own), `DMP_ERR_RANDOM_FAILURE`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `identity` NULL or live; `bundle` NULL or valid for `bundle_len` reads; `out` pointer write.
@@ -110,8 +114,6 @@ pub unsafe extern "C" fn dmp_session_initiate(
     out: *mut *mut DmpSession,
 ) -> i32 {
     // SAFETY: caller contract.
-    unsafe { clear_handle_out(out) };
-    // SAFETY: caller contract.
     guard("dmp_session_initiate", || unsafe {
         initiate(identity, bundle, bundle_len, DMP_PQ_REQUIRE_HYBRID, out)
     })
@@ -120,6 +122,8 @@ pub unsafe extern "C" fn dmp_session_initiate(
 /// `dmp_session_initiate` with a post-quantum policy: `DMP_PQ_REQUIRE_HYBRID` or
 /// `DMP_PQ_ALLOW_CLASSICAL` (accept a classical-only bundle). Any other value is
 /// `DMP_ERR_INVALID_ARGUMENT`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// As `dmp_session_initiate`.
@@ -132,8 +136,6 @@ pub unsafe extern "C" fn dmp_session_initiate_with(
     pq_policy: i32,
     out: *mut *mut DmpSession,
 ) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { clear_handle_out(out) };
     // SAFETY: caller contract.
     guard("dmp_session_initiate_with", || unsafe { initiate(identity, bundle, bundle_len, pq_policy, out) })
 }
@@ -153,6 +155,12 @@ unsafe fn accept(
     pt_cap: usize,
     pt_len: *mut usize,
 ) -> FfiResult {
+    disjoint(
+        &[bytes("envelope", envelope, envelope_len)],
+        &[scalar("session_out", session_out), bytes("pt_out", pt_out, pt_cap), scalar("pt_len", pt_len)],
+    )?;
+    // SAFETY: caller contract.
+    unsafe { clear_handle_out(session_out) };
     let config = config_for(pq_policy)?;
     // SAFETY: caller contract.
     let (mut id, env, mut out) = unsafe {
@@ -183,6 +191,8 @@ unsafe fn accept(
 /// naming a hybrid signed prekey), `DMP_ERR_PQ_REQUIRED`, `DMP_ERR_WEAK_KEY`,
 /// `DMP_ERR_AUTH_FAILED` (including a tampered ML-KEM ciphertext), `DMP_ERR_TOO_FAR_AHEAD`,
 /// `DMP_ERR_INVALID_ARGUMENT` (from oneself).
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `identity` NULL or live; `envelope` NULL or valid for `envelope_len` reads; `session_out` a
@@ -198,8 +208,6 @@ pub unsafe extern "C" fn dmp_session_accept(
     pt_cap: usize,
     pt_len: *mut usize,
 ) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { clear_handle_out(session_out) };
     guard("dmp_session_accept", || {
         // SAFETY: caller contract.
         unsafe {
@@ -221,6 +229,8 @@ pub unsafe extern "C" fn dmp_session_accept(
 /// `DMP_PQ_ALLOW_CLASSICAL` (accept a classical first message to a classical signed prekey; a
 /// hybrid signed prekey is never accepted without its ML-KEM part). Any other value is
 /// `DMP_ERR_INVALID_ARGUMENT`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// As `dmp_session_accept`.
@@ -236,8 +246,6 @@ pub unsafe extern "C" fn dmp_session_accept_with(
     pt_cap: usize,
     pt_len: *mut usize,
 ) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { clear_handle_out(session_out) };
     guard("dmp_session_accept_with", || {
         // SAFETY: caller contract.
         unsafe { accept(identity, envelope, envelope_len, pq_policy, session_out, pt_out, pt_cap, pt_len) }
@@ -271,6 +279,8 @@ pub unsafe extern "C" fn dmp_session_encrypted_len(
 /// `DMP_ERR_RANDOM_FAILURE` (session unchanged). Randomness is drawn only by the first encrypt
 /// after a message under a new peer ratchet key, which makes a fresh ratchet key for the new
 /// sending chain; otherwise the message key is the chain's next one.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `session` NULL or live; `pt` NULL (if `pt_len` is 0) or valid; `out`, `out_len` as usual.
@@ -285,6 +295,7 @@ pub unsafe extern "C" fn dmp_session_encrypt(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_session_encrypt", || {
+        disjoint(&[bytes("pt", pt, pt_len)], &[bytes("out", out, out_cap), scalar("out_len", out_len)])?;
         // SAFETY: caller contract.
         let (mut s, pt, mut out) = unsafe {
             (DmpSession::lock(session)?, input(pt, pt_len, "pt")?, OutBuf::new(out, out_cap, out_len)?)
@@ -305,6 +316,8 @@ pub unsafe extern "C" fn dmp_session_encrypt(
 /// `DMP_ERR_BAD_ENVELOPE`, `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`,
 /// `DMP_ERR_WRONG_SESSION`, `DMP_ERR_AUTH_FAILED`, `DMP_ERR_DUPLICATE`, `DMP_ERR_TOO_FAR_AHEAD`,
 /// `DMP_ERR_WEAK_KEY`, `DMP_ERR_TOO_LARGE`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `session` NULL or live; `envelope` NULL or valid for `envelope_len`; `out`, `out_len` as usual.
@@ -319,6 +332,10 @@ pub unsafe extern "C" fn dmp_session_decrypt(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_session_decrypt", || {
+        disjoint(
+            &[bytes("envelope", envelope, envelope_len)],
+            &[bytes("out", out, out_cap), scalar("out_len", out_len)],
+        )?;
         // SAFETY: caller contract.
         let (mut s, env, mut out) = unsafe {
             (
@@ -400,8 +417,7 @@ pub unsafe extern "C" fn dmp_session_id(session: *const DmpSession, id8_out: *mu
 pub unsafe extern "C" fn dmp_session_set_padding(session: *mut DmpSession, mode: i32) -> i32 {
     guard("dmp_session_set_padding", || {
         let padding = padding_in(mode)?;
-        // SAFETY: caller contract.
-        let mut s = unsafe { DmpSession::lock(session) }?;
+        let mut s = DmpSession::lock(session)?;
         s.set_padding(padding)?;
         Ok(())
     })
@@ -425,8 +441,7 @@ pub unsafe extern "C" fn dmp_session_set_limits(
         let limits = Limits::new(max_forward_jump, max_skipped_keys).map_err(|e| {
             FfiError::new(e, format!("limits ({max_forward_jump}, {max_skipped_keys}) out of range"))
         })?;
-        // SAFETY: caller contract.
-        let mut s = unsafe { DmpSession::lock(session) }?;
+        let mut s = DmpSession::lock(session)?;
         s.set_limits(limits)?;
         Ok(())
     })
@@ -443,8 +458,7 @@ pub unsafe extern "C" fn dmp_session_set_limits(
 #[must_use]
 pub unsafe extern "C" fn dmp_session_close(session: *mut DmpSession) -> i32 {
     guard("dmp_session_close", || {
-        // SAFETY: caller contract.
-        let mut s = unsafe { DmpSession::lock(session) }?;
+        let mut s = DmpSession::lock(session)?;
         s.close()?;
         Ok(())
     })
@@ -458,6 +472,8 @@ pub unsafe extern "C" fn dmp_session_close(session: *mut DmpSession) -> i32 {
 /// that envelope, and never go back to an older record of a session that has sent since. An
 /// older copy would encrypt with message keys already used, and each message key always uses the
 /// same nonce (docs/SECURITY.md section 4). `dmp_agent_*` does this for you.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `session` NULL or live; `storage_key32` NULL or 32 reads; `out`, `out_len` as usual.
@@ -471,6 +487,10 @@ pub unsafe extern "C" fn dmp_session_serialize(
     out_len: *mut usize,
 ) -> i32 {
     guard("dmp_session_serialize", || {
+        disjoint(
+            &[bytes("storage_key32", storage_key32, 32)],
+            &[bytes("out", out, out_cap), scalar("out_len", out_len)],
+        )?;
         let key = storage_key_in(storage_key32)?;
         // SAFETY: caller contract.
         let (s, mut out) = unsafe { (DmpSession::lock(session)?, OutBuf::new(out, out_cap, out_len)?) };
@@ -481,6 +501,8 @@ pub unsafe extern "C" fn dmp_session_serialize(
 /// Restores a session from `dmp_session_serialize` output; `*out` receives the handle (NULL on
 /// failure). Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_WRONG_STORAGE_KEY`, `DMP_ERR_BAD_STATE`,
 /// `DMP_ERR_UNSUPPORTED_VERSION`.
+/// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
+/// before anything else, nothing written.
 ///
 /// # Safety
 /// `record` NULL or valid for `record_len` reads; `storage_key32` 32 reads; `out` pointer write.
@@ -493,21 +515,17 @@ pub unsafe extern "C" fn dmp_session_deserialize(
     out: *mut *mut DmpSession,
 ) -> i32 {
     // SAFETY: caller contract.
-    unsafe { clear_handle_out(out) };
-    // SAFETY: caller contract.
     guard("dmp_session_deserialize", || unsafe {
         deserialize::<DmpSession>(record, record_len, storage_key32, out, Session::from_sealed)
     })
 }
 
-/// Releases a session; its keys are zeroized. NULL is ignored.
-///
-/// # Safety
-/// `session` must be NULL or a live handle not used afterwards.
+/// Releases a session; its keys are zeroized. NULL, a freed handle and any other pointer are ignored. A call on it that is in
+/// progress on another thread completes first; later calls are refused with
+/// `DMP_ERR_INVALID_ARGUMENT` until a new handle reuses the address, so do not use it afterwards.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn dmp_session_free(session: *mut DmpSession) {
-    // SAFETY: caller contract.
-    guard_void(|| unsafe { DmpSession::free(session) });
+pub extern "C" fn dmp_session_free(session: *mut DmpSession) {
+    guard_void(|| DmpSession::free(session));
 }
 
 const _: () = {

@@ -153,9 +153,9 @@ macro_rules! owned_handle {
 
         impl Drop for $name {
             fn drop(&mut self) {
-                // SAFETY: the pointer came from the ABI's creating call (or is NULL) and is
-                // released once, here.
-                unsafe { $free(self.0) }
+                // The pointer came from the ABI's creating call (or is NULL) and is released
+                // once, here (`dmp_*_free` takes any pointer).
+                $free(self.0)
             }
         }
     };

@@ -7,6 +7,9 @@
  *                                    (number and name) and dmp_last_error_message().
  *   CHECK_OK(call)                   CHECK_STATUS(call, DMP_OK).
  *   CHECK_FAILS(call)                the call must return some negative DMP_ERR_* code.
+ *   CHECK_OVERLAP(call, out, other)  the call must be refused with DMP_ERR_INVALID_ARGUMENT because
+ *                                    its output `out` overlaps the argument `other`, as
+ *                                    dmp_last_error_message() must say.
  *   CHECK_GROUP(what, fn, arg)       runs the checks of fn(arg) (0 = all held); see below.
  *   check_finish(argv[0])            prints "<program>: K checks passed" and returns the exit
  *                                    status for main(): 0, or 1 if any check failed.
@@ -125,6 +128,21 @@ static inline int check_fails_(const char *file, int line, const char *call, int
     return 0;
 }
 
+static inline void check_overlap_(const char *file, int line, const char *call, int32_t actual, const char *out,
+                                  const char *other) {
+    if (!check_status_(file, line, call, actual, DMP_ERR_INVALID_ARGUMENT)) return;
+    char want[128];
+    snprintf(want, sizeof want, "`%s` overlaps `%s`", out, other);
+    const char *m = dmp_last_error_message();
+    if (m != NULL && strstr(m, want) != NULL) {
+        check_passed_++;
+        return;
+    }
+    check_failed_++;
+    fprintf(stderr, "%s:%d: after %s, dmp_last_error_message() does not say %s: \"%s\"\n", file, line, call, want,
+            m == NULL ? "(NULL)" : m);
+}
+
 #define CHECK(cond)                                                                              \
     do {                                                                                         \
         if (cond)                                                                                \
@@ -136,6 +154,7 @@ static inline int check_fails_(const char *file, int line, const char *call, int
 #define CHECK_STATUS(call, expected) check_status_(__FILE__, __LINE__, #call, (call), (expected))
 #define CHECK_OK(call) CHECK_STATUS(call, DMP_OK)
 #define CHECK_FAILS(call) check_fails_(__FILE__, __LINE__, #call, (call))
+#define CHECK_OVERLAP(call, out, other) check_overlap_(__FILE__, __LINE__, #call, (call), (out), (other))
 
 /* Ends a test program: prints the tally and gives main()'s return value. */
 static inline int check_finish(const char *argv0) {

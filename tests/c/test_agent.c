@@ -837,6 +837,82 @@ static void null_pointers(void) {
     dmp_agent_free(b);
 }
 
+/* Outputs overlapping an input or another output are refused before anything is written,
+ * sent or saved. */
+static void overlapping_buffers(void) {
+    static uint64_t words[16384 / 8]; /* aligned for the pointer, size_t and integer outputs */
+    uint8_t *buf = (uint8_t *)words;
+    uint8_t key[32] = {6}, seed[32] = {7}, ida[32], idb[32], gid[32];
+    int sentinel = 0;
+    dmp_agent_t *x = (dmp_agent_t *)(void *)&sentinel;
+    size_t len = 33;
+
+    memcpy(buf, key, 32);
+    CHECK_OVERLAP(dmp_agent_open(NULL, 0, buf, 0, (dmp_agent_t **)(void *)(buf + 8)), "out", "storage_key32");
+    memcpy(buf + 64, seed, 32);
+    CHECK_OVERLAP(dmp_agent_open_with_seed(NULL, 0, key, buf + 64, 0, (dmp_agent_t **)(void *)(buf + 88)), "out",
+                  "seed32");
+    CHECK_OVERLAP(dmp_agent_open_with_seed(buf, 40, key, seed, 0, (dmp_agent_t **)(void *)(buf + 32)), "out", "path");
+    CHECK(x == (dmp_agent_t *)(void *)&sentinel && memcmp(buf, key, 32) == 0 && memcmp(buf + 64, seed, 32) == 0);
+
+    dmp_agent_t *a = open_memory(0), *b = open_memory(0);
+    agent_id(a, ida);
+    agent_id(b, idb);
+    CHECK_OVERLAP(dmp_agent_fingerprint(a, buf, 64, (size_t *)(void *)(buf + 8)), "out", "out_len");
+    CHECK_OVERLAP(dmp_agent_bundle(b, 1, buf, 4096, &words[4]), "out", "out_len");
+    blob_t bb = agent_bundle(b, 1);
+    memcpy(buf, bb.data, bb.len);
+    CHECK_OVERLAP(dmp_agent_add_bundle(a, buf, bb.len, buf + bb.len - 31), "peer32_out", "bundle");
+    CHECK_STATUS(dmp_agent_session_state(a, idb, &(int32_t){0}), DMP_ERR_NO_SESSION); /* not added */
+    CHECK_OK(dmp_agent_add_bundle(a, buf, bb.len, buf + bb.len));
+    CHECK(memcmp(buf + bb.len, idb, 32) == 0);
+    blob_free(&bb);
+
+    /* send and connect: the envelope over the plaintext or the peer id. Nothing is sent: b's
+     * first envelope is a's first message. */
+    memcpy(buf, idb, 32);
+    memcpy(buf + 32, "first", 5);
+    CHECK_OVERLAP(dmp_agent_send(a, idb, buf + 32, 5, buf + 36, 8192, &len), "out", "pt");
+    CHECK_OVERLAP(dmp_agent_send(a, buf, buf + 32, 5, buf + 16, 8192, &len), "out", "peer32");
+    CHECK_OVERLAP(dmp_agent_send(a, buf, buf + 32, 5, buf + 64, 8192, &words[20]), "out", "out_len");
+    CHECK_OVERLAP(dmp_agent_connect(a, buf, buf + 31, 8192, &len), "out", "peer32");
+    CHECK(len == 33 && memcmp(buf, idb, 32) == 0 && memcmp(buf + 32, "first", 5) == 0);
+    blob_t m = agent_send(a, idb, "first", 5);
+
+    /* receive: the event handle over the envelope. */
+    memcpy(buf, m.data, m.len);
+    CHECK_OVERLAP(dmp_agent_receive(b, buf, m.len, (dmp_event_t **)(void *)(buf + 8)), "event_out", "envelope");
+    CHECK(memcmp(buf, m.data, m.len) == 0);
+    dmp_event_t *ev = RECEIVE(b, &m, DMP_EVENT_MESSAGE, ida, "first", 5);
+    blob_free(&m);
+    CHECK_OVERLAP(dmp_event_plaintext(ev, buf, 64, (size_t *)(void *)(buf + 8)), "out", "out_len");
+    CHECK_OVERLAP(dmp_event_seq(ev, (uint64_t *)(void *)buf, (int32_t *)(void *)(buf + 4)), "seq_out",
+                  "new_session_out");
+    dmp_event_free(ev);
+
+    CHECK_OVERLAP(dmp_agent_peers(a, buf, 64, (size_t *)(void *)(buf + 32)), "out", "out_len");
+    memcpy(buf, idb, 32);
+    CHECK_OVERLAP(dmp_agent_session_state(a, buf, (int32_t *)(void *)(buf + 28)), "state_out", "peer32");
+    CHECK(memcmp(buf, idb, 32) == 0);
+
+    /* groups: the envelope over the plaintext or the group id; the outbox's recipient over its
+     * envelope. */
+    CHECK_OK(dmp_agent_group_create(a, gid));
+    CHECK_OK(dmp_agent_group_add(a, gid, idb));
+    memcpy(buf, gid, 32);
+    CHECK_OVERLAP(dmp_agent_group_send(a, gid, buf, 32, buf + 16, 8192, &len), "out", "pt");
+    CHECK_OVERLAP(dmp_agent_group_send(a, buf, (const uint8_t *)"x", 1, buf + 16, 8192, &len), "out", "group_id32");
+    CHECK_OVERLAP(dmp_agent_group_members(a, buf, buf + 8, 64, &len), "out", "group_id32");
+    CHECK_OVERLAP(dmp_agent_outbox_next(a, buf + 8, buf, 8192, &len), "peer32_out", "out");
+    CHECK(len == 33 && memcmp(buf, gid, 32) == 0);
+    size_t queued = 0;
+    CHECK_OK(dmp_agent_outbox_count(a, &queued));
+    CHECK(queued == 1);
+
+    dmp_agent_free(a);
+    dmp_agent_free(b);
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     pairwise();
@@ -847,5 +923,6 @@ int main(int argc, char **argv) {
     classical_peers();
     stores();
     null_pointers();
+    overlapping_buffers();
     return check_finish(argv[0]);
 }

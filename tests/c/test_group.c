@@ -639,6 +639,57 @@ static void null_pointers_and_handles(member_t *a, member_t *b) {
                              "dmp_session_* functions", other_kinds_child, a);
 }
 
+/* Outputs overlapping an input or another output are refused before anything is written or
+ * changed. a's messages reach b (who holds a's distribution). */
+static void overlapping_buffers(member_t *a, member_t *b) {
+    static uint64_t words[16384 / 8]; /* aligned for the pointer and size_t outputs */
+    uint8_t *buf = (uint8_t *)words;
+    int sentinel = 0;
+    dmp_group_t *g = (dmp_group_t *)(void *)&sentinel;
+    size_t len = 55;
+    uint8_t gid[32];
+    CHECK_OK(dmp_group_id(a->group, gid));
+
+    memcpy(buf, gid, 32);
+    CHECK_OVERLAP(dmp_group_new(a->id, buf, (dmp_group_t **)(void *)(buf + 16)), "out", "group_id32");
+    CHECK(g == (dmp_group_t *)(void *)&sentinel && memcmp(buf, gid, 32) == 0);
+    CHECK_OVERLAP(dmp_group_members(a->group, buf, 64, (size_t *)(void *)(buf + 56)), "out", "out_len");
+    CHECK_OVERLAP(dmp_group_distribution(a->group, buf, 4096, &words[2]), "out", "out_len");
+    CHECK(memcmp(buf, gid, 32) == 0);
+
+    /* encrypt in place: refused, and the next message is still readable in order by b. */
+    memcpy(buf, "group hello", 11);
+    CHECK_OVERLAP(dmp_group_encrypt(a->group, buf, 11, buf, 4096, &len), "out", "pt");
+    CHECK_OVERLAP(dmp_group_encrypt(a->group, buf, 11, buf + 11, 4096, (size_t *)(void *)(buf + 1024)), "out",
+                  "out_len");
+    CHECK(len == 55 && memcmp(buf, "group hello", 11) == 0);
+    gmsg_t m = group_seal(a->group, "group hello", 11);
+
+    /* decrypt: the plaintext or the sender id over the message; refused, then it opens. */
+    memcpy(buf, m.data, m.len);
+    uint8_t who[32];
+    CHECK_OVERLAP(dmp_group_decrypt(b->group, buf, m.len, who, buf + 8, 4096, &len), "out", "in");
+    CHECK_OVERLAP(dmp_group_decrypt(b->group, buf, m.len, buf + m.len - 1, buf + 4096, 4096, &len), "sender32_out",
+                  "in");
+    CHECK_OVERLAP(dmp_group_decrypt(b->group, m.data, m.len, buf + 8, buf, 4096, &len), "sender32_out", "out");
+    CHECK(len == 55 && memcmp(buf, m.data, m.len) == 0);
+    group_open(b->group, &m, a->agent, "group hello", 11);
+
+    /* serialize over the key; deserialize into a handle inside the record. */
+    uint8_t key[32] = {8};
+    memcpy(buf + 8192, key, 32);
+    CHECK_OVERLAP(dmp_group_serialize(a->group, buf + 8192, buf + 8000, 4096, &len), "out", "storage_key32");
+    size_t rlen = 0;
+    CHECK_OK(dmp_group_serialize(a->group, key, buf, 8192, &rlen));
+    uint8_t head[8];
+    memcpy(head, buf + 16, 8);
+    CHECK_OVERLAP(dmp_group_deserialize(buf, rlen, key, (dmp_group_t **)(void *)(buf + 16)), "out", "record");
+    CHECK(g == (dmp_group_t *)(void *)&sentinel && memcmp(buf + 16, head, 8) == 0);
+    CHECK_OK(dmp_group_deserialize(buf, rlen, key, &g));
+    dmp_group_free(g);
+    gmsg_free(&m);
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     CHECK(DMP_GROUP_ID_LEN == 32);
@@ -654,6 +705,7 @@ int main(int argc, char **argv) {
     rotation_and_removal(&a, &b, &c);
     padding_limits_records(&a, &b);
     null_pointers_and_handles(&a, &b);
+    overlapping_buffers(&a, &b);
     member_t *all[3] = {&a, &b, &c};
     for (int i = 0; i < 3; i++) {
         dmp_group_free(all[i]->group);

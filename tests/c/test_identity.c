@@ -223,12 +223,23 @@ static void signing(void) {
         memset(sig, 0xAB, sizeof sig);
         CHECK_STATUS(dmp_identity_sign(id, (const uint8_t *)reserved[i], reserved_len[i], sig),
                      DMP_ERR_INVALID_ARGUMENT);
+        CHECK(strstr(dmp_last_error_message(), "reserved for the protocol's own signatures") != NULL);
+        for (size_t j = 0; j < sizeof sig; j++) CHECK(sig[j] == 0xAB);
+        /* The same rule for a raw signature with the identity's seed, which would otherwise sign
+         * a bundle that verifies under the agent id. */
+        CHECK_STATUS(dmp_ed25519_sign(seed, (const uint8_t *)reserved[i], reserved_len[i], sig),
+                     DMP_ERR_INVALID_ARGUMENT);
+        CHECK(strstr(dmp_last_error_message(), "reserved for the protocol's own signatures") != NULL);
         for (size_t j = 0; j < sizeof sig; j++) CHECK(sig[j] == 0xAB);
     }
     /* Close to it but not reserved: signed. */
     CHECK_OK(dmp_identity_sign(id, (const uint8_t *)"DM", 2, sig));
     CHECK_OK(dmp_ed25519_verify(pk, (const uint8_t *)"DM", 2, sig));
     CHECK_OK(dmp_identity_sign(id, (const uint8_t *)"dmp1", 4, sig));
+    CHECK_OK(dmp_ed25519_sign(seed, (const uint8_t *)"DM", 2, sig2));
+    CHECK_OK(dmp_ed25519_verify(pk, (const uint8_t *)"DM", 2, sig2));
+    CHECK_OK(dmp_ed25519_sign(seed, (const uint8_t *)"dmp1", 4, sig2));
+    CHECK_OK(dmp_ed25519_sign(seed, (const uint8_t *)"xDMP", 4, sig2));
     dmp_identity_free(id);
 }
 
@@ -621,10 +632,10 @@ static void creation_nulls_and_handles(void) {
 
 /*
  * A session handle passed as an identity must be refused with DMP_ERR_INVALID_ARGUMENT (the
- * header's handles carry a type tag for this; see src/ffi/mod.rs, Handle::lock). Run in a child
- * process: a wrong answer here may be a hang or a memory error. The identity freed just before
- * the session is created leaves its memory to the session (the usual malloc reuse), which is the
- * case that goes wrong when the tag is not at the same place in every handle type.
+ * library's registry knows each live handle's type; see src/ffi/mod.rs, Handle::lock). Run in a
+ * child process: a wrong answer here may be a hang or a memory error. The identity freed just
+ * before the session is created may leave its address to the session (the usual malloc reuse),
+ * which is the case that goes wrong when a stale entry or the memory itself decides the type.
  */
 static int session_as_identity_child(void *unused) {
     (void)unused;
@@ -681,6 +692,56 @@ static void handle_kinds(void) {
     dmp_identity_free(id);
 }
 
+/* Outputs overlapping an input or another output are refused before anything is written. */
+static void overlapping_buffers(void) {
+    static uint64_t words[16384 / 8]; /* aligned for the pointer and size_t outputs */
+    uint8_t *buf = (uint8_t *)words, before[sizeof words];
+    for (size_t i = 0; i < sizeof words; i++) buf[i] = (uint8_t)(i * 7);
+    memcpy(before, buf, sizeof before);
+    int sentinel = 0;
+    dmp_identity_t *out = (dmp_identity_t *)(void *)&sentinel;
+    size_t len = 99;
+
+    CHECK_OVERLAP(dmp_identity_from_seed(buf, (dmp_identity_t **)(void *)(buf + 8)), "out", "seed32");
+    CHECK_OVERLAP(dmp_identity_from_seed_with(buf, DMP_SUITE_CLASSICAL, (dmp_identity_t **)(void *)(buf + 24)), "out",
+                  "seed32");
+    CHECK(memcmp(buf, before, sizeof before) == 0);
+    CHECK_OK(dmp_identity_from_seed(buf, &out));
+    uint32_t otks = otk_count(out);
+
+    CHECK_OVERLAP(dmp_identity_fingerprint(out, buf, 64, (size_t *)(void *)(buf + 32)), "out", "out_len");
+    uint8_t agent[32];
+    CHECK_OK(dmp_identity_public_key(out, agent));
+    memcpy(buf, agent, 32);
+    CHECK_OVERLAP(dmp_fingerprint(buf, buf + 16, 64, &len), "out", "agent_id32");
+    CHECK_OVERLAP(dmp_identity_sign(out, buf, 100, buf + 99), "sig64_out", "msg");
+    /* A bundle with a one-time prekey over its own out_len: no prekey is handed out. */
+    CHECK_OVERLAP(dmp_identity_bundle(out, 1, buf, 2048, &words[100]), "out", "out_len");
+    CHECK(otk_count(out) == otks && len == 99);
+    CHECK(memcmp(buf, agent, 32) == 0 && memcmp(buf + 32, before + 32, sizeof before - 32) == 0);
+
+    size_t blen = 0;
+    CHECK_OK(dmp_identity_bundle(out, 0, buf, 2048, &blen));
+    CHECK_OVERLAP(dmp_bundle_verify(buf, blen, buf + blen - 32 + 1), "agent_id32_out", "bundle");
+    CHECK_OK(dmp_bundle_verify(buf, blen, buf + blen)); /* right after it */
+    CHECK(memcmp(buf + blen, agent, 32) == 0);
+
+    uint8_t key[32] = {5};
+    memcpy(buf + 2048, key, 32);
+    CHECK_OVERLAP(dmp_identity_serialize(out, buf + 2048, buf, 2049, &len), "out", "storage_key32");
+    CHECK(len == 99);
+    size_t rlen = 0;
+    CHECK_OK(dmp_identity_serialize(out, key, buf, sizeof words, &rlen));
+    dmp_identity_t *back = (dmp_identity_t *)(void *)&sentinel;
+    uint8_t head[8];
+    memcpy(head, buf, 8);
+    CHECK_OVERLAP(dmp_identity_deserialize(buf, rlen, key, (dmp_identity_t **)(void *)buf), "out", "record");
+    CHECK(back == (dmp_identity_t *)(void *)&sentinel && memcmp(buf, head, 8) == 0);
+    CHECK_OK(dmp_identity_deserialize(buf, rlen, key, &back));
+    dmp_identity_free(back);
+    dmp_identity_free(out);
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     generate_and_seed();
@@ -692,5 +753,6 @@ int main(int argc, char **argv) {
     records();
     creation_nulls_and_handles();
     handle_kinds();
+    overlapping_buffers();
     return check_finish(argv[0]);
 }

@@ -496,6 +496,51 @@ static void hkdf_tests(void) {
                  DMP_ERR_NULL_POINTER);
 }
 
+/* Outputs overlapping an input or another output are refused before anything is written (the
+ * size query's *out_len included); side by side, the same buffers work. */
+static void overlapping_buffers(void) {
+    uint8_t key[DMP_KEY_LEN] = {3}, seed[32] = {4}, pk[32];
+    size_t words[64]; /* aligned storage, so that a size_t can sit inside a byte buffer */
+    uint8_t *buf = (uint8_t *)words, before[sizeof words];
+    for (size_t i = 0; i < sizeof words; i++) buf[i] = (uint8_t)i;
+    memcpy(before, buf, sizeof before);
+    size_t len = 12345;
+
+    /* AEAD in place, and outputs over the ad, the key and out_len. */
+    CHECK_OVERLAP(dmp_aead_seal(key, NULL, 0, buf, 16, buf, 100, &len), "out", "pt");
+    CHECK_OVERLAP(dmp_aead_seal(key, NULL, 0, buf, 16, NULL, 0, (size_t *)(void *)buf), "out_len", "pt");
+    CHECK_OVERLAP(dmp_aead_seal(key, buf + 100, 8, buf, 16, buf + 60, 60, &len), "out", "ad");
+    CHECK_OVERLAP(dmp_aead_seal(buf + 200, NULL, 0, buf, 16, buf + 180, 60, &len), "out", "key32");
+    CHECK_OVERLAP(dmp_aead_seal(key, NULL, 0, buf, 16, buf + 64, 64, &words[10]), "out", "out_len");
+    CHECK_OVERLAP(dmp_aead_open(key, NULL, 0, buf, 56, buf, 100, &len), "out", "in");
+    CHECK_OVERLAP(dmp_aead_open(key, buf + 100, 8, buf, 56, buf + 60, 60, &len), "out", "ad");
+    CHECK(len == 12345);
+    CHECK(memcmp(buf, before, sizeof before) == 0);
+    /* Adjacent is not overlapping: the ciphertext goes right after the plaintext. */
+    CHECK_OK(dmp_aead_seal(key, NULL, 0, buf, 16, buf + 16, 16 + DMP_AEAD_OVERHEAD, &len));
+    CHECK(len == 16 + DMP_AEAD_OVERHEAD);
+    memcpy(buf, before, sizeof before);
+
+    /* Keys: in place, and the two halves of a key pair. */
+    CHECK_OVERLAP(dmp_x25519_keypair(buf, buf + 16), "secret32_out", "public32_out");
+    CHECK_OVERLAP(dmp_x25519_public(buf, buf), "public32_out", "secret32");
+    CHECK_OK(dmp_x25519_keypair(buf + 64, pk));
+    CHECK_OVERLAP(dmp_x25519(buf, pk, buf + 31), "shared32_out", "secret32");
+    CHECK_OVERLAP(dmp_x25519(buf + 64, buf, buf), "shared32_out", "public32");
+    memcpy(buf + 64, before + 64, 32);
+    CHECK_OVERLAP(dmp_ed25519_keypair(buf, buf), "seed32_out", "public32_out");
+    CHECK_OVERLAP(dmp_ed25519_public(buf, buf + 8), "public32_out", "seed32");
+    CHECK_OVERLAP(dmp_ed25519_sign(seed, buf, 32, buf + 16), "sig64_out", "msg");
+    CHECK_OVERLAP(dmp_ed25519_sign(buf, (const uint8_t *)"m", 1, buf), "sig64_out", "seed32");
+    CHECK_OVERLAP(dmp_hkdf_sha256(NULL, 0, buf, 32, NULL, 0, buf + 16, 32), "out", "ikm");
+    CHECK_OVERLAP(dmp_hkdf_sha256(buf, 8, seed, 32, NULL, 0, buf, 32), "out", "salt");
+    CHECK_OVERLAP(dmp_hkdf_sha256(NULL, 0, seed, 32, buf + 40, 8, buf, 41), "out", "info");
+    CHECK(memcmp(buf, before, sizeof before) == 0);
+    CHECK_OK(dmp_ed25519_sign(seed, buf, 32, buf + 32));
+    /* NULL and zero lengths overlap nothing. */
+    CHECK_OK(dmp_hkdf_sha256(NULL, 0, seed, 32, buf, 0, buf, 32));
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     aead_round_trips();
@@ -506,5 +551,6 @@ int main(int argc, char **argv) {
     x25519_tests();
     ed25519_tests();
     hkdf_tests();
+    overlapping_buffers();
     return check_finish(argv[0]);
 }

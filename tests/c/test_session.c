@@ -1098,6 +1098,92 @@ static void null_pointers_and_handles(void) {
     dmp_identity_free(bob);
 }
 
+/* Outputs overlapping an input or another output are refused before anything is written or
+ * changed. The in-place encrypt of issue 17 used to succeed and send header bytes as the
+ * authenticated plaintext. */
+static void overlapping_buffers(void) {
+    dmp_identity_t *alice = new_identity(), *bob = new_identity();
+    static uint64_t words[(4096 + 256) / 8]; /* aligned for the pointer outputs */
+    uint8_t *buf = (uint8_t *)words;
+    uint8_t bundle[DMP_BUNDLE_MAX_LEN], key[32] = {9}, out[512];
+    size_t blen = get_bundle(bob, 1, bundle), len = 777;
+    int sentinel = 0;
+    dmp_session_t *as = (dmp_session_t *)(void *)&sentinel, *bs = NULL;
+
+    /* initiate: *out inside the bundle would be cleared over it. */
+    memcpy(buf, bundle, blen);
+    CHECK_OVERLAP(dmp_session_initiate(alice, buf, blen, (dmp_session_t **)(void *)(buf + 8)), "out", "bundle");
+    CHECK_OVERLAP(dmp_session_initiate_with(alice, buf, blen, DMP_PQ_ALLOW_CLASSICAL, (dmp_session_t **)(void *)buf),
+                  "out", "bundle");
+    CHECK(memcmp(buf, bundle, blen) == 0);
+    CHECK_OK(dmp_session_initiate(alice, bundle, blen, &as));
+
+    /* encrypt in place: refused, the session still DORMANT and its first message number 0. */
+    memcpy(buf, "hello", 5);
+    CHECK_OVERLAP(dmp_session_encrypt(as, buf, 5, buf, 4096, &len), "out", "pt");
+    CHECK_OVERLAP(dmp_session_encrypt(as, buf + 4000, 5, buf, 4096, &len), "out", "pt");
+    CHECK_OVERLAP(dmp_session_encrypt(as, buf, 5, buf + 8, 4000, (size_t *)(void *)(buf + 64)), "out", "out_len");
+    CHECK(len == 777 && memcmp(buf, "hello", 5) == 0);
+    CHECK(session_state(as) == DMP_SESSION_DORMANT);
+    envelope_t first = seal_msg(as, "hello", 5);
+    CHECK(message_number(first.data, DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN) == 0);
+
+    /* accept: the plaintext over the envelope, the handle over either, pt_len inside pt_out. */
+    uint32_t otks = 0, now = 0;
+    CHECK_OK(dmp_identity_one_time_prekey_count(bob, &otks));
+    memcpy(buf, first.data, first.len);
+    bs = (dmp_session_t *)(void *)&sentinel;
+    CHECK_OVERLAP(dmp_session_accept(bob, buf, first.len, &bs, buf + first.len - 1, 64, &len), "pt_out", "envelope");
+    CHECK_OVERLAP(dmp_session_accept(bob, buf, first.len, (dmp_session_t **)(void *)buf, out, sizeof out, &len),
+                  "session_out", "envelope");
+    CHECK_OVERLAP(dmp_session_accept_with(bob, first.data, first.len, DMP_PQ_REQUIRE_HYBRID,
+                                          (dmp_session_t **)(void *)(buf + 8), buf, 64, &len),
+                  "session_out", "pt_out");
+    CHECK_OVERLAP(dmp_session_accept(bob, first.data, first.len, &bs, buf, 64, (size_t *)(void *)(buf + 8)),
+                  "pt_out", "pt_len");
+    CHECK(bs == (dmp_session_t *)(void *)&sentinel); /* not even cleared */
+    CHECK(memcmp(buf, first.data, 8) == 0 && len == 777);
+    CHECK_OK(dmp_identity_one_time_prekey_count(bob, &now));
+    CHECK(now == otks);
+    CHECK_OK(dmp_session_accept(bob, first.data, first.len, &bs, out, sizeof out, &len));
+    CHECK(len == 5 && memcmp(out, "hello", 5) == 0);
+
+    /* decrypt in place: refused, the same envelope decrypts afterwards. */
+    envelope_t reply = seal_msg(bs, "world", 5);
+    memcpy(buf, reply.data, reply.len);
+    len = 777;
+    CHECK_OVERLAP(dmp_session_decrypt(as, buf, reply.len, buf, 4096, &len), "out", "envelope");
+    CHECK_OVERLAP(dmp_session_decrypt(as, buf, reply.len, out, sizeof out, (size_t *)(void *)(buf + 16)), "out_len",
+                  "envelope");
+    CHECK(len == 777 && memcmp(buf, reply.data, reply.len) == 0);
+    CHECK(session_state(as) == DMP_SESSION_INITIATING);
+    open_msg(as, &reply, "world", 5);
+
+    /* serialize over the storage key; deserialize with the handle inside the record. */
+    memcpy(buf, key, sizeof key);
+    CHECK_OVERLAP(dmp_session_serialize(as, buf, buf + 16, 4000, &len), "out", "storage_key32");
+    CHECK_OK(dmp_session_serialize(as, key, buf, 4096, &len));
+    uint8_t first_bytes[8];
+    memcpy(first_bytes, buf + 8, 8);
+    dmp_session_t *restored = (dmp_session_t *)(void *)&sentinel;
+    CHECK_OVERLAP(dmp_session_deserialize(buf, len, key, (dmp_session_t **)(void *)(buf + 8)), "out", "record");
+    uint8_t *key_copy = buf + 4096 + 64; /* after the record, 8-aligned */
+    memcpy(key_copy, key, sizeof key);
+    CHECK_OVERLAP(dmp_session_deserialize(buf, len, key_copy, (dmp_session_t **)(void *)(key_copy + 24)), "out",
+                  "storage_key32");
+    CHECK(restored == (dmp_session_t *)(void *)&sentinel && memcmp(buf + 8, first_bytes, 8) == 0);
+    CHECK(memcmp(key_copy, key, sizeof key) == 0);
+    CHECK_OK(dmp_session_deserialize(buf, len, key, &restored));
+
+    envelope_free(&first);
+    envelope_free(&reply);
+    dmp_session_free(restored);
+    dmp_session_free(as);
+    dmp_session_free(bs);
+    dmp_identity_free(alice);
+    dmp_identity_free(bob);
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     lifecycle(DMP_SUITE_HYBRID);
@@ -1112,5 +1198,6 @@ int main(int argc, char **argv) {
     large_messages();
     records();
     null_pointers_and_handles();
+    overlapping_buffers();
     return check_finish(argv[0]);
 }

@@ -4,7 +4,9 @@
  * messages into its own array without any lock of its own (the library serializes calls on a
  * handle); then the main thread decrypts all 200 on the peer in an interleaved order (within the
  * default limits) and checks that every plaintext is seen exactly once. A second phase has the
- * threads decrypt concurrently on one handle while others read its state.
+ * threads decrypt concurrently on one handle while others read its state. A third frees handles
+ * while threads are calling on them: every call completes on the live handle or is refused with
+ * DMP_ERR_INVALID_ARGUMENT, and valgrind sees no read of freed memory.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -87,6 +89,75 @@ static void *decrypt_worker(void *arg) {
         if (rc != DMP_OK && !w->failures) w->failures = rc;
     }
     return NULL;
+}
+
+/* Phase 3: calls racing a free. */
+#define FREE_ROUNDS 20
+
+typedef struct {
+    dmp_session_t *session; /* used only as an address once freed */
+    pthread_mutex_t *start_lock;
+    pthread_cond_t *started;
+    int *running;
+    long ok;
+    int32_t unexpected; /* first status other than OK and INVALID_ARGUMENT, 0 if none */
+} racer_t;
+
+static void *racing_caller(void *arg) {
+    racer_t *r = arg;
+    pthread_mutex_lock(r->start_lock);
+    (*r->running)++;
+    pthread_cond_broadcast(r->started);
+    pthread_mutex_unlock(r->start_lock);
+    for (;;) {
+        uint8_t buf[256], id[DMP_SESSION_ID_LEN];
+        size_t len = 0;
+        int32_t st = -1;
+        int32_t rc = dmp_session_serialize(r->session, (const uint8_t[32]){5}, buf, sizeof buf, &len);
+        if (rc == DMP_ERR_BUFFER_TOO_SMALL) rc = DMP_OK; /* the record is larger; the call still ran */
+        if (rc == DMP_OK) rc = dmp_session_state(r->session, &st);
+        if (rc == DMP_OK) rc = dmp_session_id(r->session, id);
+        if (rc == DMP_OK) {
+            r->ok++;
+            continue;
+        }
+        if (rc != DMP_ERR_INVALID_ARGUMENT && !r->unexpected) r->unexpected = rc;
+        return NULL;
+    }
+}
+
+static void calls_racing_a_free(dmp_identity_t *alice_id, dmp_identity_t *bob_id) {
+    long ok = 0;
+    for (int round = 0; round < FREE_ROUNDS; round++) {
+        dmp_session_t *alice = NULL, *bob = NULL;
+        establish(alice_id, bob_id, &alice, &bob);
+        dmp_session_free(bob);
+        pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+        pthread_cond_t started = PTHREAD_COND_INITIALIZER;
+        int running = 0;
+        racer_t r[THREADS];
+        pthread_t t[THREADS];
+        for (int i = 0; i < THREADS; i++) {
+            r[i] = (racer_t){alice, &start_lock, &started, &running, 0, 0};
+            CHECK(pthread_create(&t[i], NULL, racing_caller, &r[i]) == 0);
+        }
+        /* Free while every thread is in its loop of calls. */
+        pthread_mutex_lock(&start_lock);
+        while (running < THREADS) pthread_cond_wait(&started, &start_lock);
+        pthread_mutex_unlock(&start_lock);
+        dmp_session_free(alice);
+        for (int i = 0; i < THREADS; i++) {
+            CHECK(pthread_join(t[i], NULL) == 0);
+            if (!CHECK_OK(r[i].unexpected)) fprintf(stderr, "    (round %d, thread %d)\n", round, i);
+            ok += r[i].ok;
+        }
+        /* The freed handle stays refused. */
+        int32_t st = 0;
+        CHECK_STATUS(dmp_session_state(alice, &st), DMP_ERR_INVALID_ARGUMENT);
+        pthread_cond_destroy(&started);
+        pthread_mutex_destroy(&start_lock);
+    }
+    printf("calls racing a free: %ld completed before the frees, the rest refused\n", ok);
 }
 
 int main(int argc, char **argv) {
@@ -180,6 +251,8 @@ int main(int argc, char **argv) {
     for (int k = 0; k < TOTAL; k++) envelope_free(&replies[k]);
     dmp_session_free(alice);
     dmp_session_free(bob);
+
+    calls_racing_a_free(alice_id, bob_id);
     dmp_identity_free(alice_id);
     dmp_identity_free(bob_id);
     return check_finish(argv[0]);

@@ -391,7 +391,8 @@ pub const ed25519 = struct {
         return public;
     }
 
-    /// An RFC 8032 signature of `msg`.
+    /// An RFC 8032 signature of `msg`. A message that begins with "DMP" is the protocol's own
+    /// (a bundle's signature) and is refused: error.InvalidArgument.
     pub fn sign(seed: *const SecretKey, msg: []const u8) Error!Signature {
         var sig: Signature = undefined;
         try check(c.dmp_ed25519_sign(seed, inPtr(msg), msg.len, &sig));

@@ -179,6 +179,9 @@ test "ed25519: sign and verify; tampered message, signature or key is BadSignatu
     // Empty messages sign and verify.
     const esig = try dmp.ed25519.sign(&kp.seed, "");
     try dmp.ed25519.verify(&kp.public, "", &esig);
+    // Messages beginning with "DMP" are the protocol's own (a bundle's signature): refused.
+    try expectError(error.InvalidArgument, dmp.ed25519.sign(&kp.seed, "DMP1 prekey bundle"));
+    try expectError(error.InvalidArgument, dmp.ed25519.sign(&kp.seed, "DMP"));
 }
 
 // ---- raw: HKDF -------------------------------------------------------------------------------

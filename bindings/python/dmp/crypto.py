@@ -246,7 +246,9 @@ def ed25519_public(seed: BytesLike) -> bytes:
 
 
 def ed25519_sign(seed: BytesLike, message: BytesLike) -> bytes:
-    """The 64-byte RFC 8032 signature of ``message`` by the key of ``seed``."""
+    """The 64-byte RFC 8032 signature of ``message`` by the key of ``seed``. InvalidArgument for a
+    message that begins with ``b"DMP"``: those are reserved for the protocol's own signatures (a
+    bundle's), as for ``Identity.sign``."""
     s = fixed(seed, SECRET_KEY_LEN, "seed")
     m = as_bytes(message, "message")
     sig = create_string_buffer(SIGNATURE_LEN)

@@ -10,7 +10,7 @@ import nacl.bindings
 import nacl.signing
 import pytest
 
-from dmp import AuthFailed, BadSignature, WeakKey, _lib, _util, crypto, errors
+from dmp import AuthFailed, BadSignature, InvalidArgument, WeakKey, _lib, _util, crypto, errors
 from dmp.constants import AEAD_OVERHEAD, HKDF_MAX_LEN, NONCE_LEN, TAG_LEN
 from support import Spy
 
@@ -505,6 +505,17 @@ def test_ed25519_refusals() -> None:
         crypto.ed25519_verify(public, b"m", sig[:63])
     with pytest.raises(ValueError):
         crypto.ed25519_sign(seed[:16], b"m")
+
+
+def test_ed25519_sign_refuses_the_protocols_reserved_messages() -> None:
+    # The seed of an identity signs its bundles as "DMP1 prekey bundle" || bundle bytes: a raw
+    # signature must never be one (the same rule as Identity.sign).
+    seed, public = crypto.ed25519_keypair()
+    for msg in (b"DMP1 prekey bundle" + bytes(100), b"DMP", b"DMP2 anything"):
+        with pytest.raises(InvalidArgument, match="reserved for the protocol's own signatures"):
+            crypto.ed25519_sign(seed, msg)
+    crypto.ed25519_verify(public, b"DM", crypto.ed25519_sign(seed, b"DM"))
+    crypto.ed25519_verify(public, b"xDMP", crypto.ed25519_sign(seed, b"xDMP"))
 
 
 # ---- HKDF ----
