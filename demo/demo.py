@@ -114,12 +114,17 @@ class PyAgent:
         log(self.name, f"send -> {self.who(peer)}: {text!r} ({len(env)} bytes, {how}); session {state}")
 
     def flush_outbox(self) -> None:
-        while (item := self.agent.outbox_next()) is not None:
-            to, env = item
-            delivered = self._write(to, env)
-            self.agent.outbox_done()
-            log(self.name, f"outbox -> {self.who(to)}: {len(env)} bytes "
-                           f"({'written' if delivered else 'held'})")
+        # Oldest first, while the recipient is connected; an entry leaves the agent's outbox (its
+        # store) only once written: one for a peer not connected stays until it connects.
+        def deliver(to: bytes, env: bytes) -> bool:
+            w = self.writers.get(to)
+            if w is None or w.is_closing():
+                return False
+            w.write(control(ENVELOPE, env))
+            log(self.name, f"outbox -> {self.who(to)}: {len(env)} bytes written")
+            return True
+
+        self.agent.drain_outbox(deliver)
 
     def group_send(self, gid: bytes, text: str) -> None:
         env = self.agent.group_send(gid, text.encode())

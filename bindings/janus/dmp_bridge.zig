@@ -1048,21 +1048,82 @@ export fn dmpj_agent_outbox_count(agent: ?*const anyopaque, count_out: ?*align(1
     return libStatus(st);
 }
 
-/// Writes the oldest outbox envelope and its recipient (32 bytes) without removing it: send
-/// it, then call dmpj_agent_outbox_done. DMP_ERR_WRONG_STATE if the outbox is empty.
-export fn dmpj_agent_outbox_next(agent: ?*const anyopaque, peer32_out: ?[*]u8, out: ?[*]u8, out_cap: i64, out_len: ?*align(1) i64) callconv(.c) i32 {
+/// Writes the oldest outbox envelope, its recipient (32 bytes) and its number (`*seq_out`, an
+/// opaque 64-bit value) without removing it: send it, then call dmpj_agent_outbox_done with
+/// that number. DMP_ERR_WRONG_STATE if the outbox is empty.
+export fn dmpj_agent_outbox_next(agent: ?*const anyopaque, peer32_out: ?[*]u8, out: ?[*]u8, out_cap: i64, out_len: ?*align(1) i64, seq_out: ?*align(1) i64) callconv(.c) i32 {
     const a = lib() orelse return failed();
     const cap = size("dmpj_agent_outbox_next", "out_cap", out_cap) orelse return failed();
     var n: usize = 0;
-    const st = a.dmp_agent_outbox_next(agent, peer32_out, out, cap, lenPtr(out_len, &n));
+    var s: u64 = 0;
+    const st = a.dmp_agent_outbox_next(agent, peer32_out, out, cap, lenPtr(out_len, &n), if (seq_out != null) &s else null);
     putLen(out_len, n, st);
+    if (st == DMP_OK) seq_out.?.* = @bitCast(s);
     return libStatus(st);
 }
 
-/// Removes the oldest outbox envelope (it was sent).
-export fn dmpj_agent_outbox_done(agent: ?*anyopaque) callconv(.c) i32 {
+/// Removes outbox entry `seq` (from dmpj_agent_outbox_next: it was sent), and only that one.
+/// An entry already removed is fine; DMP_ERR_INVALID_ARGUMENT for a number never given.
+export fn dmpj_agent_outbox_done(agent: ?*anyopaque, seq: i64) callconv(.c) i32 {
     const a = lib() orelse return failed();
-    return libStatus(a.dmp_agent_outbox_done(agent));
+    return libStatus(a.dmp_agent_outbox_done(agent, @bitCast(seq)));
+}
+
+/// Signs an application message as the agent: writes a 64-byte Ed25519 signature that
+/// verifies under the agent id (dmpj_ed25519_verify). A message beginning with "DMP" is
+/// reserved for the protocol: DMP_ERR_INVALID_ARGUMENT, nothing written.
+export fn dmpj_agent_sign(agent: ?*const anyopaque, msg: ?[*]const u8, msg_len: i64, sig64_out: ?[*]u8) callconv(.c) i32 {
+    const a = lib() orelse return failed();
+    const n = size("dmpj_agent_sign", "msg_len", msg_len) orelse return failed();
+    return libStatus(a.dmp_agent_sign(agent, msg, n, sig64_out));
+}
+
+/// Accepts a peer that started a session with us (a stranger: at most 1,000 are kept, idle
+/// ones dropped). Sending to it or adding its bundle accepts it too. DMP_ERR_NO_SESSION if the
+/// agent knows nothing of the peer.
+export fn dmpj_agent_accept_peer(agent: ?*anyopaque, peer32: ?[*]const u8) callconv(.c) i32 {
+    const a = lib() orelse return failed();
+    return libStatus(a.dmp_agent_accept_peer(agent, peer32));
+}
+
+/// Writes 1 if the peer is accepted, 0 if it is a stranger. DMP_ERR_NO_SESSION if the agent
+/// knows nothing of the peer.
+export fn dmpj_agent_is_accepted(agent: ?*const anyopaque, peer32: ?[*]const u8, accepted_out: ?*align(1) i32) callconv(.c) i32 {
+    const a = lib() orelse return failed();
+    var v: i32 = 0;
+    const st = a.dmp_agent_is_accepted(agent, peer32, if (accepted_out != null) &v else null);
+    if (st == DMP_OK) accepted_out.?.* = v;
+    return libStatus(st);
+}
+
+/// Closes every session with the peer (keys erased); its bundle stays, so the next send starts
+/// a new session (add a current bundle first if the stored one had a one-time prekey).
+/// DMP_ERR_NO_SESSION if there is no session with the peer.
+export fn dmpj_agent_close_session(agent: ?*anyopaque, peer32: ?[*]const u8) callconv(.c) i32 {
+    const a = lib() orelse return failed();
+    return libStatus(a.dmp_agent_close_session(agent, peer32));
+}
+
+/// Forgets the peer: its sessions (keys erased), its bundle and its acceptance; sending to it
+/// is DMP_ERR_NO_SESSION until its bundle is added again. DMP_ERR_NO_SESSION if the agent
+/// knows nothing of the peer.
+export fn dmpj_agent_forget_peer(agent: ?*anyopaque, peer32: ?[*]const u8) callconv(.c) i32 {
+    const a = lib() orelse return failed();
+    return libStatus(a.dmp_agent_forget_peer(agent, peer32));
+}
+
+/// Writes the ids (32 bytes each, in id order) of the peers whose session we started has had
+/// no reply for 14 days at `now_unix` (seconds since 1970, not negative): add a current bundle
+/// of each, then dmpj_agent_close_session.
+export fn dmpj_agent_unanswered_peers(agent: ?*const anyopaque, now_unix: i64, out: ?[*]u8, out_cap: i64, out_len: ?*align(1) i64) callconv(.c) i32 {
+    const f = "dmpj_agent_unanswered_peers";
+    const a = lib() orelse return failed();
+    if (now_unix < 0) return fail(DMP_ERR_INVALID_ARGUMENT, "dmpj_agent_unanswered_peers: now_unix is negative ({d}) (DMP_ERR_INVALID_ARGUMENT)", .{now_unix});
+    const cap = size(f, "out_cap", out_cap) orelse return failed();
+    var n: usize = 0;
+    const st = a.dmp_agent_unanswered_peers(agent, @intCast(now_unix), out, cap, lenPtr(out_len, &n));
+    putLen(out_len, n, st);
+    return libStatus(st);
 }
 
 // =============================================================================================

@@ -121,8 +121,14 @@ pub const J = struct {
     pub extern fn dmpj_agent_group_send(agent: ?*anyopaque, group_id32: ?*anyopaque, pt: ?*anyopaque, pt_len: i64, out: ?*anyopaque, out_cap: i64, out_len: ?*anyopaque) i32;
     pub extern fn dmpj_agent_group_members(agent: ?*anyopaque, group_id32: ?*anyopaque, out: ?*anyopaque, out_cap: i64, out_len: ?*anyopaque) i32;
     pub extern fn dmpj_agent_outbox_count(agent: ?*anyopaque, count_out: ?*anyopaque) i32;
-    pub extern fn dmpj_agent_outbox_next(agent: ?*anyopaque, peer32_out: ?*anyopaque, out: ?*anyopaque, out_cap: i64, out_len: ?*anyopaque) i32;
-    pub extern fn dmpj_agent_outbox_done(agent: ?*anyopaque) i32;
+    pub extern fn dmpj_agent_outbox_next(agent: ?*anyopaque, peer32_out: ?*anyopaque, out: ?*anyopaque, out_cap: i64, out_len: ?*anyopaque, seq_out: ?*anyopaque) i32;
+    pub extern fn dmpj_agent_outbox_done(agent: ?*anyopaque, seq: i64) i32;
+    pub extern fn dmpj_agent_sign(agent: ?*anyopaque, msg: ?*anyopaque, msg_len: i64, sig64_out: ?*anyopaque) i32;
+    pub extern fn dmpj_agent_accept_peer(agent: ?*anyopaque, peer32: ?*anyopaque) i32;
+    pub extern fn dmpj_agent_is_accepted(agent: ?*anyopaque, peer32: ?*anyopaque, accepted_out: ?*anyopaque) i32;
+    pub extern fn dmpj_agent_close_session(agent: ?*anyopaque, peer32: ?*anyopaque) i32;
+    pub extern fn dmpj_agent_forget_peer(agent: ?*anyopaque, peer32: ?*anyopaque) i32;
+    pub extern fn dmpj_agent_unanswered_peers(agent: ?*anyopaque, now_unix: i64, out: ?*anyopaque, out_cap: i64, out_len: ?*anyopaque) i32;
     pub extern fn dmpj_event_kind(event: ?*anyopaque, kind_out: ?*anyopaque) i32;
     pub extern fn dmpj_event_peer(event: ?*anyopaque, peer32_out: ?*anyopaque) i32;
     pub extern fn dmpj_event_group_id(event: ?*anyopaque, group_id32_out: ?*anyopaque) i32;
@@ -1689,8 +1695,9 @@ test "agent: groups through the outbox; members; removal" {
     try ok(j("dmpj_agent_outbox_count")(a, P(&count)));
     try testing.expectEqual(@as(i64, 0), count);
     var to: [32]u8 = undefined;
-    try expectStatus(c.DMP_ERR_WRONG_STATE, j("dmpj_agent_outbox_next")(a, P(&to), P(&env), env.len, P(&n)));
-    try expectStatus(c.DMP_ERR_WRONG_STATE, j("dmpj_agent_outbox_done")(a));
+    var seq: i64 = -1;
+    try expectStatus(c.DMP_ERR_WRONG_STATE, j("dmpj_agent_outbox_next")(a, P(&to), P(&env), env.len, P(&n), P(&seq)));
+    try expectStatus(c.DMP_ERR_INVALID_ARGUMENT, j("dmpj_agent_outbox_done")(a, 0)); // no number given yet
 
     try ok(j("dmpj_agent_group_add")(a, P(&gid), P(&b_id)));
     try expectStatus(c.DMP_ERR_INVALID_ARGUMENT, j("dmpj_agent_group_add")(a, P(&gid), P(&b_id)));
@@ -1701,8 +1708,10 @@ test "agent: groups through the outbox; members; removal" {
     try testing.expectEqual(@as(i64, 1), count);
 
     // Deliver the outbox: the envelope for b, then done.
-    try expectStatus(c.DMP_ERR_BUFFER_TOO_SMALL, j("dmpj_agent_outbox_next")(a, P(&to), P(&env), 8, P(&n)));
-    try ok(j("dmpj_agent_outbox_next")(a, P(&to), P(&env), env.len, P(&n)));
+    try expectStatus(c.DMP_ERR_BUFFER_TOO_SMALL, j("dmpj_agent_outbox_next")(a, P(&to), P(&env), 8, P(&n), P(&seq)));
+    try testing.expectEqual(@as(i64, -1), seq); // no number written by a failed call
+    try ok(j("dmpj_agent_outbox_next")(a, P(&to), P(&env), env.len, P(&n), P(&seq)));
+    try testing.expect(seq >= 0);
     try testing.expectEqualSlices(u8, &b_id, &to);
     const ev = try receive(b, env[0..@intCast(n)]);
     try testing.expectEqual(@as(i32, c.DMP_EVENT_DISTRIBUTION_CONSUMED), try eventKind(ev));
@@ -1714,9 +1723,12 @@ test "agent: groups through the outbox; members; removal" {
     try testing.expectEqual(@as(i32, 1), new_group); // b did not hold the group: an invitation
     try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_event_new_group")(ev, null));
     j("dmpj_event_free")(ev);
-    try ok(j("dmpj_agent_outbox_done")(a));
+    try ok(j("dmpj_agent_outbox_done")(a, seq));
     try ok(j("dmpj_agent_outbox_count")(a, P(&count)));
     try testing.expectEqual(@as(i64, 0), count);
+    try ok(j("dmpj_agent_outbox_done")(a, seq)); // already removed: fine
+    try expectStatus(c.DMP_ERR_INVALID_ARGUMENT, j("dmpj_agent_outbox_done")(a, seq + 1)); // never given
+    try expectStatus(c.DMP_ERR_INVALID_ARGUMENT, j("dmpj_agent_outbox_done")(a, -1)); // 2^64 - 1: never given
 
     var members: [64]u8 = undefined;
     try ok(j("dmpj_agent_group_members")(a, P(&gid), P(&members), members.len, P(&n)));
@@ -1760,9 +1772,126 @@ test "agent: groups through the outbox; members; removal" {
     try expectStatus(c.DMP_ERR_INVALID_ARGUMENT, j("dmpj_agent_group_send")(a, P(&gid), P("x"), 1, P(&env), -1, P(&n)));
     try expectStatus(c.DMP_ERR_INVALID_ARGUMENT, j("dmpj_agent_group_members")(a, P(&gid), P(&members), -1, P(&n)));
     try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_agent_outbox_count")(a, null));
-    try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_agent_outbox_next")(null, P(&to), P(&env), env.len, P(&n)));
-    try expectStatus(c.DMP_ERR_INVALID_ARGUMENT, j("dmpj_agent_outbox_next")(a, P(&to), P(&env), -1, P(&n)));
-    try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_agent_outbox_done")(null));
+    try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_agent_outbox_next")(null, P(&to), P(&env), env.len, P(&n), P(&seq)));
+    try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_agent_outbox_next")(a, P(&to), P(&env), env.len, P(&n), null));
+    try expectStatus(c.DMP_ERR_INVALID_ARGUMENT, j("dmpj_agent_outbox_next")(a, P(&to), P(&env), -1, P(&n), P(&seq)));
+    try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_agent_outbox_done")(null, 0));
+}
+
+test "agent: outbox_done(seq) removes only the entry it names" {
+    const a = try openMemoryAgent(0);
+    defer j("dmpj_agent_free")(a);
+    const b = try openMemoryAgent(0);
+    defer j("dmpj_agent_free")(b);
+    const cc = try openMemoryAgent(0);
+    defer j("dmpj_agent_free")(cc);
+    const b_id = try introduce(a, b);
+    const c_id = try introduce(a, cc);
+    var gid: [32]u8 = undefined;
+    try ok(j("dmpj_agent_group_create")(a, P(&gid)));
+    try ok(j("dmpj_agent_group_add")(a, P(&gid), P(&b_id)));
+    try ok(j("dmpj_agent_group_add")(a, P(&gid), P(&c_id)));
+    var env: [8192]u8 = undefined;
+    var to: [32]u8 = undefined;
+    var n: i64 = 0;
+    var first: i64 = -1;
+    try ok(j("dmpj_agent_outbox_next")(a, P(&to), P(&env), env.len, P(&n), P(&first)));
+    try testing.expectEqualSlices(u8, &b_id, &to);
+    // Another thread sent the second entry (numbers are consecutive) and marks it done first:
+    // the first, not sent yet, stays.
+    try ok(j("dmpj_agent_outbox_done")(a, first + 1));
+    var count: i64 = -1;
+    try ok(j("dmpj_agent_outbox_count")(a, P(&count)));
+    try testing.expectEqual(@as(i64, 1), count);
+    var again: i64 = -1;
+    try ok(j("dmpj_agent_outbox_next")(a, P(&to), P(&env), env.len, P(&n), P(&again)));
+    try testing.expectEqual(first, again);
+    try testing.expectEqualSlices(u8, &b_id, &to);
+    j("dmpj_event_free")(try receive(b, env[0..@intCast(n)]));
+    try ok(j("dmpj_agent_outbox_done")(a, first));
+    try ok(j("dmpj_agent_outbox_count")(a, P(&count)));
+    try testing.expectEqual(@as(i64, 0), count);
+}
+
+test "agent: sign, strangers and accept_peer, close_session, forget_peer, unanswered peers" {
+    const a = try openMemoryAgent(0);
+    defer j("dmpj_agent_free")(a);
+    const b = try openMemoryAgent(0);
+    defer j("dmpj_agent_free")(b);
+    const a_id = try agentId(a);
+    var env: [8192]u8 = undefined;
+    var n: i64 = 0;
+
+    // Signatures: plain Ed25519 under the agent id; "DMP..." is refused, nothing written.
+    var sig: [64]u8 = undefined;
+    try ok(j("dmpj_agent_sign")(a, P("I agree"), 7, P(&sig)));
+    try ok(j("dmpj_ed25519_verify")(P(&a_id), P("I agree"), 7, P(&sig)));
+    try expectStatus(c.DMP_ERR_BAD_SIGNATURE, j("dmpj_ed25519_verify")(P(&a_id), P("I agreE"), 7, P(&sig)));
+    @memset(&sig, 0xA5);
+    try expectStatus(c.DMP_ERR_INVALID_ARGUMENT, j("dmpj_agent_sign")(a, P("DMP1 bundle"), 11, P(&sig)));
+    try testing.expect(std.mem.allEqual(u8, &sig, 0xA5));
+    try expectStatus(c.DMP_ERR_INVALID_ARGUMENT, j("dmpj_agent_sign")(a, P("x"), -1, P(&sig)));
+    try expectMessage("msg_len is negative");
+    try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_agent_sign")(a, P("x"), 1, null));
+
+    // A bundle without a one-time prekey (so that it can start a second session).
+    var bundle: [c.DMP_BUNDLE_MAX_LEN]u8 = undefined;
+    try ok(j("dmpj_agent_bundle")(b, 0, P(&bundle), bundle.len, P(&n)));
+    var b_id: [32]u8 = undefined;
+    try ok(j("dmpj_agent_add_bundle")(a, P(&bundle), n, P(&b_id)));
+    var accepted: i32 = -1;
+    try ok(j("dmpj_agent_is_accepted")(a, P(&b_id), P(&accepted)));
+    try testing.expectEqual(@as(i32, 1), accepted); // adding a bundle accepts
+    try ok(j("dmpj_agent_send")(a, P(&b_id), P("hi"), 2, P(&env), env.len, P(&n)));
+    j("dmpj_event_free")(try receive(b, env[0..@intCast(n)]));
+    try ok(j("dmpj_agent_is_accepted")(b, P(&a_id), P(&accepted)));
+    try testing.expectEqual(@as(i32, 0), accepted); // a stranger
+    try ok(j("dmpj_agent_accept_peer")(b, P(&a_id)));
+    try ok(j("dmpj_agent_is_accepted")(b, P(&a_id), P(&accepted)));
+    try testing.expectEqual(@as(i32, 1), accepted);
+    const stranger = try openMemoryAgent(0);
+    defer j("dmpj_agent_free")(stranger);
+    const nobody = try agentId(stranger); // b knows nothing of it
+    try expectStatus(c.DMP_ERR_NO_SESSION, j("dmpj_agent_accept_peer")(b, P(&nobody)));
+    accepted = 7;
+    try expectStatus(c.DMP_ERR_NO_SESSION, j("dmpj_agent_is_accepted")(b, P(&nobody), P(&accepted)));
+    try testing.expectEqual(@as(i32, 7), accepted);
+    try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_agent_is_accepted")(b, P(&a_id), null));
+    try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_agent_accept_peer")(b, null));
+
+    // Unanswered for 15 days: b; then b answers.
+    const later: i64 = 4_000_000_000; // far more than 14 days after the session started
+    var ids: [64]u8 = undefined;
+    try ok(j("dmpj_agent_unanswered_peers")(a, later, P(&ids), ids.len, P(&n)));
+    try testing.expectEqual(@as(i64, 32), n);
+    try testing.expectEqualSlices(u8, &b_id, ids[0..32]);
+    try expectStatus(c.DMP_ERR_BUFFER_TOO_SMALL, j("dmpj_agent_unanswered_peers")(a, later, null, 0, P(&n)));
+    try testing.expectEqual(@as(i64, 32), n);
+    try expectStatus(c.DMP_ERR_INVALID_ARGUMENT, j("dmpj_agent_unanswered_peers")(a, -1, P(&ids), ids.len, P(&n)));
+    try expectMessage("now_unix is negative");
+    try expectStatus(c.DMP_ERR_INVALID_ARGUMENT, j("dmpj_agent_unanswered_peers")(a, later, P(&ids), -1, P(&n)));
+    try ok(j("dmpj_agent_send")(b, P(&a_id), P("here"), 4, P(&env), env.len, P(&n)));
+    j("dmpj_event_free")(try receive(a, env[0..@intCast(n)]));
+    try ok(j("dmpj_agent_unanswered_peers")(a, later, P(&ids), ids.len, P(&n)));
+    try testing.expectEqual(@as(i64, 0), n);
+
+    // close_session: the next send starts a new session from the stored bundle.
+    try ok(j("dmpj_agent_close_session")(a, P(&b_id)));
+    try expectStatus(c.DMP_ERR_NO_SESSION, j("dmpj_agent_close_session")(a, P(&b_id)));
+    try ok(j("dmpj_agent_send")(a, P(&b_id), P("new"), 3, P(&env), env.len, P(&n)));
+    const ev = try receive(b, env[0..@intCast(n)]);
+    var seq: i64 = 0;
+    var new_session: i32 = -1;
+    try ok(j("dmpj_event_seq")(ev, P(&seq), P(&new_session)));
+    try testing.expectEqual(@as(i32, 1), new_session);
+    j("dmpj_event_free")(ev);
+    try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_agent_close_session")(null, P(&b_id)));
+
+    // forget_peer: the bundle is gone too.
+    try ok(j("dmpj_agent_forget_peer")(a, P(&b_id)));
+    try expectStatus(c.DMP_ERR_NO_SESSION, j("dmpj_agent_send")(a, P(&b_id), P("x"), 1, P(&env), env.len, P(&n)));
+    try expectStatus(c.DMP_ERR_NO_SESSION, j("dmpj_agent_forget_peer")(a, P(&b_id)));
+    try expectStatus(c.DMP_ERR_NULL_POINTER, j("dmpj_agent_forget_peer")(a, null));
 }
 
 test "agent: retained events and acknowledgement" {

@@ -2,7 +2,9 @@
 /*
  * test_agent.c: the agent layer through the C ABI: agents in memory and in a store, bundles,
  * sending and receiving (events), connecting, retained events and acknowledgements, groups with
- * their outbox, maintenance, store locking and keys, NULL pointers.
+ * their outbox (entries by number), strangers and accepted peers, closing sessions and forgetting
+ * peers, agent signatures, unanswered sessions, maintenance, store locking and keys, NULL
+ * pointers.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -377,9 +379,11 @@ static void flush_outbox(dmp_agent_t *from, dmp_agent_t **to, size_t n_to, int32
     for (size_t k = 0; k < count; k++) {
         uint8_t peer[32];
         size_t need = 0;
-        CHECK_STATUS(dmp_agent_outbox_next(from, peer, NULL, 0, &need), DMP_ERR_BUFFER_TOO_SMALL);
+        uint64_t seq = UINT64_MAX;
+        CHECK_STATUS(dmp_agent_outbox_next(from, peer, NULL, 0, &need, &seq), DMP_ERR_BUFFER_TOO_SMALL);
+        CHECK(seq == UINT64_MAX); /* the size query writes no number */
         blob_t e = {check_xmalloc(need), 0};
-        CHECK_OK(dmp_agent_outbox_next(from, peer, e.data, need, &e.len));
+        CHECK_OK(dmp_agent_outbox_next(from, peer, e.data, need, &e.len, &seq));
         /* Not removed until done. */
         size_t again = 0;
         CHECK_OK(dmp_agent_outbox_count(from, &again));
@@ -397,7 +401,7 @@ static void flush_outbox(dmp_agent_t *from, dmp_agent_t **to, size_t n_to, int32
             delivered = 1;
         }
         CHECK(delivered);
-        CHECK_OK(dmp_agent_outbox_done(from));
+        CHECK_OK(dmp_agent_outbox_done(from, seq));
         blob_free(&e);
     }
     CHECK_OK(dmp_agent_outbox_count(from, &count));
@@ -429,8 +433,9 @@ static void groups(void) {
     CHECK_OK(dmp_agent_outbox_count(a, &count));
     CHECK(count == 0);
     uint8_t peer[32], out[8192];
-    CHECK_STATUS(dmp_agent_outbox_next(a, peer, out, sizeof out, &len), DMP_ERR_WRONG_STATE);
-    CHECK_STATUS(dmp_agent_outbox_done(a), DMP_ERR_WRONG_STATE);
+    uint64_t seq = 0;
+    CHECK_STATUS(dmp_agent_outbox_next(a, peer, out, sizeof out, &len, &seq), DMP_ERR_WRONG_STATE);
+    CHECK_STATUS(dmp_agent_outbox_done(a, 0), DMP_ERR_INVALID_ARGUMENT); /* no number given yet */
     CHECK_OK(dmp_agent_group_add(a, gid, idb));
     CHECK_OK(dmp_agent_group_add(a, gid, idc));
     CHECK_STATUS(dmp_agent_group_add(a, gid, idb), DMP_ERR_INVALID_ARGUMENT);
@@ -479,11 +484,11 @@ static void groups(void) {
     uint8_t gid2[32];
     CHECK_OK(dmp_agent_group_create(a, gid2));
     CHECK_OK(dmp_agent_group_add(a, gid2, ide));
-    CHECK_OK(dmp_agent_outbox_next(a, peer, out, sizeof out, &len));
+    CHECK_OK(dmp_agent_outbox_next(a, peer, out, sizeof out, &len, &seq));
     CHECK(memcmp(peer, ide, 32) == 0);
     CHECK_STATUS(dmp_agent_receive(e, out, len, &none), DMP_ERR_UNKNOWN_SENDER);
     CHECK(none == NULL);
-    CHECK_OK(dmp_agent_outbox_done(a));
+    CHECK_OK(dmp_agent_outbox_done(a, seq));
 
     /* Removing c: a's key rotates and goes to b only. */
     CHECK_OK(dmp_agent_group_remove(a, gid, idc));
@@ -518,6 +523,227 @@ static void groups(void) {
     dmp_agent_free(b);
     dmp_agent_free(c);
     dmp_agent_free(e);
+}
+
+/* Two threads drain one outbox: both read its first entry, one sent the second and marks it done
+ * first. Only the entry named is removed, so the first, not sent yet, stays. */
+static void outbox_numbers(void) {
+    dmp_agent_t *a = open_memory(0), *b = open_memory(0), *c = open_memory(0);
+    uint8_t ida[32], idb[32], idc[32], gid[32], peer[32], out[8192];
+    agent_id(a, ida);
+    agent_id(b, idb);
+    agent_id(c, idc);
+    introduce(a, b);
+    introduce(a, c);
+    CHECK_OK(dmp_agent_group_create(a, gid));
+    CHECK_OK(dmp_agent_group_add(a, gid, idb));
+    CHECK_OK(dmp_agent_group_add(a, gid, idc));
+    size_t len = 0, count = 0;
+    uint64_t first = 0, again = 0;
+    CHECK_OK(dmp_agent_outbox_next(a, peer, out, sizeof out, &len, &first));
+    CHECK(memcmp(peer, idb, 32) == 0);
+    blob_t first_env = {check_xmalloc(len), len};
+    memcpy(first_env.data, out, len);
+    /* One agent numbers its entries consecutively: the second is first + 1. */
+    CHECK_OK(dmp_agent_outbox_done(a, first + 1));
+    CHECK_OK(dmp_agent_outbox_count(a, &count));
+    CHECK(count == 1);
+    CHECK_OK(dmp_agent_outbox_next(a, peer, out, sizeof out, &len, &again));
+    CHECK(again == first && memcmp(peer, idb, 32) == 0);
+    CHECK(len == first_env.len && memcmp(out, first_env.data, len) == 0);
+    /* Done twice (both threads sent it) is fine; a number never given is refused. */
+    CHECK_OK(dmp_agent_outbox_done(a, first + 1));
+    CHECK_STATUS(dmp_agent_outbox_done(a, first + 2), DMP_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(dmp_agent_outbox_done(a, UINT64_MAX), DMP_ERR_INVALID_ARGUMENT);
+    CHECK_OK(dmp_agent_outbox_count(a, &count));
+    CHECK(count == 1);
+    dmp_event_t *ev = RECEIVE(b, &first_env, DMP_EVENT_DISTRIBUTION_CONSUMED, ida, "", 0);
+    dmp_event_free(ev);
+    CHECK_OK(dmp_agent_outbox_done(a, first));
+    CHECK_OK(dmp_agent_outbox_count(a, &count));
+    CHECK(count == 0);
+    CHECK_STATUS(dmp_agent_outbox_next(a, peer, out, sizeof out, &len, &again), DMP_ERR_WRONG_STATE);
+    blob_free(&first_env);
+    dmp_agent_free(a);
+    dmp_agent_free(b);
+    dmp_agent_free(c);
+}
+
+/* dmp_agent_sign: plain Ed25519 under the agent id; messages beginning with "DMP" are refused. */
+static void agent_signatures(void) {
+    dmp_agent_t *a = open_memory(0), *b = open_memory(0);
+    uint8_t ida[32], idb[32], sig[64];
+    agent_id(a, ida);
+    agent_id(b, idb);
+    const uint8_t msg[] = "I, agent A, agree";
+    CHECK_OK(dmp_agent_sign(a, msg, sizeof msg - 1, sig));
+    CHECK_OK(dmp_ed25519_verify(ida, msg, sizeof msg - 1, sig));
+    CHECK_STATUS(dmp_ed25519_verify(idb, msg, sizeof msg - 1, sig), DMP_ERR_BAD_SIGNATURE);
+    CHECK_STATUS(dmp_ed25519_verify(ida, msg, sizeof msg - 2, sig), DMP_ERR_BAD_SIGNATURE);
+    CHECK_OK(dmp_agent_sign(a, NULL, 0, sig)); /* the empty message */
+    CHECK_OK(dmp_ed25519_verify(ida, NULL, 0, sig));
+    CHECK_OK(dmp_agent_sign(a, (const uint8_t *)"DM", 2, sig)); /* not the reserved prefix */
+    CHECK_OK(dmp_ed25519_verify(ida, (const uint8_t *)"DM", 2, sig));
+    /* The protocol's own signatures (a bundle's) begin with "DMP": refused, nothing written. */
+    const char *reserved[] = {"DMP", "DMP1 bundle", "DMPx"};
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
+        memset(sig, 0xA5, sizeof sig);
+        CHECK_STATUS(dmp_agent_sign(a, (const uint8_t *)reserved[i], strlen(reserved[i]), sig),
+                     DMP_ERR_INVALID_ARGUMENT);
+        CHECK(check_all_equal(sig, sizeof sig, 0xA5));
+    }
+    CHECK_STATUS(dmp_agent_sign(NULL, msg, sizeof msg - 1, sig), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_sign(a, NULL, 1, sig), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_sign(a, msg, sizeof msg - 1, NULL), DMP_ERR_NULL_POINTER);
+    dmp_agent_free(a);
+    dmp_agent_free(b);
+}
+
+static int32_t accepted(const dmp_agent_t *a, const uint8_t *peer) {
+    int32_t v = -1;
+    CHECK_OK(dmp_agent_is_accepted(a, peer, &v));
+    return v;
+}
+
+/* A peer known only from its first message is a stranger until accepted (accept_peer, or a
+ * send); close_session keeps the peer and its bundle, forget_peer forgets both. */
+static void strangers_close_forget(void) {
+    dmp_agent_t *a = open_memory(0), *b = open_memory(0), *c = open_memory(0);
+    uint8_t ida[32], idb[32], idc[32];
+    agent_id(a, ida);
+    agent_id(b, idb);
+    agent_id(c, idc);
+
+    /* a adds b's bundle (without a one-time prekey, so that it can start a session again). */
+    blob_t bb = agent_bundle(b, 0);
+    uint8_t peer[32];
+    CHECK_OK(dmp_agent_add_bundle(a, bb.data, bb.len, peer));
+    blob_free(&bb);
+    CHECK(accepted(a, idb) == 1); /* adding a bundle accepts */
+    blob_t m = agent_send(a, idb, "hi", 2);
+    dmp_event_t *ev = RECEIVE(b, &m, DMP_EVENT_MESSAGE, ida, "hi", 2);
+    dmp_event_free(ev);
+    blob_free(&m);
+    CHECK(accepted(b, ida) == 0); /* b knows a only from its first message */
+    CHECK_OK(dmp_agent_accept_peer(b, ida));
+    CHECK(accepted(b, ida) == 1);
+    CHECK_OK(dmp_agent_accept_peer(b, ida)); /* again: nothing to do */
+    int32_t v = 7;
+    CHECK_STATUS(dmp_agent_is_accepted(a, idc, &v), DMP_ERR_NO_SESSION);
+    CHECK(v == 7);
+    CHECK_STATUS(dmp_agent_accept_peer(a, idc), DMP_ERR_NO_SESSION);
+
+    /* A second stranger is accepted by our reply. */
+    introduce(c, b);
+    m = agent_send(c, idb, "me too", 6);
+    ev = RECEIVE(b, &m, DMP_EVENT_MESSAGE, idc, "me too", 6);
+    dmp_event_free(ev);
+    blob_free(&m);
+    CHECK(accepted(b, idc) == 0);
+    m = agent_send(b, idc, "answered", 8);
+    blob_free(&m);
+    CHECK(accepted(b, idc) == 1);
+
+    /* b answers a; then a closes its sessions with b and starts a new one from the bundle. */
+    m = agent_send(b, ida, "hello", 5);
+    ev = RECEIVE(a, &m, DMP_EVENT_MESSAGE, idb, "hello", 5);
+    dmp_event_free(ev);
+    blob_free(&m);
+    CHECK(state_with(a, idb) == DMP_SESSION_ACTIVE);
+    CHECK_OK(dmp_agent_close_session(a, idb));
+    int32_t st = -1;
+    CHECK_STATUS(dmp_agent_session_state(a, idb, &st), DMP_ERR_NO_SESSION);
+    CHECK_STATUS(dmp_agent_close_session(a, idb), DMP_ERR_NO_SESSION); /* nothing left to close */
+    CHECK(accepted(a, idb) == 1);                                        /* still known */
+    m = agent_send(a, idb, "new", 3);
+    ev = RECEIVE(b, &m, DMP_EVENT_MESSAGE, ida, "new", 3);
+    uint64_t seq = 0;
+    int32_t fresh = 0;
+    CHECK_OK(dmp_event_seq(ev, &seq, &fresh));
+    CHECK(fresh == 1); /* b sees a new session */
+    dmp_event_free(ev);
+    blob_free(&m);
+    CHECK(state_with(a, idb) == DMP_SESSION_INITIATING);
+    CHECK_STATUS(dmp_agent_close_session(a, idc), DMP_ERR_NO_SESSION); /* never known */
+
+    /* forget_peer: sessions and bundle gone; sending is NO_SESSION until a bundle is added. */
+    CHECK_OK(dmp_agent_forget_peer(a, idb));
+    size_t len = 99;
+    CHECK_OK(dmp_agent_peers(a, NULL, 0, &len));
+    CHECK(len == 0);
+    uint8_t out[4096];
+    CHECK_STATUS(dmp_agent_send(a, idb, (const uint8_t *)"x", 1, out, sizeof out, &len), DMP_ERR_NO_SESSION);
+    CHECK_STATUS(dmp_agent_forget_peer(a, idb), DMP_ERR_NO_SESSION);
+    CHECK_STATUS(dmp_agent_is_accepted(a, idb, &v), DMP_ERR_NO_SESSION);
+    CHECK_STATUS(dmp_agent_close_session(a, idb), DMP_ERR_NO_SESSION);
+    introduce(a, b);
+    m = agent_send(a, idb, "back", 4);
+    ev = RECEIVE(b, &m, DMP_EVENT_MESSAGE, ida, "back", 4);
+    dmp_event_free(ev);
+    blob_free(&m);
+
+    /* Ids that are not points on the curve, and NULL. */
+    uint8_t not_point[32] = {2};
+    CHECK_STATUS(dmp_agent_accept_peer(a, not_point), DMP_ERR_BAD_ENVELOPE);
+    CHECK_STATUS(dmp_agent_accept_peer(NULL, idb), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_accept_peer(a, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_is_accepted(NULL, idb, &v), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_is_accepted(a, NULL, &v), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_is_accepted(a, idb, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_close_session(NULL, idb), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_close_session(a, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_forget_peer(NULL, idb), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_forget_peer(a, NULL), DMP_ERR_NULL_POINTER);
+    CHECK(state_with(a, idb) == DMP_SESSION_INITIATING); /* the refused calls changed nothing */
+    dmp_agent_free(a);
+    dmp_agent_free(b);
+    dmp_agent_free(c);
+}
+
+/* dmp_agent_unanswered_peers: the peers we wrote to first, without reply for 14 days. */
+static void unanswered_peers(void) {
+    dmp_agent_t *a = open_memory(0), *b = open_memory(0), *c = open_memory(0);
+    uint8_t ida[32], idb[32], idc[32];
+    agent_id(a, ida);
+    agent_id(b, idb);
+    agent_id(c, idc);
+    introduce(a, b);
+    introduce(a, c);
+    blob_t to_b = agent_send(a, idb, "anyone there?", 13);
+    blob_t to_c = agent_send(a, idc, "and you?", 8);
+    uint64_t now = (uint64_t)time(NULL), later = now + 15 * 24 * 3600;
+    uint8_t out[96];
+    size_t len = 99;
+    CHECK_OK(dmp_agent_unanswered_peers(a, now, NULL, 0, &len));
+    CHECK(len == 0);
+    CHECK_STATUS(dmp_agent_unanswered_peers(a, later, NULL, 0, &len), DMP_ERR_BUFFER_TOO_SMALL);
+    CHECK(len == 64);
+    CHECK_STATUS(dmp_agent_unanswered_peers(a, later, out, 63, &len), DMP_ERR_BUFFER_TOO_SMALL);
+    CHECK(len == 64);
+    CHECK_OK(dmp_agent_unanswered_peers(a, later, out, sizeof out, &len));
+    CHECK(len == 64);
+    /* In id order. */
+    const uint8_t *lo = memcmp(idb, idc, 32) < 0 ? idb : idc, *hi = lo == idb ? idc : idb;
+    CHECK(memcmp(out, lo, 32) == 0 && memcmp(out + 32, hi, 32) == 0);
+    /* b answers: only c is left. */
+    dmp_event_t *ev = RECEIVE(b, &to_b, DMP_EVENT_MESSAGE, ida, "anyone there?", 13);
+    dmp_event_free(ev);
+    blob_t reply = agent_send(b, ida, "here", 4);
+    ev = RECEIVE(a, &reply, DMP_EVENT_MESSAGE, idb, "here", 4);
+    dmp_event_free(ev);
+    CHECK_OK(dmp_agent_unanswered_peers(a, later, out, sizeof out, &len));
+    CHECK(len == 32 && memcmp(out, idc, 32) == 0);
+    CHECK_OK(dmp_agent_unanswered_peers(b, later, out, sizeof out, &len)); /* b did not start */
+    CHECK(len == 0);
+    CHECK_STATUS(dmp_agent_unanswered_peers(NULL, later, out, sizeof out, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_unanswered_peers(a, later, NULL, sizeof out, &len), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_unanswered_peers(a, later, out, sizeof out, NULL), DMP_ERR_NULL_POINTER);
+    blob_free(&to_b);
+    blob_free(&to_c);
+    blob_free(&reply);
+    dmp_agent_free(a);
+    dmp_agent_free(b);
+    dmp_agent_free(c);
 }
 
 /* Classical peers: a raw classical identity talks to agents only with DMP_AGENT_ALLOW_CLASSICAL. */
@@ -824,11 +1050,12 @@ static void null_pointers(void) {
     CHECK_STATUS(dmp_agent_group_members(a, gid, out, sizeof out, NULL), DMP_ERR_NULL_POINTER);
     CHECK_STATUS(dmp_agent_outbox_count(NULL, &count), DMP_ERR_NULL_POINTER);
     CHECK_STATUS(dmp_agent_outbox_count(a, NULL), DMP_ERR_NULL_POINTER);
-    CHECK_STATUS(dmp_agent_outbox_next(NULL, peer, out, sizeof out, &len), DMP_ERR_NULL_POINTER);
-    CHECK_STATUS(dmp_agent_outbox_next(a, NULL, out, sizeof out, &len), DMP_ERR_NULL_POINTER);
-    CHECK_STATUS(dmp_agent_outbox_next(a, peer, NULL, sizeof out, &len), DMP_ERR_NULL_POINTER);
-    CHECK_STATUS(dmp_agent_outbox_next(a, peer, out, sizeof out, NULL), DMP_ERR_NULL_POINTER);
-    CHECK_STATUS(dmp_agent_outbox_done(NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_outbox_next(NULL, peer, out, sizeof out, &len, &seq), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_outbox_next(a, NULL, out, sizeof out, &len, &seq), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_outbox_next(a, peer, NULL, sizeof out, &len, &seq), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_outbox_next(a, peer, out, sizeof out, NULL, &seq), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_outbox_next(a, peer, out, sizeof out, &len, NULL), DMP_ERR_NULL_POINTER);
+    CHECK_STATUS(dmp_agent_outbox_done(NULL, 0), DMP_ERR_NULL_POINTER);
     dmp_agent_free(NULL);
 
     /* Handles of other kinds are refused (see test_identity.c, handle_kinds). */
@@ -920,6 +1147,10 @@ int main(int argc, char **argv) {
     simultaneous_start(0);
     retained_events();
     groups();
+    outbox_numbers();
+    agent_signatures();
+    strangers_close_forget();
+    unanswered_peers();
     classical_peers();
     stores();
     null_pointers();

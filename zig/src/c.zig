@@ -202,8 +202,14 @@ pub extern "c" fn dmp_agent_group_leave(agent: ?*dmp_agent_t, group_id32: ?[*]co
 pub extern "c" fn dmp_agent_group_send(agent: ?*dmp_agent_t, group_id32: ?[*]const u8, pt: ?[*]const u8, pt_len: usize, out: ?[*]u8, out_cap: usize, out_len: ?*usize) i32;
 pub extern "c" fn dmp_agent_group_members(agent: ?*const dmp_agent_t, group_id32: ?[*]const u8, out: ?[*]u8, out_cap: usize, out_len: ?*usize) i32;
 pub extern "c" fn dmp_agent_outbox_count(agent: ?*const dmp_agent_t, count_out: ?*usize) i32;
-pub extern "c" fn dmp_agent_outbox_next(agent: ?*const dmp_agent_t, peer32_out: ?[*]u8, out: ?[*]u8, out_cap: usize, out_len: ?*usize) i32;
-pub extern "c" fn dmp_agent_outbox_done(agent: ?*dmp_agent_t) i32;
+pub extern "c" fn dmp_agent_outbox_next(agent: ?*const dmp_agent_t, peer32_out: ?[*]u8, out: ?[*]u8, out_cap: usize, out_len: ?*usize, seq_out: ?*u64) i32;
+pub extern "c" fn dmp_agent_outbox_done(agent: ?*dmp_agent_t, seq: u64) i32;
+pub extern "c" fn dmp_agent_sign(agent: ?*const dmp_agent_t, msg: ?[*]const u8, msg_len: usize, sig64_out: ?[*]u8) i32;
+pub extern "c" fn dmp_agent_accept_peer(agent: ?*dmp_agent_t, peer32: ?[*]const u8) i32;
+pub extern "c" fn dmp_agent_is_accepted(agent: ?*const dmp_agent_t, peer32: ?[*]const u8, accepted_out: ?*i32) i32;
+pub extern "c" fn dmp_agent_close_session(agent: ?*dmp_agent_t, peer32: ?[*]const u8) i32;
+pub extern "c" fn dmp_agent_forget_peer(agent: ?*dmp_agent_t, peer32: ?[*]const u8) i32;
+pub extern "c" fn dmp_agent_unanswered_peers(agent: ?*const dmp_agent_t, now_unix: u64, out: ?[*]u8, out_cap: usize, out_len: ?*usize) i32;
 
 // ---- event ----
 pub extern "c" fn dmp_event_kind(event: ?*const dmp_event_t, kind_out: ?*i32) i32;

@@ -1357,15 +1357,15 @@ pub const Agent = struct {
         return n;
     }
 
-    /// An outbox envelope and its recipient.
-    pub const OutboxItem = struct { peer: AgentId, envelope: []u8 };
+    /// An outbox entry: the envelope, its recipient and its number (for `outboxDone`).
+    pub const OutboxItem = struct { peer: AgentId, envelope: []u8, seq: u64 };
 
-    /// The oldest outbox envelope, not removed: send it, then `outboxDone`.
-    /// `error.WrongState` when the outbox is empty.
+    /// The oldest outbox entry, not removed: send `envelope` to `peer`, then
+    /// `outboxDone(item.seq)`. `error.WrongState` when the outbox is empty.
     pub fn outboxNext(self: *const Agent, out: []u8) Error!OutboxItem {
-        var item: OutboxItem = .{ .peer = undefined, .envelope = undefined };
+        var item: OutboxItem = .{ .peer = undefined, .envelope = undefined, .seq = undefined };
         var n: usize = 0;
-        try check(c.dmp_agent_outbox_next(self.handle, &item.peer, outPtr(out), out.len, &n));
+        try check(c.dmp_agent_outbox_next(self.handle, &item.peer, outPtr(out), out.len, &n, &item.seq));
         item.envelope = out[0..n];
         return item;
     }
@@ -1375,18 +1375,84 @@ pub const Agent = struct {
         const Ctx = struct {
             h: *const c.dmp_agent_t,
             peer: *AgentId,
+            seq: *u64,
             fn call(ctx: @This(), out: ?[*]u8, cap: usize, n: *usize) i32 {
-                return c.dmp_agent_outbox_next(ctx.h, ctx.peer, out, cap, n);
+                return c.dmp_agent_outbox_next(ctx.h, ctx.peer, out, cap, n, ctx.seq);
             }
         };
-        var item: OutboxItem = .{ .peer = undefined, .envelope = undefined };
-        item.envelope = try fillAlloc(allocator, Ctx{ .h = self.handle, .peer = &item.peer });
+        var item: OutboxItem = .{ .peer = undefined, .envelope = undefined, .seq = undefined };
+        item.envelope = try fillAlloc(allocator, Ctx{ .h = self.handle, .peer = &item.peer, .seq = &item.seq });
         return item;
     }
 
-    /// Removes the oldest outbox envelope (it was sent).
-    pub fn outboxDone(self: *Agent) Error!void {
-        try check(c.dmp_agent_outbox_done(self.handle));
+    /// Removes outbox entry `seq` (`OutboxItem.seq`: it was sent), and only that one, so that
+    /// two threads draining one outbox never remove an envelope that was not sent. An entry
+    /// already removed is fine (the receiver refuses a second copy as `error.Duplicate`);
+    /// `error.InvalidArgument` for a number the outbox never gave.
+    pub fn outboxDone(self: *Agent, seq: u64) Error!void {
+        try check(c.dmp_agent_outbox_done(self.handle, seq));
+    }
+
+    /// Signs an application message as this agent: a plain Ed25519 signature that verifies
+    /// under the agent id (`ed25519.verify`). `error.InvalidArgument` for a message that begins
+    /// with "DMP" (reserved for the protocol's own signatures).
+    pub fn sign(self: *const Agent, msg: []const u8) Error!Signature {
+        var sig: Signature = undefined;
+        try check(c.dmp_agent_sign(self.handle, inPtr(msg), msg.len, &sig));
+        return sig;
+    }
+
+    /// Accepts a peer that started a session with us (a stranger): it is no longer one of the
+    /// at most 1,000 strangers, dropped when idle or to make room. Sending to a peer, adding its
+    /// bundle or adding it to a group accepts it too. `error.NoSession` if the agent knows
+    /// nothing of the peer.
+    pub fn acceptPeer(self: *Agent, peer: *const AgentId) Error!void {
+        try check(c.dmp_agent_accept_peer(self.handle, peer));
+    }
+
+    /// Whether the peer is accepted (false: a stranger). `error.NoSession` if the agent knows
+    /// nothing of the peer.
+    pub fn isAccepted(self: *const Agent, peer: *const AgentId) Error!bool {
+        var v: i32 = 0;
+        try check(c.dmp_agent_is_accepted(self.handle, peer, &v));
+        return v != 0;
+    }
+
+    /// Closes every session with the peer (keys erased). The peer stays known, so the next
+    /// `send` starts a new session from its bundle; if that bundle carried a one-time prekey,
+    /// the closed session used it: `addBundle` a current one first. `error.NoSession` if there
+    /// is no session with the peer.
+    pub fn closeSession(self: *Agent, peer: *const AgentId) Error!void {
+        try check(c.dmp_agent_close_session(self.handle, peer));
+    }
+
+    /// Forgets the peer: every session with it (keys erased), its bundle and its acceptance;
+    /// `send` is then `error.NoSession` until `addBundle`. Group memberships and outbox entries
+    /// stay. `error.NoSession` if the agent knows nothing of the peer.
+    pub fn forgetPeer(self: *Agent, peer: *const AgentId) Error!void {
+        try check(c.dmp_agent_forget_peer(self.handle, peer));
+    }
+
+    /// The peers (in id order, into `out`) whose session we started has had no reply for 14
+    /// days (the agent's `unanswered_session_secs`) at `now_unix`: fetch each one's current
+    /// bundle, `addBundle` it and `closeSession`.
+    pub fn unansweredPeers(self: *const Agent, now_unix: u64, out: []AgentId) Error![]AgentId {
+        var n: usize = 0;
+        const bytes = std.mem.sliceAsBytes(out);
+        try check(c.dmp_agent_unanswered_peers(self.handle, now_unix, outPtr(bytes), bytes.len, &n));
+        return out[0 .. n / public_key_len];
+    }
+
+    /// `unansweredPeers` into memory from `allocator` (the caller frees it).
+    pub fn unansweredPeersAlloc(self: *const Agent, allocator: std.mem.Allocator, now_unix: u64) AllocError![]AgentId {
+        const Ctx = struct {
+            h: *const c.dmp_agent_t,
+            now: u64,
+            fn call(ctx: @This(), out: ?[*]u8, cap: usize, n: *usize) i32 {
+                return c.dmp_agent_unanswered_peers(ctx.h, ctx.now, out, cap, n);
+            }
+        };
+        return idsAlloc(allocator, try fillAlloc(allocator, Ctx{ .h = self.handle, .now = now_unix }));
     }
 };
 

@@ -508,7 +508,7 @@ pub const Host = struct {
                 continue;
             };
             self.handler.emit(.{ .sent = .{ .peer = item.peer, .len = item.envelope.len } });
-            try self.agent.outboxDone();
+            try self.agent.outboxDone(item.seq);
         }
     }
 

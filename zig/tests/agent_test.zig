@@ -1,4 +1,5 @@
-//! The agent family: many sessions and groups behind one identity, persisted in a store.
+//! The agent family: many sessions and groups behind one identity, persisted in a store; the
+//! outbox's numbered entries, strangers and accepted peers, closing and forgetting, signatures.
 
 const std = @import("std");
 const dmp = @import("dmp");
@@ -173,9 +174,10 @@ test "agent: groups through the outbox" {
     try expectEqualSlices(u8, &gid, &(try ev.groupId()));
     try expect(try ev.newGroup()); // B did not hold the group: an invitation
     ev.deinit();
-    try a.outboxDone();
+    try a.outboxDone(item.seq);
     try expectEqual(@as(usize, 0), try a.outboxCount());
-    try expectError(error.WrongState, a.outboxDone());
+    try a.outboxDone(item.seq); // already removed: fine
+    try expectError(error.InvalidArgument, a.outboxDone(item.seq + 1)); // never given
 
     var members: [2]dmp.AgentId = undefined;
     try expectEqual(@as(usize, 1), (try a.groupMembers(&gid, &members)).len);
@@ -205,6 +207,164 @@ test "agent: groups through the outbox" {
     try expectError(error.UnknownSender, a.groupRemove(&gid, &b_id));
     try expectEqual(@as(usize, 0), (try a.groupMembers(&gid, &members)).len);
     try expectError(error.WrongSession, a.groupSend(&unknown_gid, "x", &out));
+}
+
+/// A's outbox holds its sender key for B, then for C.
+fn twoOutboxEntries(a: *dmp.Agent, b: *dmp.Agent, cc: *dmp.Agent) !void {
+    const b_id = try introduce(a, b);
+    const c_id = try introduce(a, cc);
+    const gid = try a.groupCreate();
+    try a.groupAdd(&gid, &b_id);
+    try a.groupAdd(&gid, &c_id);
+}
+
+test "agent: outboxDone(seq) forgets exactly the entry it names" {
+    var a = try inMemory(.{});
+    defer a.deinit();
+    var b = try inMemory(.{});
+    defer b.deinit();
+    var cc = try inMemory(.{});
+    defer cc.deinit();
+    try twoOutboxEntries(&a, &b, &cc);
+    var out: [8192]u8 = undefined;
+    var small: [8]u8 = undefined;
+    try expectError(error.BufferTooSmall, a.outboxNext(&small));
+    const first = try a.outboxNextAlloc(testing.allocator);
+    defer testing.allocator.free(first.envelope);
+    try expectEqualSlices(u8, &(try b.id()), &first.peer);
+    // Two threads drain: both read the first entry; one sent the second (one agent numbers its
+    // entries consecutively) and marks it done first. The first, not sent yet, stays.
+    try a.outboxDone(first.seq + 1);
+    try expectEqual(@as(usize, 1), try a.outboxCount());
+    const again = try a.outboxNext(&out);
+    try expectEqual(first.seq, again.seq);
+    try expectEqualSlices(u8, &first.peer, &again.peer);
+    try expectEqualSlices(u8, first.envelope, again.envelope);
+    try a.outboxDone(first.seq + 1); // done twice: fine
+    try expectError(error.InvalidArgument, a.outboxDone(first.seq + 2));
+    try expectError(error.InvalidArgument, a.outboxDone(std.math.maxInt(u64)));
+    try expectEqual(@as(usize, 1), try a.outboxCount());
+    var ev = try b.receive(first.envelope);
+    ev.deinit();
+    try a.outboxDone(first.seq);
+    try expectError(error.WrongState, a.outboxNext(&out));
+}
+
+test "agent: sign verifies under the agent id; messages beginning with DMP are refused" {
+    var a = try inMemory(.{});
+    defer a.deinit();
+    const a_id = try a.id();
+    const sig = try a.sign("I, agent A, agree");
+    try dmp.ed25519.verify(&a_id, "I, agent A, agree", &sig);
+    try expectError(error.BadSignature, dmp.ed25519.verify(&a_id, "I, agent A, agree!", &sig));
+    const empty = try a.sign("");
+    try dmp.ed25519.verify(&a_id, "", &empty);
+    for ([_][]const u8{ "DMP", "DMP1 bundle", "DMPx" }) |reserved| {
+        try expectError(error.InvalidArgument, a.sign(reserved));
+    }
+}
+
+test "agent: a stranger is accepted by acceptPeer or by a reply" {
+    var a = try inMemory(.{});
+    defer a.deinit();
+    var b = try inMemory(.{});
+    defer b.deinit();
+    var cc = try inMemory(.{});
+    defer cc.deinit();
+    const a_id = try a.id();
+    const c_id = try cc.id();
+    var out: [8192]u8 = undefined;
+    const b_id = try introduce(&a, &b);
+    try expect(try a.isAccepted(&b_id)); // adding a bundle accepts
+    var ev = try b.receive(try a.send(&b_id, "hello from a stranger", &out));
+    ev.deinit();
+    try expect(!(try b.isAccepted(&a_id)));
+    try b.acceptPeer(&a_id);
+    try expect(try b.isAccepted(&a_id));
+    try b.acceptPeer(&a_id); // again: nothing to do
+
+    _ = try introduce(&cc, &b);
+    ev = try b.receive(try cc.send(&b_id, "me too", &out));
+    ev.deinit();
+    try expect(!(try b.isAccepted(&c_id)));
+    _ = try b.send(&c_id, "answered", &out); // sending accepts
+    try expect(try b.isAccepted(&c_id));
+
+    try expectError(error.NoSession, a.isAccepted(&c_id));
+    try expectError(error.NoSession, a.acceptPeer(&c_id));
+}
+
+test "agent: closeSession then send starts a new session; forgetPeer forgets the bundle too" {
+    var a = try inMemory(.{});
+    defer a.deinit();
+    var b = try inMemory(.{});
+    defer b.deinit();
+    const a_id = try a.id();
+    var out: [8192]u8 = undefined;
+    var bbuf: [dmp.bundle_max_len]u8 = undefined;
+    // A bundle without a one-time prekey: it can start a second session.
+    const b_id = try a.addBundle(try b.bundle(false, &bbuf));
+    var ev = try b.receive(try a.send(&b_id, "hi", &out));
+    ev.deinit();
+    ev = try a.receive(try b.send(&a_id, "hello", &out));
+    ev.deinit();
+    try expectEqual(dmp.SessionState.active, try a.sessionState(&b_id));
+
+    try a.closeSession(&b_id);
+    try expectError(error.NoSession, a.sessionState(&b_id));
+    try expectError(error.NoSession, a.closeSession(&b_id)); // nothing left to close
+    try expect(try a.isAccepted(&b_id)); // still known, with its bundle
+    ev = try b.receive(try a.send(&b_id, "a new session", &out));
+    try expect((try ev.seq()).new_session);
+    ev.deinit();
+    try expectEqual(dmp.SessionState.initiating, try a.sessionState(&b_id));
+
+    try a.forgetPeer(&b_id);
+    var ids: [2]dmp.AgentId = undefined;
+    try expectEqual(@as(usize, 0), (try a.peers(&ids)).len);
+    try expectError(error.NoSession, a.send(&b_id, "x", &out)); // no bundle either
+    try expectError(error.NoSession, a.forgetPeer(&b_id));
+    try expectError(error.NoSession, a.isAccepted(&b_id));
+    try expectError(error.NoSession, a.closeSession(&b_id));
+    _ = try introduce(&a, &b);
+    ev = try b.receive(try a.send(&b_id, "back", &out));
+    ev.deinit();
+}
+
+test "agent: unanswered peers are those we wrote to first without reply" {
+    var a = try inMemory(.{});
+    defer a.deinit();
+    var b = try inMemory(.{});
+    defer b.deinit();
+    var cc = try inMemory(.{});
+    defer cc.deinit();
+    const a_id = try a.id();
+    var out: [8192]u8 = undefined;
+    const b_id = try introduce(&a, &b);
+    const c_id = try introduce(&a, &cc);
+    const to_b = try a.sendAlloc(testing.allocator, &b_id, "anyone there?");
+    defer testing.allocator.free(to_b);
+    _ = try a.send(&c_id, "and you?", &out);
+    var ts: std.c.timespec = undefined;
+    try expectEqual(@as(c_int, 0), std.c.clock_gettime(.REALTIME, &ts));
+    const now: u64 = @intCast(ts.sec);
+    const later = now + 15 * 24 * 3600; // beyond the default 14 days
+    var ids: [2]dmp.AgentId = undefined;
+    try expectEqual(@as(usize, 0), (try a.unansweredPeers(now, &ids)).len);
+    var one: [1]dmp.AgentId = undefined;
+    try expectError(error.BufferTooSmall, a.unansweredPeers(later, &one));
+    const both = try a.unansweredPeersAlloc(testing.allocator, later);
+    defer testing.allocator.free(both);
+    try expectEqual(@as(usize, 2), both.len);
+    try expect(std.mem.order(u8, &both[0], &both[1]) == .lt); // in id order
+    var ev = try b.receive(to_b);
+    ev.deinit();
+    ev = try a.receive(try b.send(&a_id, "here", &out));
+    ev.deinit();
+    const left = try a.unansweredPeers(later, &ids);
+    try expectEqual(@as(usize, 1), left.len);
+    try expectEqualSlices(u8, &c_id, &left[0]);
+    try expectEqual(@as(usize, 0), (try b.unansweredPeers(later, &ids)).len);
 }
 
 test "agent: retained events are kept until acknowledged" {

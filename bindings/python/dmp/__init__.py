@@ -11,7 +11,7 @@ from __future__ import annotations
 from . import crypto, errors
 from ._lib import lib as _clib
 from ._loader import LibraryNotFoundError
-from .agent import Agent, Event
+from .agent import Agent, Event, OutboxEntry
 from .constants import (
     ABI_VERSION,
     AgentFlag,
@@ -57,6 +57,7 @@ __all__ = [
     "Group",
     "Identity",
     "LibraryNotFoundError",
+    "OutboxEntry",
     "Padding",
     "PqPolicy",
     "PrekeyBundle",

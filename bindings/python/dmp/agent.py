@@ -6,7 +6,7 @@ import os
 import time
 from ctypes import POINTER, byref, c_int32, c_size_t, c_uint64, create_string_buffer
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 from ._lib import dmp_agent_t, dmp_event_t, lib
 from ._util import U64_MAX, BytesLike, Handle, as_bytes, call_out, fixed, fixed_out, int_in
@@ -17,6 +17,7 @@ from .constants import (
     KEY_LEN,
     PUBLIC_KEY_LEN,
     SECRET_KEY_LEN,
+    SIGNATURE_LEN,
     AgentFlag,
     EventKind,
     SessionState,
@@ -26,7 +27,7 @@ from .errors import check
 from .group import split_ids
 from .identity import PrekeyBundle
 
-__all__ = ["Agent", "Event"]
+__all__ = ["Agent", "Event", "OutboxEntry"]
 
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
@@ -53,6 +54,19 @@ class Event:
     did not hold, taken as an invitation (``peer`` is its only other member, and our sender key
     is queued for it). Anyone who knows a group id can invite us into it first: check that
     ``peer`` is expected to invite us, else :meth:`Agent.group_leave`."""
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """An envelope the agent queued (group operations queue sender keys), from
+    :meth:`Agent.outbox_next`."""
+
+    peer: bytes
+    """The agent id to deliver it to."""
+    envelope: bytes
+    """The envelope to deliver."""
+    seq: int
+    """The entry's number: :meth:`Agent.outbox_done` it once delivered."""
 
 
 _GROUP_KINDS = (EventKind.GROUP_MESSAGE, EventKind.DISTRIBUTION_CONSUMED)
@@ -98,6 +112,8 @@ class Agent(Handle):
     :meth:`in_memory`. Publish :meth:`bundle`; :meth:`add_bundle` a peer's; :meth:`send` and
     :meth:`receive` envelopes over any transport. Group operations queue envelopes in an outbox:
     deliver them with :meth:`outbox_next` / :meth:`outbox_done` (or :meth:`drain_outbox`).
+    A peer known only because it started a session with us is a stranger (bounded in number,
+    dropped when idle) until :meth:`accept_peer`, :meth:`send` or :meth:`add_bundle`.
     """
 
     _free_name = "dmp_agent_free"
@@ -213,7 +229,8 @@ class Agent(Handle):
 
     def maintain(self, now: int | None = None) -> None:
         """Periodic upkeep at ``now`` (Unix seconds; default: the current time): rotates the
-        signed prekey when due, replenishes one-time prekeys, drops old non-primary sessions."""
+        signed prekey when due, replenishes one-time prekeys, drops old non-primary sessions and
+        strangers idle for too long (see :meth:`accept_peer`)."""
         t = int(time.time()) if now is None else int_in(now, "now", 0, U64_MAX)
         with self._use() as p:
             check(lib.dmp_agent_maintain(p, t))
@@ -299,30 +316,101 @@ class Agent(Handle):
             check(lib.dmp_agent_outbox_count(p, byref(v)))
             return v.value
 
-    def outbox_next(self) -> tuple[bytes, bytes] | None:
-        """The oldest outbox envelope as ``(recipient_id, envelope)``, without removing it, or
-        None if the outbox is empty. Send it, then call :meth:`outbox_done`."""
+    def outbox_next(self) -> OutboxEntry | None:
+        """The oldest outbox entry, without removing it, or None if the outbox is empty. Send
+        ``entry.envelope`` to ``entry.peer``, then call :meth:`outbox_done` with ``entry.seq``."""
         with self._use() as p:
             if self.outbox_count == 0:
                 return None
             peer = create_string_buffer(PUBLIC_KEY_LEN)
-            env = call_out(lib.dmp_agent_outbox_next, p, peer)
-            return peer.raw, env
+            seq = c_uint64()
+            # seq_out comes after the (out, cap, out_len) triple that call_out appends.
+            env = call_out(lambda *out: lib.dmp_agent_outbox_next(p, peer, *out, byref(seq)))
+            return OutboxEntry(peer.raw, env, seq.value)
 
-    def outbox_done(self) -> None:
-        """Removes the oldest outbox envelope (it was sent). WrongState if the outbox is empty."""
+    def outbox_done(self, seq: int) -> None:
+        """Removes outbox entry ``seq`` (``OutboxEntry.seq``: it was sent), and only that one.
+        An entry already removed is fine (another thread sent it too; the receiver refuses the
+        second copy as Duplicate). InvalidArgument for a number the outbox never gave."""
+        s = int_in(seq, "seq", 0, U64_MAX)
         with self._use() as p:
-            check(lib.dmp_agent_outbox_done(p))
+            check(lib.dmp_agent_outbox_done(p, s))
 
-    def drain_outbox(self) -> list[tuple[bytes, bytes]]:
-        """Takes every outbox envelope out (each is removed as it is read): ``[(recipient,
-        envelope), ...]``, oldest first. The caller must deliver them: they are not kept."""
-        out: list[tuple[bytes, bytes]] = []
-        with self._use():
-            while (item := self.outbox_next()) is not None:
-                out.append(item)
-                self.outbox_done()
-        return out
+    def drain_outbox(self, deliver: Callable[[bytes, bytes], object]) -> int:
+        """Delivers the outbox, oldest first: calls ``deliver(peer, envelope)`` for each entry and
+        removes the entry only after ``deliver`` returned (at least once: an entry whose
+        delivery did not finish stays for the next drain). Stops, leaving the entry, when
+        ``deliver`` returns ``False`` (e.g. the peer is offline) or raises (the exception
+        propagates). Returns how many entries were delivered and removed.
+
+        ``deliver`` runs without the agent's lock held, so it may use the agent (or another
+        thread may drain too: then an envelope can go out twice, and the receiver refuses the
+        second copy as Duplicate)."""
+        if not callable(deliver):
+            raise TypeError(f"deliver must be callable, not {type(deliver).__name__}")
+        done = 0
+        while (entry := self.outbox_next()) is not None:
+            if deliver(entry.peer, entry.envelope) is False:
+                break
+            self.outbox_done(entry.seq)
+            done += 1
+        return done
+
+    # ---- peers ----
+
+    def sign(self, message: BytesLike) -> bytes:
+        """A 64-byte Ed25519 signature of an application message by the agent's identity key: it
+        verifies under :attr:`agent_id` with ``crypto.ed25519_verify`` (or any Ed25519 library).
+        InvalidArgument for a message that begins with ``b"DMP"`` (reserved for the protocol's
+        own signatures)."""
+        m = as_bytes(message, "message")
+        with self._use() as p:
+            return fixed_out(lib.dmp_agent_sign, p, m, len(m), size=SIGNATURE_LEN)
+
+    def accept_peer(self, peer: BytesLike) -> None:
+        """Accepts a peer that started a session with us (a stranger): it is no longer one of the
+        at most 1,000 strangers, dropped when idle or to make room. Sending to a peer, adding
+        its bundle or adding it to a group accepts it too. NoSession if the agent knows nothing
+        of the peer."""
+        pid = fixed(peer, PUBLIC_KEY_LEN, "peer")
+        with self._use() as p:
+            check(lib.dmp_agent_accept_peer(p, pid))
+
+    def is_accepted(self, peer: BytesLike) -> bool:
+        """Whether the peer is accepted (False: a stranger). NoSession if the agent knows nothing
+        of the peer."""
+        pid = fixed(peer, PUBLIC_KEY_LEN, "peer")
+        with self._use() as p:
+            v = c_int32()
+            check(lib.dmp_agent_is_accepted(p, pid, byref(v)))
+            return bool(v.value)
+
+    def close_session(self, peer: BytesLike) -> None:
+        """Closes every session with the peer (keys erased). The peer stays known, so the next
+        :meth:`send` starts a new session from its bundle (the peer sees ``new_session``); if
+        that bundle carried a one-time prekey, the closed session used it: :meth:`add_bundle` a
+        current bundle first, or the peer refuses the new session (UnknownPrekey). NoSession if
+        there is no session with the peer."""
+        pid = fixed(peer, PUBLIC_KEY_LEN, "peer")
+        with self._use() as p:
+            check(lib.dmp_agent_close_session(p, pid))
+
+    def forget_peer(self, peer: BytesLike) -> None:
+        """Forgets the peer: every session with it (keys erased), its bundle and its acceptance
+        (a later :meth:`send` is NoSession until :meth:`add_bundle`). Group memberships and
+        outbox entries stay. NoSession if the agent knows nothing of the peer."""
+        pid = fixed(peer, PUBLIC_KEY_LEN, "peer")
+        with self._use() as p:
+            check(lib.dmp_agent_forget_peer(p, pid))
+
+    def unanswered_peers(self, now: int | None = None) -> list[bytes]:
+        """The peers, in id order, whose session we started has had no reply for the agent's
+        ``unanswered_session_secs`` (14 days by default) at ``now`` (Unix seconds; default: the
+        current time). For each: fetch its current bundle, :meth:`add_bundle` it and
+        :meth:`close_session`."""
+        t = int(time.time()) if now is None else int_in(now, "now", 0, U64_MAX)
+        with self._use() as p:
+            return split_ids(call_out(lib.dmp_agent_unanswered_peers, p, t))
 
     def __repr__(self) -> str:
         if self.closed:

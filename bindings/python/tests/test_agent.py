@@ -1,8 +1,10 @@
-"""Agent and Event: pairwise, groups of three with the outbox delivered here, retained events,
-persistence, store locking and storage keys."""
+"""Agent and Event: pairwise, groups of three with the outbox delivered here, the outbox's
+entries, strangers and accepted peers, closing and forgetting, agent signatures, unanswered
+sessions, retained events, persistence, store locking and storage keys."""
 
 from __future__ import annotations
 
+import time
 from ctypes import byref, c_size_t
 from pathlib import Path
 
@@ -113,10 +115,9 @@ def test_groups_of_three_with_the_outbox_delivered_by_the_test(agents: list[Agen
 
     def deliver(sender: Agent) -> list[dmp.Event]:
         events = []
-        while (item := sender.outbox_next()) is not None:
-            to, env = item
-            events.append(by_id[to].receive(env))
-            sender.outbox_done()
+        while (entry := sender.outbox_next()) is not None:
+            events.append(by_id[entry.peer].receive(entry.envelope))
+            sender.outbox_done(entry.seq)
         return events
 
     def drain_all() -> None:
@@ -165,8 +166,8 @@ def test_groups_of_three_with_the_outbox_delivered_by_the_test(agents: list[Agen
     # A removes C: A's key rotates and the new one goes to B only.
     a.group_remove(gid, c.agent_id)
     assert a.outbox_count == 1
-    to, _ = a.outbox_next()  # type: ignore[misc]
-    assert to == b.agent_id
+    entry = a.outbox_next()
+    assert entry is not None and entry.peer == b.agent_id
     drain_all()
     secret = a.group_send(gid, b"without c")
     assert b.receive(secret).plaintext == b"without c"
@@ -193,9 +194,9 @@ def test_group_refusals(agents: list[Agent]) -> None:
     with pytest.raises(ValueError):
         a.group_add(gid[:31], b.agent_id)
     assert a.outbox_next() is None
-    with pytest.raises(dmp.WrongState):
-        a.outbox_done()
-    assert a.drain_outbox() == []
+    with pytest.raises(dmp.InvalidArgument):  # no entry was ever given
+        a.outbox_done(0)
+    assert a.drain_outbox(lambda peer, env: pytest.fail("the outbox is empty")) == 0
 
 
 def test_an_unwanted_invitation_is_left() -> None:
@@ -203,8 +204,9 @@ def test_an_unwanted_invitation_is_left() -> None:
         introduce(a, b)
         gid = a.group_create()
         a.group_add(gid, b.agent_id)
-        [(_, env)] = a.drain_outbox()
-        ev = b.receive(env)
+        sent: list[bytes] = []
+        assert a.drain_outbox(lambda peer, env: sent.append(env)) == 1
+        ev = b.receive(sent[0])
         assert (ev.new_group, b.group_members(gid)) == (True, [a.agent_id])
         b.group_leave(gid)
         with pytest.raises(dmp.WrongSession):
@@ -222,10 +224,196 @@ def test_group_invites_can_be_refused() -> None:
         introduce(a, b)
         gid = a.group_create()
         a.group_add(gid, b.agent_id)
-        [(to, env)] = a.drain_outbox()
-        assert to == b.agent_id
+        entry = a.outbox_next()
+        assert entry is not None and entry.peer == b.agent_id
         with pytest.raises(dmp.UnknownSender):
-            b.receive(env)
+            b.receive(entry.envelope)
+
+
+def _two_outbox_entries(agents: list[Agent]) -> tuple[dmp.OutboxEntry, dmp.OutboxEntry]:
+    """A's outbox holds its sender key for B, then for C. Returns the first entry as read, and
+    the number of the second (one agent numbers its entries consecutively; a thread that
+    read it holds exactly that number), with the envelope left out."""
+    a, b, c = agents
+    introduce(a, b)
+    introduce(a, c)
+    gid = a.group_create()
+    a.group_add(gid, b.agent_id)
+    a.group_add(gid, c.agent_id)
+    first = a.outbox_next()
+    assert first is not None and first.peer == b.agent_id
+    return first, dmp.OutboxEntry(c.agent_id, b"", first.seq + 1)
+
+
+def test_outbox_done_forgets_exactly_the_entry_it_names(agents: list[Agent]) -> None:
+    a, b, c = agents
+    first, second = _two_outbox_entries(agents)
+    # Two threads drain: both read the first entry; one sent the second and marks it done first.
+    # The first entry, not sent yet, must stay.
+    a.outbox_done(second.seq)
+    assert a.outbox_count == 1
+    assert a.outbox_next() == first
+    a.outbox_done(second.seq)  # done twice (both threads sent it): fine
+    with pytest.raises(dmp.InvalidArgument):
+        a.outbox_done(second.seq + 1)  # a number never given
+    assert a.outbox_count == 1
+    assert b.receive(first.envelope).kind is EventKind.DISTRIBUTION_CONSUMED
+    a.outbox_done(first.seq)
+    assert a.outbox_next() is None
+    for bad in (-1, 1 << 64):
+        with pytest.raises(ValueError):
+            a.outbox_done(bad)
+    with pytest.raises(TypeError):
+        a.outbox_done(True)
+    with pytest.raises(TypeError):
+        a.outbox_done(first)  # type: ignore[arg-type]
+
+
+def test_drain_outbox_removes_an_entry_only_after_its_delivery(agents: list[Agent]) -> None:
+    a, b, c = agents
+    by_id = {x.agent_id: x for x in agents}
+    _two_outbox_entries(agents)
+
+    class Offline(Exception):
+        pass
+
+    def fails(peer: bytes, env: bytes) -> None:
+        raise Offline
+
+    with pytest.raises(Offline):
+        a.drain_outbox(fails)
+    assert a.outbox_count == 2  # the delivery did not finish: nothing removed
+    assert a.drain_outbox(lambda peer, env: False) == 0  # "not delivered, stop"
+    assert a.outbox_count == 2
+
+    got: list[tuple[bytes, dmp.Event]] = []
+
+    def deliver_to_b_only(peer: bytes, env: bytes) -> bool:
+        if peer != b.agent_id:
+            return False
+        got.append((peer, by_id[peer].receive(env)))
+        return True
+
+    assert a.drain_outbox(deliver_to_b_only) == 1
+    assert [(p, e.kind) for p, e in got] == [(b.agent_id, EventKind.DISTRIBUTION_CONSUMED)]
+    entry = a.outbox_next()
+    assert entry is not None and entry.peer == c.agent_id
+    assert a.drain_outbox(lambda peer, env: by_id[peer].receive(env)) == 1
+    assert a.outbox_count == 0
+    with pytest.raises(TypeError):
+        a.drain_outbox(None)  # type: ignore[arg-type]
+
+
+def test_agent_signatures_verify_under_the_agent_id(agents: list[Agent]) -> None:
+    a, b, _ = agents
+    sig = a.sign(b"I, agent A, agree")
+    assert len(sig) == dmp.constants.SIGNATURE_LEN
+    dmp.crypto.ed25519_verify(a.agent_id, b"I, agent A, agree", sig)
+    dmp.crypto.ed25519_verify(a.agent_id, b"", a.sign(b""))
+    dmp.crypto.ed25519_verify(a.agent_id, b"xDMP", a.sign(bytearray(b"xDMP")))
+    with pytest.raises(dmp.BadSignature):
+        dmp.crypto.ed25519_verify(a.agent_id, b"I, agent A, agree!", sig)
+    with pytest.raises(dmp.BadSignature):
+        dmp.crypto.ed25519_verify(b.agent_id, b"I, agent A, agree", sig)
+    # The protocol's own signatures (a bundle's) begin with "DMP": an agent never signs those.
+    for reserved in (b"DMP", b"DMP1 bundle", b"DMP\x00"):
+        with pytest.raises(dmp.InvalidArgument):
+            a.sign(reserved)
+    with pytest.raises(TypeError):
+        a.sign("text")  # type: ignore[arg-type]
+
+
+def test_a_stranger_is_accepted_by_accept_peer_or_a_reply(agents: list[Agent]) -> None:
+    a, b, c = agents
+    introduce(a, b)
+    assert a.is_accepted(b.agent_id)  # adding a bundle accepts
+    b.receive(a.send(b.agent_id, b"hello from a stranger"))
+    assert not b.is_accepted(a.agent_id)  # known only from its first message
+    b.accept_peer(a.agent_id)
+    assert b.is_accepted(a.agent_id)
+    b.accept_peer(a.agent_id)  # again: nothing to do
+
+    introduce(c, b)
+    b.receive(c.send(b.agent_id, b"hello too"))
+    assert not b.is_accepted(c.agent_id)
+    c.receive(b.send(c.agent_id, b"answered"))  # sending accepts
+    assert b.is_accepted(c.agent_id)
+
+    for call in (a.accept_peer, a.is_accepted):
+        with pytest.raises(dmp.NoSession):  # A knows nothing of C
+            call(c.agent_id)
+        with pytest.raises(ValueError):
+            call(c.agent_id[:31])
+
+
+def test_close_session_then_send_starts_a_new_session(agents: list[Agent]) -> None:
+    a, b, c = agents
+    assert a.add_bundle(b.bundle(one_time_prekey=False)) == b.agent_id
+    b.receive(a.send(b.agent_id, b"hi"))
+    a.receive(b.send(a.agent_id, b"hello"))
+    a.close_session(b.agent_id)
+    with pytest.raises(dmp.NoSession):
+        a.session_state(b.agent_id)
+    with pytest.raises(dmp.NoSession):
+        a.close_session(b.agent_id)  # nothing left to close
+    assert a.is_accepted(b.agent_id)  # the peer stays known, with its bundle
+    ev = b.receive(a.send(b.agent_id, b"a new session"))  # from the stored bundle
+    assert (ev.plaintext, ev.new_session) == (b"a new session", True)
+    assert a.session_state(b.agent_id) is SessionState.INITIATING
+    # The flow for an unanswered session: a current bundle, then close, then send.
+    converse(a, c)
+    a.add_bundle(c.bundle())
+    a.close_session(c.agent_id)
+    assert c.receive(a.send(c.agent_id, b"again")).new_session
+    with pytest.raises(ValueError):
+        a.close_session(b"")
+
+
+def test_close_session_needs_a_session(agents: list[Agent]) -> None:
+    a, b, c = agents
+    with pytest.raises(dmp.NoSession):
+        a.close_session(c.agent_id)  # never known
+    introduce(a, c)
+    with pytest.raises(dmp.NoSession):
+        a.close_session(c.agent_id)  # known, but no session yet
+
+
+def test_forget_peer_forgets_its_bundle_too(agents: list[Agent]) -> None:
+    a, b, c = agents
+    converse(a, b)
+    a.forget_peer(b.agent_id)
+    assert a.peers == []
+    with pytest.raises(dmp.NoSession):
+        a.send(b.agent_id, b"x")  # no session, and no bundle to start one
+    for call in (a.forget_peer, a.is_accepted, a.accept_peer):
+        with pytest.raises(dmp.NoSession):
+            call(b.agent_id)
+    with pytest.raises(dmp.NoSession):
+        a.forget_peer(c.agent_id)
+    introduce(a, b)  # known again through a new bundle
+    assert b.receive(a.send(b.agent_id, b"hello again")).new_session
+    with pytest.raises(ValueError):
+        a.forget_peer(bytes(33))
+
+
+def test_unanswered_peers_are_those_we_wrote_to_without_reply(agents: list[Agent]) -> None:
+    a, b, c = agents
+    day = 24 * 3600
+    introduce(a, b)
+    introduce(a, c)
+    to_b = a.send(b.agent_id, b"anyone there?")
+    a.send(c.agent_id, b"and you?")
+    now = int(time.time())
+    assert a.unanswered_peers() == [] and a.unanswered_peers(now) == []
+    later = now + 15 * day  # beyond the default 14 days
+    assert a.unanswered_peers(later) == sorted([b.agent_id, c.agent_id])
+    b.receive(to_b)
+    a.receive(b.send(a.agent_id, b"here"))
+    assert a.unanswered_peers(later) == [c.agent_id]
+    assert b.unanswered_peers(later) == []  # B did not start its session
+    for bad in (-1, 1 << 64):
+        with pytest.raises(ValueError):
+            a.unanswered_peers(bad)
 
 
 def test_retained_events_until_ack() -> None:
@@ -375,5 +563,7 @@ def test_closed_agent(monkeypatch: pytest.MonkeyPatch) -> None:
         a.send(bytes(32), b"x")
     with pytest.raises(dmp.ClosedError):
         _ = a.peers
+    with pytest.raises(dmp.ClosedError):
+        a.sign(b"x")
     a.close()
     assert spy.count(addr) == 1 and repr(a) == "<dmp.Agent closed>"

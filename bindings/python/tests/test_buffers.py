@@ -4,7 +4,7 @@ the size needed in *out_len, and changes nothing."""
 
 from __future__ import annotations
 
-from ctypes import POINTER, byref, c_size_t, create_string_buffer
+from ctypes import POINTER, byref, c_size_t, c_uint64, create_string_buffer
 
 import dmp
 from dmp import crypto
@@ -79,7 +79,9 @@ def test_agent_queries_change_nothing() -> None:
         n = c_size_t()
         with x._use() as p:
             peer = create_string_buffer(32)
-            assert lib.dmp_agent_outbox_next(p, peer, None, 0, byref(n)) == BTS and n.value > 0
+            seq = c_uint64(7)
+            assert lib.dmp_agent_outbox_next(p, peer, None, 0, byref(n), byref(seq)) == BTS and n.value > 0
+            assert seq.value == 7  # not written by the size query
             outbox_len = n.value
             assert lib.dmp_agent_group_send(p, gid, b"abc", 3, None, 0, byref(n)) == BTS
             group_len = n.value
@@ -87,6 +89,6 @@ def test_agent_queries_change_nothing() -> None:
             assert lib.dmp_agent_fingerprint(p, None, 0, byref(n)) == BTS
             assert n.value == dmp.constants.FINGERPRINT_LEN
         assert x.outbox_count == 1
-        to, env = x.outbox_next()  # type: ignore[misc]
-        assert to == y.agent_id and len(env) == outbox_len
+        entry = x.outbox_next()
+        assert entry is not None and entry.peer == y.agent_id and len(entry.envelope) == outbox_len
         assert len(x.group_send(gid, b"abc")) == group_len

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import pytest
 
 import dmp
 from dmp import Agent, EventKind, Session
@@ -120,3 +123,44 @@ def test_session_handles_are_independent(alice: dmp.Identity, bob: dmp.Identity)
     for a, b in pairs:
         a.close()
         b.close()
+
+
+def test_two_threads_drain_one_outbox_and_no_envelope_is_lost() -> None:
+    members = [Agent.in_memory() for _ in range(THREADS)]
+    with Agent.in_memory() as hub:
+        by_id = {m.agent_id: m for m in members}
+        gid = hub.group_create()
+        for m in members:
+            introduce(hub, m)
+            hub.group_add(gid, m.agent_id)
+        assert hub.outbox_count == THREADS
+        delivered: list[tuple[bytes, bytes]] = []
+        lock = threading.Lock()
+        barrier = threading.Barrier(2)
+
+        def deliver(peer: bytes, env: bytes) -> None:
+            with lock:
+                delivered.append((peer, env))
+            time.sleep(0.002)  # the other thread runs meanwhile (deliver holds no agent lock)
+
+        def drain(_: int) -> int:
+            barrier.wait()
+            return hub.drain_outbox(deliver)
+
+        with ThreadPoolExecutor(2) as pool:
+            counts = list(pool.map(drain, range(2)))
+        assert hub.outbox_count == 0
+        assert sum(counts) >= THREADS  # an entry both threads sent counts twice
+        # Every member got its sender key at least once; a second copy is refused as Duplicate.
+        firsts: dict[bytes, bytes] = {}
+        for peer, env in delivered:
+            if peer in firsts:  # the same entry, sent by both threads: refused the second time
+                assert env == firsts[peer]
+                with pytest.raises(dmp.Duplicate):
+                    by_id[peer].receive(env)
+            else:
+                firsts[peer] = env
+                assert by_id[peer].receive(env).kind is EventKind.DISTRIBUTION_CONSUMED
+        assert sorted(firsts) == sorted(by_id)
+    for m in members:
+        m.close()
