@@ -412,7 +412,7 @@ impl Agent {
         let mut ids: Vec<[u8; 32]> =
             self.peers.iter().filter(|(_, p)| p.primary.is_some()).map(|(id, _)| *id).collect();
         ids.sort();
-        ids.iter().filter_map(|id| AgentId::from_bytes(id).ok()).collect()
+        ids.iter().filter_map(|id| AgentId::from_stored_bytes(id).ok()).collect()
     }
 
     /// How many sessions the agent holds (all peers).
@@ -434,7 +434,7 @@ impl Agent {
     /// The other members of a group (`WrongSession` if we have no such group).
     pub fn group_members(&self, group_id: &[u8; GROUP_ID_LEN]) -> Result<Vec<AgentId>> {
         let g = self.groups.get(group_id).ok_or(Error::WrongSession)?;
-        Ok(g.members().iter().filter_map(|id| AgentId::from_bytes(id).ok()).collect())
+        Ok(g.members().iter().filter_map(|id| AgentId::from_stored_bytes(id).ok()).collect())
     }
 
     /// The groups we are in.
@@ -489,11 +489,13 @@ impl Agent {
 
     // ---- prekeys and maintenance ----
 
-    /// Our bundle to publish. With `with_one_time_prekey`, a one-time prekey is handed out (and
-    /// that is saved before the bundle is returned).
+    /// Our bundle to publish, valid for two signed-prekey rotation periods from the system clock's
+    /// now (by then its signed prekey is erased). With `with_one_time_prekey`, a one-time prekey
+    /// is handed out (and that is saved before the bundle is returned).
     pub fn bundle(&mut self, with_one_time_prekey: bool) -> Result<Vec<u8>> {
         let mut id = self.identity.clone();
-        let bundle = id.bundle(with_one_time_prekey)?.to_bytes();
+        let lifetime = self.config.signed_prekey_rotation_secs.saturating_mul(2).max(1);
+        let bundle = id.bundle_at(with_one_time_prekey, now_unix(), lifetime)?.to_bytes();
         let mut p = Pending::default();
         self.put_identity(&mut p, id)?;
         self.apply(p)?;
