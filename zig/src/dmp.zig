@@ -172,6 +172,8 @@ pub const Error = error{
     StoreLocked,
     /// DMP_ERR_STORE_FAILED: the store failed (I/O error, corrupted or foreign file).
     StoreFailed,
+    /// DMP_ERR_EXPIRED_BUNDLE: a prekey bundle whose signed expiry has passed.
+    ExpiredBundle,
     /// A status code that is not in the header this wrapper was written against.
     UnknownStatus,
 };
@@ -206,6 +208,7 @@ pub const status_codes = [_]struct { code: i32, err: Error }{
     .{ .code = c.DMP_ERR_NO_SESSION, .err = error.NoSession },
     .{ .code = c.DMP_ERR_STORE_LOCKED, .err = error.StoreLocked },
     .{ .code = c.DMP_ERR_STORE_FAILED, .err = error.StoreFailed },
+    .{ .code = c.DMP_ERR_EXPIRED_BUNDLE, .err = error.ExpiredBundle },
 };
 
 /// The error of a non-OK status code.
