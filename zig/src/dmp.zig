@@ -493,7 +493,7 @@ pub const Identity = struct {
         return wrap(c.dmp_identity_generate_with(@backingInt(suite_), &h), h);
     }
 
-    /// The hybrid identity of a seed: same seed, same agent id and first prekeys.
+    /// The hybrid identity of a seed: same seed, same agent id (the prekeys are fresh each time).
     pub fn fromSeed(seed: *const [32]u8) Error!Identity {
         var h: ?*c.dmp_identity_t = null;
         return wrap(c.dmp_identity_from_seed(seed, &h), h);
