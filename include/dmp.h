@@ -178,12 +178,12 @@
 /**
  * Bytes of a classical prekey bundle without a one-time prekey (the smallest bundle).
  */
-#define DMP_BUNDLE_LEN 135
+#define DMP_BUNDLE_LEN 143
 
 /**
  * Bytes of a hybrid prekey bundle with a one-time prekey (the largest bundle).
  */
-#define DMP_BUNDLE_MAX_LEN 1360
+#define DMP_BUNDLE_MAX_LEN 1368
 
 /**
  * Header bytes of a session message before its sealed part, when both of its counters are below
@@ -256,7 +256,7 @@
 /**
  * Bytes of a hybrid prekey bundle without a one-time prekey.
  */
-#define DMP_HYBRID_BUNDLE_LEN 1324
+#define DMP_HYBRID_BUNDLE_LEN 1332
 
 /**
  * Header bytes of a hybrid first (prekey) message before its sealed part.
@@ -417,6 +417,11 @@
  * The store failed: an I/O error, a corrupted or foreign database file.
  */
 #define DMP_ERR_STORE_FAILED -28
+
+/**
+ * A prekey bundle whose signed expiry has passed (fetch a newer one from its owner).
+ */
+#define DMP_ERR_EXPIRED_BUNDLE -29
 
 /**
  * The ABI version: bumped on any incompatible change to this header.
@@ -1221,18 +1226,17 @@ int32_t dmp_group_deserialize(const uint8_t *record,
 DMP_WARN_UNUSED_RESULT int32_t dmp_identity_generate(dmp_identity_t **out);
 
 /**
- * Creates the hybrid identity of a 32-byte seed: the same seed always gives the same agent id,
- * first signed prekey and ML-KEM prekey (later prekeys are fresh). `*out` receives the handle (NULL on failure).
- * Errors: `DMP_ERR_NULL_POINTER`.
+ * Creates the hybrid identity of a 32-byte seed: the same seed always gives the same agent id
+ * (and identity key); every prekey, and every prekey id, is fresh randomness, so two identities
+ * from one seed share nothing else. `*out` receives the handle (NULL on failure).
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
  * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
  * before anything else, nothing written.
  *
  * # Safety
  * `seed32` must be NULL or valid for 32 reads; `out` NULL or valid for a pointer write.
  */
-DMP_WARN_UNUSED_RESULT
-int32_t dmp_identity_from_seed(const uint8_t *seed32,
-                               dmp_identity_t **out);
+DMP_WARN_UNUSED_RESULT int32_t dmp_identity_from_seed(const uint8_t *seed32, dmp_identity_t **out);
 
 /**
  * Creates a fresh random identity of `suite` (`DMP_SUITE_HYBRID`, as `dmp_identity_generate`
@@ -1246,8 +1250,8 @@ DMP_WARN_UNUSED_RESULT int32_t dmp_identity_generate_with(int32_t suite, dmp_ide
 
 /**
  * Creates the identity of `suite` for a 32-byte seed (as `dmp_identity_from_seed`, which is
- * hybrid). The agent id, the first signed prekey and its ML-KEM prekey are deterministic.
- * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`.
+ * hybrid). Only the agent id (the identity key) comes from the seed; the prekeys are fresh.
+ * Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`, `DMP_ERR_RANDOM_FAILURE`.
  * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
  * before anything else, nothing written.
  *
@@ -1343,7 +1347,8 @@ int32_t dmp_identity_sign(const dmp_identity_t *identity,
 /**
  * Writes a prekey bundle for others to start sessions with: for a hybrid identity
  * `DMP_HYBRID_BUNDLE_LEN` bytes, or `DMP_BUNDLE_MAX_LEN` with `with_one_time_prekey` = 1; for a
- * classical one `DMP_BUNDLE_LEN`, or `DMP_BUNDLE_LEN + 36`. With the flag, the oldest one-time
+ * classical one `DMP_BUNDLE_LEN`, or `DMP_BUNDLE_LEN + 36`. The bundle is valid for 14 days
+ * from the system clock's now (its signed expiry). With the flag, the oldest one-time
  * prekey not yet handed out is included (one is generated if none is left) and marked handed
  * out. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (flag not 0/1),
  * `DMP_ERR_BUFFER_TOO_SMALL` (checked first: no prekey is marked), `DMP_ERR_TOO_LARGE`
@@ -1368,7 +1373,8 @@ int32_t dmp_identity_bundle(dmp_identity_t *identity,
  * `DMP_ERR_WEAK_KEY`. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE`,
  * `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`, `DMP_ERR_BAD_SIGNATURE` (any byte
  * changed, and any block removed: a hybrid bundle stripped of its ML-KEM part included),
- * `DMP_ERR_WEAK_KEY` (an identity key of small order).
+ * `DMP_ERR_EXPIRED_BUNDLE` (its signed expiry is not after the system clock's now),
+ * `DMP_ERR_WEAK_KEY` (an identity key outside the prime-order subgroup).
  * No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
  * before anything else, nothing written.
  *

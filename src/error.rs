@@ -65,11 +65,13 @@ pub enum Error {
     StoreLocked,
     /// The store failed: an I/O error, a corrupted or foreign database file.
     StoreFailed,
+    /// A prekey bundle whose signed expiry has passed: fetch a newer one from its owner.
+    ExpiredBundle,
 }
 
 impl Error {
     /// Every variant, in code order (used by tests and by `dmp_strerror`).
-    pub const ALL: [Error; 28] = [
+    pub const ALL: [Error; 29] = [
         Error::Internal,
         Error::InvalidArgument,
         Error::NullPointer,
@@ -98,6 +100,7 @@ impl Error {
         Error::NoSession,
         Error::StoreLocked,
         Error::StoreFailed,
+        Error::ExpiredBundle,
     ];
 
     /// The stable status code (negative; `0` is success and is not an error).
@@ -131,6 +134,7 @@ impl Error {
             Error::NoSession => -26,
             Error::StoreLocked => -27,
             Error::StoreFailed => -28,
+            Error::ExpiredBundle => -29,
         }
     }
 
@@ -170,6 +174,7 @@ impl Error {
             Error::NoSession => "DMP_ERR_NO_SESSION",
             Error::StoreLocked => "DMP_ERR_STORE_LOCKED",
             Error::StoreFailed => "DMP_ERR_STORE_FAILED",
+            Error::ExpiredBundle => "DMP_ERR_EXPIRED_BUNDLE",
         }
     }
 
@@ -204,6 +209,7 @@ impl Error {
             Error::NoSession => "no session with this peer and no bundle to start one",
             Error::StoreLocked => "store is open in another process or handle",
             Error::StoreFailed => "store failed (I/O error, or a corrupted or foreign database)",
+            Error::ExpiredBundle => "prekey bundle has expired (fetch a newer one)",
         }
     }
 }

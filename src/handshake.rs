@@ -226,15 +226,17 @@ mod tests {
             let mut bob = Identity::generate_with(suite).unwrap();
             bob.generate_one_time_prekeys(2).unwrap();
             let a = initiate(&alice, &bob.bundle(true).unwrap(), PqPolicy::AllowClassical).unwrap();
+            // Ids no one handed out: just below the current ones (ids count up from a random start).
+            let (spk, otk) = (bob.signed_prekey_id(), a.prekey_header.one_time_prekey_id.unwrap());
             let mut h = a.prekey_header.clone();
-            h.signed_prekey_id = 99;
+            h.signed_prekey_id = spk - 1;
             let want = if suite == Suite::Hybrid { Error::BadEnvelope } else { Error::UnknownPrekey };
             assert_eq!(respond(&bob, &h, PqPolicy::AllowClassical).err().unwrap(), Error::UnknownPrekey);
             let mut h = a.prekey_header.clone();
-            h.one_time_prekey_id = Some(99);
+            h.one_time_prekey_id = Some(otk - 1);
             assert_eq!(respond(&bob, &h, PqPolicy::AllowClassical).err().unwrap(), want, "{suite:?}");
             if let Some(k) = h.kem.as_mut() {
-                k.id = 99;
+                k.id = otk - 1;
                 assert_eq!(respond(&bob, &h, PqPolicy::AllowClassical).err().unwrap(), Error::UnknownPrekey);
             }
         }
@@ -246,8 +248,9 @@ mod tests {
         let mut bob = Identity::generate().unwrap();
         bob.generate_one_time_prekeys(3).unwrap();
         let a = initiate(&alice, &bob.bundle(true).unwrap(), PqPolicy::RequireHybrid).unwrap();
+        let otk = a.prekey_header.one_time_prekey_id.unwrap();
         let mut h = a.prekey_header.clone();
-        h.one_time_prekey_id = Some(2); // OPK 2 with one-time ML-KEM 1
+        h.one_time_prekey_id = Some(otk + 1); // the next OPK with the one-time ML-KEM of this one
         assert_eq!(respond(&bob, &h, PqPolicy::RequireHybrid).err().unwrap(), Error::BadEnvelope);
         let mut h = a.prekey_header.clone();
         h.one_time_prekey_id = None; // one-time ML-KEM without its OPK
@@ -262,8 +265,9 @@ mod tests {
         let last_resort = initiate(&alice, &bob.bundle(false).unwrap(), PqPolicy::RequireHybrid).unwrap();
         let one_time = initiate(&alice, &bob.bundle(true).unwrap(), PqPolicy::RequireHybrid).unwrap();
         let id = one_time.prekey_header.one_time_prekey_id.unwrap();
+        let spk = bob.signed_prekey_id();
         let expanded = |bob: &Identity, kind| {
-            bob.kem_prekey_secret(kind, if kind == KemPrekeyKind::OneTime { id } else { 1 })
+            bob.kem_prekey_secret(kind, if kind == KemPrekeyKind::OneTime { id } else { spk })
                 .unwrap()
                 .is_expanded()
         };
@@ -302,6 +306,23 @@ mod tests {
         let mut h = initiate(&other, &bundle, PqPolicy::RequireHybrid).unwrap().prekey_header;
         h.initiator = me.agent_id().to_bytes();
         assert_eq!(respond(&me, &h, PqPolicy::RequireHybrid).err().unwrap(), Error::InvalidArgument);
+    }
+
+    #[test]
+    fn an_initiator_id_with_a_small_order_component_is_weak() {
+        // A + T has the X25519 identity key of A: without the subgroup check Bob would derive
+        // Alice's keys for a first message that names another id.
+        use curve25519_dalek::constants::EIGHT_TORSION;
+        let alice = IdentityKeyPair::generate().unwrap();
+        let mut bob = Identity::generate().unwrap();
+        let a = initiate(&alice, &bob.bundle(false).unwrap(), PqPolicy::RequireHybrid).unwrap();
+        let point = alice.agent_id().verifying_key().to_edwards();
+        for t in &EIGHT_TORSION[1..] {
+            let mut h = a.prekey_header.clone();
+            h.initiator = (point + t).compress().to_bytes();
+            assert_eq!(respond(&bob, &h, PqPolicy::RequireHybrid).err().unwrap(), Error::WeakKey);
+        }
+        assert!(respond(&bob, &a.prekey_header, PqPolicy::RequireHybrid).is_ok());
     }
 
     #[test]

@@ -11,13 +11,15 @@ use std::collections::BTreeMap;
 
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::crypto::kdf::{hkdf_array, sha256};
+use crate::crypto::kdf::sha256;
 use crate::crypto::kem::{KemPublicKey, KemSecretKey};
 use crate::crypto::sign::hex;
 use crate::crypto::{PreparedPeer, Signature, SigningKey, VerifyingKey, X25519PublicKey, X25519SecretKey};
 use crate::error::{Error, Result};
 use crate::limits::{FINGERPRINT_LEN, MAX_ONE_TIME_PREKEYS, PUBLIC_KEY_LEN, SECRET_KEY_LEN};
-use crate::prekey::{OneTimePrekey, PrekeyBundle, SignedPrekey, Suite, bundle_fields};
+use crate::prekey::{
+    DEFAULT_BUNDLE_LIFETIME_SECS, OneTimePrekey, PrekeyBundle, SignedPrekey, Suite, bundle_fields, unix_now,
+};
 use crate::state::{RecordKind, StorageKey, open_record_named, seal_record_named};
 use crate::wire::bundle::KemPrekeyKind;
 use crate::wire::reader::{Reader, Writer};
@@ -31,7 +33,8 @@ const FINGERPRINT_LABEL: &[u8] = b"DMP1 fingerprint";
 /// the middle of every new session).
 pub const RESERVED_SIGNING_PREFIX: &[u8] = b"DMP";
 
-/// An agent id: the agent's Ed25519 public key, validated (decodes, not of small order).
+/// An agent id: the agent's Ed25519 public key, validated (decodes canonically, in the
+/// prime-order subgroup).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct AgentId(VerifyingKey);
 
@@ -42,9 +45,26 @@ impl core::fmt::Debug for AgentId {
 }
 
 impl AgentId {
-    /// Validates 32 bytes as an agent id: `BadEnvelope` if they do not decode to a curve point,
-    /// `WeakKey` if the point has small order.
+    /// Validates 32 bytes as an agent id: `BadEnvelope` if they do not decode to a curve point
+    /// (or not canonically), `WeakKey` if the point is not in the prime-order subgroup: of small
+    /// order, or `A + T` with a small-order `T` (libsodium's `crypto_sign_ed25519_pk_to_curve25519`
+    /// refuses the same points). X25519 clamps its scalars to multiples of the cofactor, so
+    /// `A + T` has the same X25519 identity key as `A`: without this check eight ids would share
+    /// one DH identity. (`-A` shares it too, and cannot be refused: see docs/PROTOCOL.md section 2.)
     pub fn from_bytes(bytes: &[u8; PUBLIC_KEY_LEN]) -> Result<Self> {
+        let key = VerifyingKey::from_bytes(bytes)?;
+        if !key.to_edwards().is_torsion_free() {
+            return Err(Error::WeakKey);
+        }
+        Ok(AgentId(key))
+    }
+
+    /// An id read back from our own state (a sealed record, or a map an id validated by
+    /// [`from_bytes`](Self::from_bytes) was filed under): decoding and the small-order check
+    /// only. The subgroup check (a scalar multiplication, some 20 us) was made when the id came
+    /// in from a peer or a caller, and a record is authenticated under the storage key: a group
+    /// of 10,000 members is not checked again at each load or listing.
+    pub(crate) fn from_stored_bytes(bytes: &[u8; PUBLIC_KEY_LEN]) -> Result<Self> {
         Ok(AgentId(VerifyingKey::from_bytes(bytes)?))
     }
 
@@ -211,6 +231,29 @@ mod tests {
     }
 
     #[test]
+    fn ids_outside_the_prime_order_subgroup_are_weak() {
+        use curve25519_dalek::constants::EIGHT_TORSION;
+        let a = IdentityKeyPair::generate().unwrap().agent_id();
+        let point = a.verifying_key().to_edwards();
+        // A + T for each small-order T but the identity: the same X25519 key as A once clamped
+        // (X25519 multiplies by a multiple of 8), so each would be a second id for one DH key.
+        for t in &EIGHT_TORSION[1..] {
+            let mixed = (point + t).compress().to_bytes();
+            assert_eq!(AgentId::from_bytes(&mixed).unwrap_err(), Error::WeakKey);
+        }
+        // T alone (small order) stays weak; A itself is fine.
+        for t in &EIGHT_TORSION {
+            assert_eq!(AgentId::from_bytes(&t.compress().to_bytes()).unwrap_err(), Error::WeakKey);
+        }
+        assert_eq!(AgentId::from_bytes(&a.to_bytes()).unwrap(), a);
+        // -A is in the prime-order subgroup and is accepted: its X25519 key is A's (Montgomery u
+        // ignores the sign), which the AD binding of the Ed25519 ids makes harmless (PROTOCOL 2).
+        let neg = AgentId::from_bytes(&(-point).compress().to_bytes()).unwrap();
+        assert_ne!(neg, a);
+        assert_eq!(neg.dh_public_key(), a.dh_public_key());
+    }
+
+    #[test]
     fn debug_prints_only_public_id() {
         let id = IdentityKeyPair::from_seed(&[0x42; 32]);
         let s = format!("{id:?}");
@@ -221,8 +264,10 @@ mod tests {
 
 /// An agent's own identity with its prekeys: what a responder needs to accept sessions.
 ///
-/// Signed prekey ids and one-time prekey ids count up from 1 and are never reused. A hybrid
-/// identity (the default) pairs every prekey with an ML-KEM-768 prekey of the same id.
+/// Every prekey is fresh randomness, also in an identity made from a seed: the seed gives the
+/// identity key only. Signed prekey ids and one-time prekey ids each count up from a random
+/// start (see [`PREKEY_ID_START_MAX`]) and are never reused. A hybrid identity (the default)
+/// pairs every prekey with an ML-KEM-768 prekey of the same id.
 #[derive(Clone)]
 pub struct Identity {
     keys: IdentityKeyPair,
@@ -245,8 +290,20 @@ impl core::fmt::Debug for Identity {
     }
 }
 
-const SEED_SPK_INFO: &[u8] = b"DMP1 seed signed prekey 1";
-const SEED_KEM_INFO: &[u8] = b"DMP1 seed ML-KEM-768 prekey 1";
+/// A new identity's first signed prekey id, and its first one-time prekey id, are each drawn
+/// uniformly from `1..=PREKEY_ID_START_MAX`. An identity made again from its seed in a new store
+/// (its old store lost) thus names its prekeys with ids its earlier self almost surely never
+/// used (an overlap with `n` earlier ids has a chance of about `n / 2^31`), so a first message
+/// made from an earlier bundle, or replayed, fails with `UnknownPrekey`. (Were an id to
+/// coincide, the prekey behind it is still fresh randomness: the message fails `AuthFailed`.)
+/// Counting up from at most 2^31 leaves at least 2^31 - 1 ids: weekly rotations never run out,
+/// and 100,000 one-time prekeys a day last 58 years.
+pub const PREKEY_ID_START_MAX: u32 = 1 << 31;
+
+fn random_prekey_id_start() -> Result<u32> {
+    let r = u32::from_be_bytes(crate::crypto::random::array()?);
+    Ok(1 + r % PREKEY_ID_START_MAX)
+}
 
 impl Identity {
     /// A fresh random hybrid identity with a first signed prekey and no one-time prekeys.
@@ -256,9 +313,7 @@ impl Identity {
 
     /// A fresh random identity of `suite`.
     pub fn generate_with(suite: Suite) -> Result<Self> {
-        let keys = IdentityKeyPair::generate()?;
-        let first = SignedPrekey::generate(1, suite)?;
-        Ok(Self::with_first_prekey(keys, suite, first))
+        Self::with_fresh_prekeys(IdentityKeyPair::generate()?, suite)
     }
 
     /// The hybrid identity for a 32-byte seed.
@@ -266,33 +321,28 @@ impl Identity {
         Self::from_seed_with(seed, Suite::Hybrid)
     }
 
-    /// The identity of `suite` for a 32-byte seed. Deterministic: the identity key (so the agent
-    /// id), the first signed prekey and, for a hybrid identity, its ML-KEM-768 prekey, are
-    /// derived from the seed (HKDF-SHA256, salt empty, infos "DMP1 seed signed prekey 1" and
-    /// "DMP1 seed ML-KEM-768 prekey 1"). Later prekeys are fresh randomness.
+    /// The identity of `suite` for a 32-byte seed. Only the identity key (so the agent id and
+    /// the ability to sign) comes from the seed; the prekeys and their ids are fresh randomness,
+    /// as in [`generate_with`](Self::generate_with). Two identities made from one seed share the
+    /// agent id and nothing else: neither can read first messages made from the other's bundles
+    /// (`UnknownPrekey`), so erasing a rotated prekey erases it for good, whoever later learns
+    /// the seed.
     pub fn from_seed_with(seed: &[u8; SECRET_KEY_LEN], suite: Suite) -> Result<Self> {
-        let keys = IdentityKeyPair::from_seed(seed);
-        let spk = X25519SecretKey::from_bytes(*Zeroizing::new(hkdf_array::<32>(&[], seed, SEED_SPK_INFO)));
-        let kem = match suite {
-            Suite::Classical => None,
-            Suite::Hybrid => {
-                Some(KemSecretKey::from_seed(*Zeroizing::new(hkdf_array::<64>(&[], seed, SEED_KEM_INFO))))
-            }
-        };
-        let first = SignedPrekey::from_secrets(1, spk, kem);
-        Ok(Self::with_first_prekey(keys, suite, first))
+        Self::with_fresh_prekeys(IdentityKeyPair::from_seed(seed), suite)
     }
 
-    fn with_first_prekey(keys: IdentityKeyPair, suite: Suite, signed_prekey: SignedPrekey) -> Self {
-        Identity {
+    fn with_fresh_prekeys(keys: IdentityKeyPair, suite: Suite) -> Result<Self> {
+        let spk_id = random_prekey_id_start()?;
+        let signed_prekey = SignedPrekey::generate(spk_id, suite)?;
+        Ok(Identity {
             keys,
             suite,
             signed_prekey,
             previous_signed_prekey: None,
             one_time_prekeys: BTreeMap::new(),
-            next_signed_prekey_id: 2,
-            next_one_time_prekey_id: 1,
-        }
+            next_signed_prekey_id: spk_id + 1,
+            next_one_time_prekey_id: random_prekey_id_start()?,
+        })
     }
 
     /// The id of the previous signed prekey, still held for first messages in flight.
@@ -383,12 +433,34 @@ impl Identity {
             + if self.suite == Suite::Hybrid { crate::wire::bundle::BUNDLE_KEM_BLOCK_LEN } else { 0 }
     }
 
-    /// A bundle for others to start sessions with. With `with_one_time_prekey`, it carries the
-    /// oldest one-time prekey not yet handed out (generating one if none is left) and marks it
-    /// handed out, so that two bundles never carry the same one.
+    /// A bundle for others to start sessions with, valid from the system clock's now for
+    /// [`DEFAULT_BUNDLE_LIFETIME_SECS`] (two default signed-prekey rotation periods). With
+    /// `with_one_time_prekey`, it carries the oldest one-time prekey not yet handed out
+    /// (generating one if none is left) and marks it handed out, so that two bundles never carry
+    /// the same one.
     pub fn bundle(&mut self, with_one_time_prekey: bool) -> Result<PrekeyBundle> {
+        self.bundle_at(with_one_time_prekey, unix_now(), DEFAULT_BUNDLE_LIFETIME_SECS)
+    }
+
+    /// [`bundle`](Self::bundle) made at time `now` (Unix seconds) and valid for `lifetime_secs`:
+    /// its signed expiry is `now + lifetime_secs` (saturating). A lifetime of 0 is
+    /// `InvalidArgument`. Choose it no longer than the time the current signed prekey will
+    /// still be held (the rest of its current period plus one more rotation period).
+    pub fn bundle_at(
+        &mut self,
+        with_one_time_prekey: bool,
+        now: u64,
+        lifetime_secs: u64,
+    ) -> Result<PrekeyBundle> {
+        if lifetime_secs == 0 {
+            return Err(Error::InvalidArgument);
+        }
+        let expires_at = now.saturating_add(lifetime_secs);
         if !with_one_time_prekey {
-            return PrekeyBundle::verify(bundle_fields(&self.keys, &self.signed_prekey, None));
+            return PrekeyBundle::verify_at(
+                bundle_fields(&self.keys, &self.signed_prekey, None, expires_at),
+                now,
+            );
         }
         let fresh = if self.unpublished_one_time_prekey_count() == 0 {
             Some(OneTimePrekey::generate(self.next_one_time_prekey_id, self.suite)?)
@@ -401,7 +473,10 @@ impl Identity {
             .ok_or(Error::Internal)?;
         let id = candidate.id;
         // Verified before anything is marked or added: a failure changes nothing.
-        let bundle = PrekeyBundle::verify(bundle_fields(&self.keys, &self.signed_prekey, Some(candidate)))?;
+        let bundle = PrekeyBundle::verify_at(
+            bundle_fields(&self.keys, &self.signed_prekey, Some(candidate), expires_at),
+            now,
+        )?;
         if let Some(k) = fresh {
             if self.one_time_prekeys.len() >= MAX_ONE_TIME_PREKEYS {
                 return Err(Error::TooLarge);
@@ -622,14 +697,15 @@ mod identity_tests {
     #[test]
     fn rotation_keeps_exactly_one_previous_signed_prekey() {
         let mut id = Identity::generate().unwrap();
-        assert_eq!(id.signed_prekey_id(), 1);
-        assert_eq!(id.rotate_signed_prekey().unwrap(), 2);
-        assert!(id.signed_prekey_secret(1).is_ok());
-        assert!(id.signed_prekey_secret(2).is_ok());
-        assert_eq!(id.rotate_signed_prekey().unwrap(), 3);
-        assert_eq!(id.signed_prekey_secret(1).unwrap_err(), Error::UnknownPrekey);
-        assert!(id.signed_prekey_secret(2).is_ok());
-        assert_eq!(id.bundle(false).unwrap().fields().signed_prekey_id, 3);
+        let first = id.signed_prekey_id();
+        assert!((1..=PREKEY_ID_START_MAX).contains(&first));
+        assert_eq!(id.rotate_signed_prekey().unwrap(), first + 1);
+        assert!(id.signed_prekey_secret(first).is_ok());
+        assert!(id.signed_prekey_secret(first + 1).is_ok());
+        assert_eq!(id.rotate_signed_prekey().unwrap(), first + 2);
+        assert_eq!(id.signed_prekey_secret(first).unwrap_err(), Error::UnknownPrekey);
+        assert!(id.signed_prekey_secret(first + 1).is_ok());
+        assert_eq!(id.bundle(false).unwrap().fields().signed_prekey_id, first + 2);
     }
 
     #[test]
@@ -639,7 +715,8 @@ mod identity_tests {
         let a = id.bundle(true).unwrap().fields().one_time_prekey.unwrap().0;
         let b = id.bundle(true).unwrap().fields().one_time_prekey.unwrap().0;
         let c = id.bundle(true).unwrap().fields().one_time_prekey.unwrap().0; // generated on demand
-        assert_eq!((a, b, c), (1, 2, 3));
+        assert!((1..=PREKEY_ID_START_MAX).contains(&a));
+        assert_eq!((b, c), (a + 1, a + 2));
         assert_eq!(id.unpublished_one_time_prekey_count(), 0);
         assert_eq!(id.bundle(false).unwrap().fields().one_time_prekey, None);
     }
@@ -655,17 +732,29 @@ mod identity_tests {
     }
 
     #[test]
-    fn seed_gives_a_deterministic_first_bundle_including_the_kem_prekey() {
-        let mut a = Identity::from_seed(&[9; 32]).unwrap();
-        let mut b = Identity::from_seed(&[9; 32]).unwrap();
-        assert_eq!(a.bundle(false).unwrap(), b.bundle(false).unwrap());
-        assert!(a.last_resort_kem_public_key().is_some());
-        assert_eq!(a.last_resort_kem_public_key(), b.last_resort_kem_public_key());
-        let c = Identity::from_seed(&[8; 32]).unwrap();
-        assert_ne!(a.last_resort_kem_public_key(), c.last_resort_kem_public_key());
-        let classical = Identity::from_seed_with(&[9; 32], Suite::Classical).unwrap();
-        assert_eq!(classical.agent_id(), a.agent_id());
-        assert_eq!(classical.last_resort_kem_public_key(), None);
+    fn two_identities_from_one_seed_share_the_agent_id_and_nothing_else() {
+        for suite in [Suite::Classical, Suite::Hybrid] {
+            let mut a = Identity::from_seed_with(&[9; 32], suite).unwrap();
+            let mut b = Identity::from_seed_with(&[9; 32], suite).unwrap();
+            assert_eq!(a.agent_id(), b.agent_id());
+            assert_eq!(a.keys().seed(), [9; 32]);
+            a.generate_one_time_prekeys(3).unwrap();
+            b.generate_one_time_prekeys(3).unwrap();
+            let (fa, fb) =
+                (a.bundle(true).unwrap().fields().clone(), b.bundle(true).unwrap().fields().clone());
+            assert_ne!(fa.signed_prekey, fb.signed_prekey);
+            assert_ne!(fa.signed_prekey_id, fb.signed_prekey_id);
+            let (oa, ob) = (fa.one_time_prekey.unwrap(), fb.one_time_prekey.unwrap());
+            assert_ne!(oa.1, ob.1);
+            assert_ne!(oa.0, ob.0);
+            if suite == Suite::Hybrid {
+                assert_ne!(a.last_resort_kem_public_key(), b.last_resort_kem_public_key());
+                assert_ne!(fa.kem.unwrap().public_key, fb.kem.unwrap().public_key);
+            }
+            // Neither holds a prekey id of the other.
+            assert_eq!(b.signed_prekey(fa.signed_prekey_id).unwrap_err(), Error::UnknownPrekey);
+            assert_eq!(b.one_time_prekey_secret(oa.0).unwrap_err(), Error::UnknownPrekey);
+        }
     }
 
     #[test]
@@ -682,17 +771,38 @@ mod identity_tests {
     fn consumed_one_time_prekey_is_unknown() {
         let mut id = Identity::generate().unwrap();
         id.generate_one_time_prekeys(1).unwrap();
-        assert!(id.one_time_prekey_secret(1).is_ok());
-        id.consume_one_time_prekey(1);
-        assert_eq!(id.one_time_prekey_secret(1).unwrap_err(), Error::UnknownPrekey);
+        let otk = id.bundle(true).unwrap().fields().one_time_prekey.unwrap().0;
+        assert!(id.one_time_prekey_secret(otk).is_ok());
+        id.consume_one_time_prekey(otk);
+        assert_eq!(id.one_time_prekey_secret(otk).unwrap_err(), Error::UnknownPrekey);
+    }
+
+    #[test]
+    fn bundle_expiry_is_made_from_now_and_the_lifetime() {
+        let mut id = Identity::generate_with(Suite::Classical).unwrap();
+        let b = id.bundle_at(false, 1_000, 500).unwrap();
+        assert_eq!(b.expires_at(), 1_500);
+        assert_eq!(PrekeyBundle::from_bytes_at(&b.to_bytes(), 1_499).unwrap(), b);
+        assert_eq!(PrekeyBundle::from_bytes_at(&b.to_bytes(), 1_500).unwrap_err(), Error::ExpiredBundle);
+        assert_eq!(id.bundle_at(true, u64::MAX - 1, 10).unwrap().expires_at(), u64::MAX);
+        let before = id.unpublished_one_time_prekey_count();
+        assert_eq!(id.bundle_at(true, 1_000, 0).unwrap_err(), Error::InvalidArgument);
+        assert_eq!(id.unpublished_one_time_prekey_count(), before, "nothing handed out");
+        // The default: two default rotation periods from the system clock.
+        let now = unix_now();
+        let exp = id.bundle(false).unwrap().expires_at();
+        assert!(
+            (now + DEFAULT_BUNDLE_LIFETIME_SECS..=unix_now() + DEFAULT_BUNDLE_LIFETIME_SECS).contains(&exp)
+        );
     }
 
     #[test]
     fn sealed_identity_round_trips_and_refuses_wrong_key() {
         let mut id = Identity::from_seed(&[5; 32]).unwrap();
         id.generate_one_time_prekeys(4).unwrap();
-        assert!(id.kem_prekey_secret(KemPrekeyKind::OneTime, 2).is_ok());
-        id.bundle(true).unwrap();
+        let first_otk = id.bundle(true).unwrap().fields().one_time_prekey.unwrap().0;
+        assert!(id.kem_prekey_secret(KemPrekeyKind::OneTime, first_otk + 1).is_ok());
+        let first_spk = id.signed_prekey_id();
         id.rotate_signed_prekey().unwrap();
         let key = StorageKey::from_bytes([9; 32]);
         let rec = id.to_sealed(&key).unwrap();
@@ -700,11 +810,11 @@ mod identity_tests {
         assert_eq!(back.agent_id(), id.agent_id());
         assert_eq!(back.one_time_prekey_count(), 4);
         assert_eq!(back.unpublished_one_time_prekey_count(), 3);
-        assert_eq!(back.signed_prekey_id(), 2);
-        assert!(back.signed_prekey_secret(1).is_ok());
+        assert_eq!(back.signed_prekey_id(), first_spk + 1);
+        assert!(back.signed_prekey_secret(first_spk).is_ok());
         assert_eq!(back.suite(), Suite::Hybrid);
-        assert!(back.kem_prekey_secret(KemPrekeyKind::LastResort, 1).is_ok());
-        assert!(back.kem_prekey_secret(KemPrekeyKind::OneTime, 2).is_ok());
+        assert!(back.kem_prekey_secret(KemPrekeyKind::LastResort, first_spk).is_ok());
+        assert!(back.kem_prekey_secret(KemPrekeyKind::OneTime, first_otk + 1).is_ok());
         assert_eq!(back.to_sealed(&key).unwrap().len(), rec.len());
         assert_eq!(
             Identity::from_sealed(&rec, &StorageKey::from_bytes([8; 32])).unwrap_err(),
@@ -721,12 +831,12 @@ mod pool_tests {
     fn forgetting_published_one_time_prekeys_takes_the_oldest_handed_out_only() {
         let mut id = Identity::generate_with(Suite::Classical).unwrap();
         id.generate_one_time_prekeys(5).unwrap();
-        id.bundle(true).unwrap();
+        let first = id.bundle(true).unwrap().fields().one_time_prekey.unwrap().0;
         id.bundle(true).unwrap();
         assert_eq!(id.forget_oldest_published_one_time_prekeys(10), 2);
         assert_eq!(id.one_time_prekey_count(), 3);
         assert_eq!(id.unpublished_one_time_prekey_count(), 3);
-        assert_eq!(id.one_time_prekey_secret(1).unwrap_err(), Error::UnknownPrekey);
-        assert!(id.one_time_prekey_secret(3).is_ok());
+        assert_eq!(id.one_time_prekey_secret(first).unwrap_err(), Error::UnknownPrekey);
+        assert!(id.one_time_prekey_secret(first + 2).is_ok());
     }
 }

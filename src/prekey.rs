@@ -10,9 +10,11 @@
 //! prekey with a *one-time* KEM prekey.
 //!
 //! A bundle is signed as a whole when it is made (wire::bundle): one verification covers the
-//! signed prekey, the one-time prekey and the ML-KEM prekey with their ids and kinds, so nothing
-//! can be swapped, relabelled or stripped (a hybrid bundle stripped of its ML-KEM block no
-//! longer verifies: `BadSignature`).
+//! signed prekey, the one-time prekey and the ML-KEM prekey with their ids and kinds, and the
+//! bundle's expiry, so nothing can be swapped, relabelled, stripped or extended (a hybrid bundle
+//! stripped of its ML-KEM block no longer verifies: `BadSignature`). A bundle past its expiry is
+//! refused (`ExpiredBundle`): its signed prekey has most likely been erased by then, and a
+//! session started from it would never be answered.
 
 use crate::crypto::X25519SecretKey;
 use crate::crypto::kem::{KemPublicKey, KemSecretKey};
@@ -112,11 +114,23 @@ impl OneTimePrekey {
     }
 }
 
-/// The bundle for a signed prekey and an optional one-time prekey, signed by `identity`.
+/// How long a bundle stays valid by default: two signed-prekey rotation periods of the agent's
+/// default (7 days). A bundle's SPK stays current for one period and previous for one more; after
+/// that it is erased and a session started from the bundle would never be answered.
+pub const DEFAULT_BUNDLE_LIFETIME_SECS: u64 = 2 * 7 * 24 * 3600;
+
+/// The system clock in Unix seconds (0 if it reads before 1970).
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// The bundle for a signed prekey and an optional one-time prekey, valid until `expires_at`
+/// (Unix seconds), signed by `identity`.
 pub fn bundle_fields(
     identity: &IdentityKeyPair,
     spk: &SignedPrekey,
     otk: Option<&OneTimePrekey>,
+    expires_at: u64,
 ) -> BundleFields {
     // The KEM prekey is the one-time one when a one-time prekey is included and has one, else
     // the last-resort one (PQXDH: exactly one KEM prekey per bundle).
@@ -128,6 +142,7 @@ pub fn bundle_fields(
         identity_key: identity.agent_id().to_bytes(),
         signed_prekey_id: spk.id,
         signed_prekey: spk.secret.public_key(),
+        expires_at,
         signature: crate::crypto::Signature([0; 64]),
         one_time_prekey: otk.map(|o| (o.id, o.secret.public_key())),
         kem,
@@ -145,19 +160,35 @@ pub struct PrekeyBundle {
 }
 
 impl PrekeyBundle {
-    /// Parses and verifies a bundle: well-formed, identity key valid, its signature (strict)
-    /// over the whole bundle valid under it, ML-KEM key valid and paired. (An X25519 prekey of
-    /// small order is refused where it is used: every DH refuses an all-zero output.) Errors:
-    /// `BadEnvelope`, `UnsupportedVersion`, `WrongMessageType`, `WeakKey` (identity key),
-    /// `BadSignature` (anything changed, added or removed, including a stripped ML-KEM block).
+    /// Parses and verifies a bundle at the system clock's time: well-formed, identity key valid,
+    /// its signature (strict) over the whole bundle valid under it, not expired, ML-KEM key
+    /// valid and paired. (An X25519 prekey of small order is refused where it is used: every DH
+    /// refuses an all-zero output.) Errors: `BadEnvelope`, `UnsupportedVersion`,
+    /// `WrongMessageType`, `WeakKey` (identity key), `BadSignature` (anything changed, added or
+    /// removed, including a stripped ML-KEM block), `ExpiredBundle`.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        Self::verify(BundleFields::parse(bytes)?)
+        Self::from_bytes_at(bytes, unix_now())
     }
 
-    /// Verifies parsed fields.
+    /// [`from_bytes`](Self::from_bytes) at time `now` (Unix seconds).
+    pub fn from_bytes_at(bytes: &[u8], now: u64) -> Result<Self> {
+        Self::verify_at(BundleFields::parse(bytes)?, now)
+    }
+
+    /// Verifies parsed fields at the system clock's time.
     pub fn verify(fields: BundleFields) -> Result<Self> {
+        Self::verify_at(fields, unix_now())
+    }
+
+    /// Verifies parsed fields at time `now` (Unix seconds): `ExpiredBundle` if `now` is at or
+    /// past the bundle's expiry. The expiry is checked after the signature, so that only its
+    /// publisher's word decides it.
+    pub fn verify_at(fields: BundleFields, now: u64) -> Result<Self> {
         let identity = AgentId::from_bytes(&fields.identity_key)?;
         identity.verifying_key().verify(&fields.signed_message(), &fields.signature)?;
+        if now >= fields.expires_at {
+            return Err(Error::ExpiredBundle);
+        }
         let kem_key = match &fields.kem {
             None => None,
             Some(k) => {
@@ -185,6 +216,11 @@ impl PrekeyBundle {
         self.identity
     }
 
+    /// When the bundle stops being valid (Unix seconds).
+    pub fn expires_at(&self) -> u64 {
+        self.fields.expires_at
+    }
+
     /// The verified fields.
     pub fn fields(&self) -> &BundleFields {
         &self.fields
@@ -206,12 +242,18 @@ impl PrekeyBundle {
 mod tests {
     use super::*;
     use crate::crypto::X25519PublicKey;
+    use crate::wire::bundle::{BUNDLE_FLAGS_OFFSET, BUNDLE_LEN, BUNDLE_WITH_ONE_TIME_PREKEY_LEN};
+
+    /// An expiry an hour from now.
+    fn soon() -> u64 {
+        unix_now() + 3600
+    }
 
     fn bundle_bytes(otk: bool, suite: Suite) -> (IdentityKeyPair, Vec<u8>) {
         let id = IdentityKeyPair::generate().unwrap();
         let spk = SignedPrekey::generate(3, suite).unwrap();
         let one = OneTimePrekey::generate(9, suite).unwrap();
-        let fields = bundle_fields(&id, &spk, otk.then_some(&one));
+        let fields = bundle_fields(&id, &spk, otk.then_some(&one), soon());
         (id, fields.to_bytes())
     }
 
@@ -221,7 +263,7 @@ mod tests {
         let id = IdentityKeyPair::generate().unwrap();
         let spk = SignedPrekey::generate(3, suite).unwrap();
         let one = OneTimePrekey::generate(9, suite).unwrap();
-        let mut fields = bundle_fields(&id, &spk, otk.then_some(&one));
+        let mut fields = bundle_fields(&id, &spk, otk.then_some(&one), soon());
         edit(&mut fields);
         fields.signature = id.sign_protocol(&fields.signed_message());
         fields
@@ -247,7 +289,7 @@ mod tests {
 
     #[test]
     fn every_bit_flip_is_refused_including_the_one_time_prekey() {
-        // Classical with a one-time prekey: every bit of the 171 bytes.
+        // Classical with a one-time prekey: every bit of the 179 bytes.
         let (_, bytes) = bundle_bytes(true, Suite::Classical);
         for i in 0..bytes.len() * 8 {
             let mut t = bytes.clone();
@@ -259,7 +301,7 @@ mod tests {
     #[test]
     fn every_byte_of_the_kem_block_is_covered() {
         let (_, bytes) = bundle_bytes(true, Suite::Hybrid);
-        for i in 135 + 36..bytes.len() {
+        for i in BUNDLE_WITH_ONE_TIME_PREKEY_LEN..bytes.len() {
             let mut t = bytes.clone();
             t[i] ^= 0x10;
             assert!(PrekeyBundle::from_bytes(&t).is_err(), "byte {i}");
@@ -271,12 +313,12 @@ mod tests {
         // A hybrid bundle without its ML-KEM block (an attempted downgrade), and a bundle
         // without its one-time prekey (to make sessions share the signed prekey only).
         let (_, bytes) = bundle_bytes(false, Suite::Hybrid);
-        let mut no_kem = bytes[..135].to_vec();
-        no_kem[134] = 0;
+        let mut no_kem = bytes[..BUNDLE_LEN].to_vec();
+        no_kem[BUNDLE_FLAGS_OFFSET] = 0;
         assert_eq!(PrekeyBundle::from_bytes(&no_kem).unwrap_err(), Error::BadSignature);
         let (_, bytes) = bundle_bytes(true, Suite::Classical);
-        let mut no_otk = bytes[..135].to_vec();
-        no_otk[134] = 0;
+        let mut no_otk = bytes[..BUNDLE_LEN].to_vec();
+        no_otk[BUNDLE_FLAGS_OFFSET] = 0;
         assert_eq!(PrekeyBundle::from_bytes(&no_otk).unwrap_err(), Error::BadSignature);
     }
 
@@ -284,7 +326,7 @@ mod tests {
     fn a_kem_key_swapped_between_kinds_is_refused() {
         let (_, bytes) = bundle_bytes(true, Suite::Hybrid);
         let mut t = bytes.clone();
-        t[171] = KemPrekeyKind::LastResort as u8; // one-time key relabelled last-resort
+        t[BUNDLE_WITH_ONE_TIME_PREKEY_LEN] = KemPrekeyKind::LastResort as u8; // one-time key relabelled last-resort
         assert_eq!(PrekeyBundle::from_bytes(&t).unwrap_err(), Error::BadSignature);
     }
 
@@ -301,6 +343,33 @@ mod tests {
         assert_eq!(PrekeyBundle::verify(bad_key).unwrap_err(), Error::BadEnvelope);
         let fine = resigned(Suite::Hybrid, true, |_| {});
         assert!(PrekeyBundle::verify(fine).is_ok());
+    }
+
+    #[test]
+    fn a_bundle_is_refused_from_its_expiry_on() {
+        let at = 1_700_000_000;
+        let fields = resigned(Suite::Hybrid, true, |f| f.expires_at = at);
+        let bytes = fields.to_bytes();
+        assert_eq!(PrekeyBundle::from_bytes_at(&bytes, at - 1).unwrap().expires_at(), at);
+        assert_eq!(PrekeyBundle::from_bytes_at(&bytes, at).unwrap_err(), Error::ExpiredBundle);
+        assert_eq!(PrekeyBundle::from_bytes_at(&bytes, u64::MAX).unwrap_err(), Error::ExpiredBundle);
+        // The system clock is past 2023-11-14, so the plain call refuses it too.
+        assert_eq!(PrekeyBundle::from_bytes(&bytes).unwrap_err(), Error::ExpiredBundle);
+        assert_eq!(PrekeyBundle::verify(fields).unwrap_err(), Error::ExpiredBundle);
+    }
+
+    #[test]
+    fn an_extended_expiry_breaks_the_signature() {
+        // Whoever serves an old bundle cannot make it look fresh: the expiry is signed.
+        let (_, bytes) = bundle_bytes(true, Suite::Hybrid);
+        let mut fields = BundleFields::parse(&bytes).unwrap();
+        fields.expires_at = u64::MAX;
+        assert_eq!(PrekeyBundle::from_bytes(&fields.to_bytes()).unwrap_err(), Error::BadSignature);
+        // An expired bundle with a bad signature is a bad signature, not an expired bundle.
+        let old = resigned(Suite::Classical, false, |f| f.expires_at = 10);
+        let mut forged = old.to_bytes();
+        forged[100] ^= 1;
+        assert_eq!(PrekeyBundle::from_bytes(&forged).unwrap_err(), Error::BadSignature);
     }
 
     #[test]

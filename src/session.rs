@@ -473,8 +473,8 @@ impl Session {
             _ => return Err(Error::BadState),
         };
         let session_id = r.array()?;
-        let local = AgentId::from_bytes(&r.array()?).map_err(|_| Error::BadState)?;
-        let peer = AgentId::from_bytes(&r.array()?).map_err(|_| Error::BadState)?;
+        let local = AgentId::from_stored_bytes(&r.array()?).map_err(|_| Error::BadState)?;
+        let peer = AgentId::from_stored_bytes(&r.array()?).map_err(|_| Error::BadState)?;
         if local == peer {
             return Err(Error::BadState);
         }

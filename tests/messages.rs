@@ -105,8 +105,17 @@ fn message_for_another_identity_is_refused_by_accept() {
     let mut eve_id = Identity::generate().unwrap();
     let mut alice =
         Session::initiate(alice_id.keys(), &bob_id.bundle(false).unwrap(), SessionConfig::default()).unwrap();
-    let first = alice.encrypt(b"for bob").unwrap();
-    // Eve's signed prekey id is also 1, but her keys differ.
+    let mut first = alice.encrypt(b"for bob").unwrap();
+    // Eve holds no prekey of that id (ids start at random points).
+    assert_eq!(
+        Session::accept(&mut eve_id, &first, SessionConfig::default()).unwrap_err(),
+        Error::UnknownPrekey
+    );
+    // Renamed to Eve's signed prekey id (offset 74, and the paired last-resort ML-KEM id at 84):
+    // she holds those prekeys, but her keys differ.
+    let eve_spk = eve_id.signed_prekey_id().to_be_bytes();
+    first[74..78].copy_from_slice(&eve_spk);
+    first[84..88].copy_from_slice(&eve_spk);
     assert_eq!(
         Session::accept(&mut eve_id, &first, SessionConfig::default()).unwrap_err(),
         Error::AuthFailed
@@ -133,6 +142,7 @@ fn previous_signed_prekey_is_accepted_until_the_next_rotation() {
 fn identity_from_seed_talks() {
     let alice_id = Identity::from_seed(&[1; 32]).unwrap();
     let mut bob_id = Identity::from_seed(&[2; 32]).unwrap();
+    // The seed gives the agent id (prekeys are fresh randomness each time).
     assert_eq!(alice_id.agent_id(), Identity::from_seed(&[1; 32]).unwrap().agent_id());
     let mut alice =
         Session::initiate(alice_id.keys(), &bob_id.bundle(false).unwrap(), SessionConfig::default()).unwrap();

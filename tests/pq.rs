@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use dmp::wire::bundle::{BUNDLE_FLAGS_OFFSET, BUNDLE_LEN, BUNDLE_WITH_ONE_TIME_PREKEY_LEN};
 use dmp::wire::envelope::{HYBRID_PREKEY_MESSAGE_HEADER_LEN, PREKEY_MESSAGE_HEADER_LEN};
 use dmp::{Error, Identity, PqPolicy, PrekeyBundle, Session, SessionConfig, Suite};
 
@@ -79,12 +80,12 @@ fn stripping_ml_kem_from_a_bundle_breaks_its_signature() {
     // without a permissive policy (the initiator never sees a classical bundle).
     let mut bob = Identity::generate().unwrap();
     let bytes = bob.bundle(false).unwrap().to_bytes();
-    let mut stripped = bytes[..135].to_vec();
-    stripped[134] &= !2;
+    let mut stripped = bytes[..BUNDLE_LEN].to_vec();
+    stripped[BUNDLE_FLAGS_OFFSET] &= !2;
     assert_eq!(PrekeyBundle::from_bytes(&stripped).unwrap_err(), Error::BadSignature);
     let mut bytes = bob.bundle(true).unwrap().to_bytes();
-    bytes.truncate(171);
-    bytes[134] &= !2;
+    bytes.truncate(BUNDLE_WITH_ONE_TIME_PREKEY_LEN);
+    bytes[BUNDLE_FLAGS_OFFSET] &= !2;
     assert_eq!(PrekeyBundle::from_bytes(&bytes).unwrap_err(), Error::BadSignature);
 }
 
@@ -179,11 +180,23 @@ fn restored_hybrid_initiator_keeps_sending_the_kem_ciphertext() {
 }
 
 #[test]
-fn identity_from_seed_is_deterministic_including_ml_kem() {
-    let mut a = Identity::from_seed(&[3; 32]).unwrap();
-    let mut b = Identity::from_seed(&[3; 32]).unwrap();
-    assert_eq!(a.bundle(false).unwrap().to_bytes(), b.bundle(false).unwrap().to_bytes());
-    // Both copies can read a first message made from the other's bundle.
-    let (_, _, env) = first_message(&mut a, false);
-    assert!(Session::accept(&mut b, &env, SessionConfig::default()).is_ok());
+fn an_identity_from_a_seed_shares_no_prekey_with_another_from_the_same_seed() {
+    // The seed gives the identity key only: the signed prekey and its last-resort ML-KEM prekey
+    // are fresh, so whoever later learns the seed cannot decrypt first messages made from a
+    // bundle whose prekeys were erased, and a copy made from the seed cannot read (or be made
+    // to read again, by a replay) first messages sent to the other copy's bundles.
+    for otk in [false, true] {
+        let mut a = Identity::from_seed(&[3; 32]).unwrap();
+        let mut b = Identity::from_seed(&[3; 32]).unwrap();
+        assert_eq!(a.agent_id(), b.agent_id());
+        assert_ne!(a.last_resort_kem_public_key(), b.last_resort_kem_public_key());
+        let (_, _, env) = first_message(&mut a, otk);
+        b.generate_one_time_prekeys(2).unwrap();
+        assert_eq!(
+            Session::accept(&mut b, &env, SessionConfig::default()).unwrap_err(),
+            Error::UnknownPrekey
+        );
+        assert_eq!(b.one_time_prekey_count(), 2, "nothing consumed");
+        assert!(Session::accept(&mut a, &env, SessionConfig::default()).is_ok(), "otk: {otk}");
+    }
 }

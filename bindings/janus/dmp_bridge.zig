@@ -389,7 +389,7 @@ export fn dmpj_group_id_len() callconv(.c) i64 {
 export fn dmpj_aead_overhead() callconv(.c) i64 {
     return libSize("dmp_aead_overhead");
 }
-/// Bytes of the largest prekey bundle: 1360.
+/// Bytes of the largest prekey bundle: 1368.
 export fn dmpj_bundle_max_len() callconv(.c) i64 {
     return libSize("dmp_bundle_max_len");
 }
@@ -566,7 +566,7 @@ export fn dmpj_identity_sign(identity: ?*const anyopaque, msg: ?[*]const u8, msg
     return libStatus(a.dmp_identity_sign(identity, msg, n, sig64_out));
 }
 
-/// Writes a prekey bundle to publish (hybrid: 1324 bytes, 1360 with a one-time prekey);
+/// Writes a prekey bundle to publish (hybrid: 1332 bytes, 1368 with a one-time prekey);
 /// `with_one_time_prekey` is 0 or 1. A too-small buffer hands out no prekey.
 export fn dmpj_identity_bundle(identity: ?*anyopaque, with_one_time_prekey: i32, out: ?[*]u8, out_cap: i64, out_len: ?*align(1) i64) callconv(.c) i32 {
     const a = lib() orelse return failed();

@@ -733,7 +733,7 @@ test "Janus sources: every constant of dmp.jan has the header's value" {
         "WRONG_SESSION",       "WRONG_STATE",        "BAD_SIGNATURE",  "WEAK_KEY",         "UNKNOWN_PREKEY",
         "WRONG_STORAGE_KEY",   "RANDOM_FAILURE",     "TOO_LARGE",      "BAD_STATE",        "UNKNOWN_SENDER",
         "UNKNOWN_KEY_ID",      "MEMBER_REMOVED",     "SUPERSEDED_KEY", "DOWNGRADE",        "PQ_REQUIRED",
-        "NO_SESSION",          "STORE_LOCKED",       "STORE_FAILED",
+        "NO_SESSION",          "STORE_LOCKED",       "STORE_FAILED",   "EXPIRED_BUNDLE",
     };
     inline for (errors) |e| {
         const got = janusConst(dmp_jan, "ERR_" ++ e);

@@ -397,7 +397,7 @@ impl Agent {
         let mut ids: Vec<[u8; 32]> =
             self.peers.iter().filter(|(_, p)| p.primary.is_some()).map(|(id, _)| *id).collect();
         ids.sort();
-        ids.iter().filter_map(|id| AgentId::from_bytes(id).ok()).collect()
+        ids.iter().filter_map(|id| AgentId::from_stored_bytes(id).ok()).collect()
     }
 
     /// How many sessions the agent holds (all peers).
@@ -419,7 +419,7 @@ impl Agent {
     /// The other members of a group (`WrongSession` if we have no such group).
     pub fn group_members(&self, group_id: &[u8; GROUP_ID_LEN]) -> Result<Vec<AgentId>> {
         let g = self.groups.get(group_id).ok_or(Error::WrongSession)?;
-        Ok(g.members().iter().filter_map(|id| AgentId::from_bytes(id).ok()).collect())
+        Ok(g.members().iter().filter_map(|id| AgentId::from_stored_bytes(id).ok()).collect())
     }
 
     /// The groups we are in.

@@ -19,11 +19,13 @@ pub struct Maintenance {
 }
 
 impl Agent {
-    /// Our bundle to publish. With `with_one_time_prekey`, a one-time prekey is handed out (and
-    /// that is saved before the bundle is returned).
+    /// Our bundle to publish, valid for two signed-prekey rotation periods from the system clock's
+    /// now (by then its signed prekey is erased). With `with_one_time_prekey`, a one-time prekey
+    /// is handed out (and that is saved before the bundle is returned).
     pub fn bundle(&mut self, with_one_time_prekey: bool) -> Result<Vec<u8>> {
         let mut id = self.identity.clone();
-        let bundle = id.bundle(with_one_time_prekey)?.to_bytes();
+        let lifetime = self.config.signed_prekey_rotation_secs.saturating_mul(2).max(1);
+        let bundle = id.bundle_at(with_one_time_prekey, now_unix(), lifetime)?.to_bytes();
         let mut p = Pending::default();
         self.put_identity(&mut p, id)?;
         self.apply(p)?;

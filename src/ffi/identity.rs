@@ -56,9 +56,10 @@ pub unsafe extern "C" fn dmp_identity_generate(out: *mut *mut DmpIdentity) -> i3
     })
 }
 
-/// Creates the hybrid identity of a 32-byte seed: the same seed always gives the same agent id,
-/// first signed prekey and ML-KEM prekey (later prekeys are fresh). `*out` receives the handle (NULL on failure).
-/// Errors: `DMP_ERR_NULL_POINTER`.
+/// Creates the hybrid identity of a 32-byte seed: the same seed always gives the same agent id
+/// (and identity key); every prekey, and every prekey id, is fresh randomness, so two identities
+/// from one seed share nothing else. `*out` receives the handle (NULL on failure).
+/// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_RANDOM_FAILURE`.
 /// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
 /// before anything else, nothing written.
 ///
@@ -117,8 +118,8 @@ pub unsafe extern "C" fn dmp_identity_generate_with(suite: i32, out: *mut *mut D
 }
 
 /// Creates the identity of `suite` for a 32-byte seed (as `dmp_identity_from_seed`, which is
-/// hybrid). The agent id, the first signed prekey and its ML-KEM prekey are deterministic.
-/// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`.
+/// hybrid). Only the agent id (the identity key) comes from the seed; the prekeys are fresh.
+/// Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT`, `DMP_ERR_RANDOM_FAILURE`.
 /// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
 /// before anything else, nothing written.
 ///
@@ -277,7 +278,8 @@ pub unsafe extern "C" fn dmp_identity_sign(
 
 /// Writes a prekey bundle for others to start sessions with: for a hybrid identity
 /// `DMP_HYBRID_BUNDLE_LEN` bytes, or `DMP_BUNDLE_MAX_LEN` with `with_one_time_prekey` = 1; for a
-/// classical one `DMP_BUNDLE_LEN`, or `DMP_BUNDLE_LEN + 36`. With the flag, the oldest one-time
+/// classical one `DMP_BUNDLE_LEN`, or `DMP_BUNDLE_LEN + 36`. The bundle is valid for 14 days
+/// from the system clock's now (its signed expiry). With the flag, the oldest one-time
 /// prekey not yet handed out is included (one is generated if none is left) and marked handed
 /// out. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_INVALID_ARGUMENT` (flag not 0/1),
 /// `DMP_ERR_BUFFER_TOO_SMALL` (checked first: no prekey is marked), `DMP_ERR_TOO_LARGE`
@@ -314,7 +316,8 @@ pub unsafe extern "C" fn dmp_identity_bundle(
 /// `DMP_ERR_WEAK_KEY`. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_BAD_ENVELOPE`,
 /// `DMP_ERR_UNSUPPORTED_VERSION`, `DMP_ERR_WRONG_MESSAGE_TYPE`, `DMP_ERR_BAD_SIGNATURE` (any byte
 /// changed, and any block removed: a hybrid bundle stripped of its ML-KEM part included),
-/// `DMP_ERR_WEAK_KEY` (an identity key of small order).
+/// `DMP_ERR_EXPIRED_BUNDLE` (its signed expiry is not after the system clock's now),
+/// `DMP_ERR_WEAK_KEY` (an identity key outside the prime-order subgroup).
 /// No output may overlap an input or another output: `DMP_ERR_INVALID_ARGUMENT`, checked
 /// before anything else, nothing written.
 ///

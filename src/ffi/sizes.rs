@@ -40,10 +40,10 @@ pub const DMP_MAX_PLAINTEXT_LEN: usize = 1048576;
 pub const DMP_MAX_ENVELOPE_LEN: usize = 1179648;
 
 /// Bytes of a classical prekey bundle without a one-time prekey (the smallest bundle).
-pub const DMP_BUNDLE_LEN: usize = 135;
+pub const DMP_BUNDLE_LEN: usize = 143;
 
 /// Bytes of a hybrid prekey bundle with a one-time prekey (the largest bundle).
-pub const DMP_BUNDLE_MAX_LEN: usize = 1360;
+pub const DMP_BUNDLE_MAX_LEN: usize = 1368;
 
 /// Header bytes of a session message before its sealed part, when both of its counters are below
 /// 128 (the shortest header; larger counters add up to 8 bytes). A session message adds
@@ -88,7 +88,7 @@ pub const DMP_MAX_GROUP_MEMBERS: usize = 10000;
 pub const DMP_GROUP_KEY_GRACE_MESSAGES: u32 = 100;
 
 /// Bytes of a hybrid prekey bundle without a one-time prekey.
-pub const DMP_HYBRID_BUNDLE_LEN: usize = 1324;
+pub const DMP_HYBRID_BUNDLE_LEN: usize = 1332;
 
 /// Header bytes of a hybrid first (prekey) message before its sealed part.
 pub const DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN: usize = 1210;

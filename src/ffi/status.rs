@@ -68,6 +68,9 @@ pub const DMP_ERR_STORE_LOCKED: i32 = -27;
 /// The store failed: an I/O error, a corrupted or foreign database file.
 pub const DMP_ERR_STORE_FAILED: i32 = -28;
 
+/// A prekey bundle whose signed expiry has passed (fetch a newer one from its owner).
+pub const DMP_ERR_EXPIRED_BUNDLE: i32 = -29;
+
 /// The ABI version: bumped on any incompatible change to this header.
 pub const DMP_ABI_VERSION: u32 = 1;
 
@@ -147,6 +150,7 @@ mod tests {
             DMP_ERR_NO_SESSION,
             DMP_ERR_STORE_LOCKED,
             DMP_ERR_STORE_FAILED,
+            DMP_ERR_EXPIRED_BUNDLE,
         ];
         assert_eq!(constants.len(), Error::ALL.len(), "a new Error variant needs its DMP_ERR_ constant");
         for (c, e) in constants.iter().zip(Error::ALL) {

@@ -528,7 +528,7 @@ impl Group {
     /// Reads a head ([`encode_head`](Self::encode_head)): a group without members.
     pub(crate) fn decode_head(r: &mut Reader<'_>) -> Result<Self> {
         let group_id = r.array()?;
-        let own = AgentId::from_bytes(&r.array()?).map_err(|_| Error::BadState)?;
+        let own = AgentId::from_stored_bytes(&r.array()?).map_err(|_| Error::BadState)?;
         let padding = Padding::from_u8(r.u8()?).ok_or(Error::BadState)?;
         let limits = Limits::new(r.u32()?, r.u32()?).map_err(|_| Error::BadState)?;
         let own_key = OwnSenderKey::decode(r)?;
@@ -573,7 +573,7 @@ impl Group {
 
 /// A member id in a record must be a valid agent id other than our own.
 fn valid_peer(id: &[u8; 32], own: &AgentId) -> Result<AgentId> {
-    let agent = AgentId::from_bytes(id).map_err(|_| Error::BadState)?;
+    let agent = AgentId::from_stored_bytes(id).map_err(|_| Error::BadState)?;
     if *id == own.to_bytes() {
         return Err(Error::BadState);
     }

@@ -6,17 +6,18 @@
 //!   2  identity key (agent id) 32   Ed25519
 //!  34  signed prekey id         4   u32 BE
 //!  38  signed prekey           32   X25519
-//!  70  bundle signature         64   Ed25519 by the identity key over
+//!  70  expires at               8   u64 BE, Unix seconds: refused from then on
+//!  78  bundle signature         64   Ed25519 by the identity key over
 //!                                   "DMP1 prekey bundle" || every other byte of the bundle
-//! 134  flags                    1   bit 0: one-time prekey block; bit 1: ML-KEM prekey block
+//! 142  flags                    1   bit 0: one-time prekey block; bit 1: ML-KEM prekey block
 //!      one-time prekey block   36   id (4) || X25519 key (32)
 //!      ML-KEM prekey block   1189   kind (1) || id (4) || encapsulation key (1184)
 //! ```
-//! Classical: 135 bytes, or 171 with a one-time prekey. Hybrid: 1,324, or 1,360.
+//! Classical: 143 bytes, or 179 with a one-time prekey. Hybrid: 1,332, or 1,368.
 //!
 //! One signature covers the whole bundle, made when the bundle is: the verifier checks one
 //! signature whatever the suite (PQXDH signs the curve and the KEM prekeys separately, two
-//! verifications for a hybrid bundle), and the one-time prekey is covered too.
+//! verifications for a hybrid bundle), and the one-time prekey and the expiry are covered too.
 
 use super::reader::{Reader, Writer};
 use super::{MessageType, PROTOCOL_VERSION, peek_type};
@@ -26,13 +27,15 @@ use crate::error::{Error, Result};
 use crate::limits::{PUBLIC_KEY_LEN, SIGNATURE_LEN};
 
 /// Encoded length of a classical bundle without a one-time prekey.
-pub const BUNDLE_LEN: usize = 135;
+pub const BUNDLE_LEN: usize = 143;
 /// Bytes the one-time prekey block adds.
 pub const BUNDLE_ONE_TIME_PREKEY_BLOCK_LEN: usize = 36;
 /// Bytes the ML-KEM prekey block adds.
 pub const BUNDLE_KEM_BLOCK_LEN: usize = 1 + 4 + KEM_PUBLIC_KEY_LEN;
 /// Where the bundle signature sits.
-const SIGNATURE_OFFSET: usize = 70;
+const SIGNATURE_OFFSET: usize = 78;
+/// Where the flags byte sits.
+pub const BUNDLE_FLAGS_OFFSET: usize = SIGNATURE_OFFSET + SIGNATURE_LEN;
 /// What the bundle signature signs, before the bundle's bytes.
 pub const BUNDLE_SIGNATURE_LABEL: &[u8] = b"DMP1 prekey bundle";
 /// Encoded length of a classical bundle with a one-time prekey.
@@ -86,6 +89,8 @@ pub struct BundleFields {
     pub signed_prekey_id: u32,
     /// SPK: the signed prekey.
     pub signed_prekey: X25519PublicKey,
+    /// When the bundle stops being valid (Unix seconds): it is refused from then on.
+    pub expires_at: u64,
     /// Sig(IK, [`signed_message`](Self::signed_message)): over the whole bundle.
     pub signature: Signature,
     /// OPK: an optional one-time prekey with its id.
@@ -112,6 +117,7 @@ impl BundleFields {
             .bytes(&self.identity_key)
             .u32(self.signed_prekey_id)
             .bytes(self.signed_prekey.as_bytes())
+            .u64(self.expires_at)
             .bytes(&self.signature.0)
             .u8(flags);
         if let Some((id, key)) = &self.one_time_prekey {
@@ -144,6 +150,7 @@ impl BundleFields {
         let identity_key = r.array()?;
         let signed_prekey_id = r.u32()?;
         let signed_prekey = X25519PublicKey(r.array()?);
+        let expires_at = r.u64()?;
         let signature = Signature(r.array::<SIGNATURE_LEN>()?);
         let flags = r.u8()?;
         if flags & !(FLAG_ONE_TIME_PREKEY | FLAG_KEM_PREKEY) != 0 {
@@ -164,7 +171,15 @@ impl BundleFields {
             None
         };
         r.finish()?;
-        Ok(BundleFields { identity_key, signed_prekey_id, signed_prekey, signature, one_time_prekey, kem })
+        Ok(BundleFields {
+            identity_key,
+            signed_prekey_id,
+            signed_prekey,
+            expires_at,
+            signature,
+            one_time_prekey,
+            kem,
+        })
     }
 }
 
@@ -177,6 +192,7 @@ mod tests {
             identity_key: [1; 32],
             signed_prekey_id: 42,
             signed_prekey: X25519PublicKey([2; 32]),
+            expires_at: 0x0102_0304_0506_0708,
             signature: Signature([3; 64]),
             one_time_prekey: otk.then_some((7, X25519PublicKey([4; 32]))),
             kem: kem.then(|| BundleKem {
@@ -200,7 +216,10 @@ mod tests {
             assert_eq!(fields(otk, kem).encoded_len(), len);
             assert_eq!(BundleFields::parse(&b).unwrap(), fields(otk, kem));
         }
-        assert_eq!((HYBRID_BUNDLE_LEN, BUNDLE_MAX_LEN), (1324, 1360));
+        assert_eq!((BUNDLE_LEN, BUNDLE_WITH_ONE_TIME_PREKEY_LEN), (143, 179));
+        assert_eq!((HYBRID_BUNDLE_LEN, BUNDLE_MAX_LEN), (1332, 1368));
+        // The expiry is big-endian at offset 70, right before the signature.
+        assert_eq!(&fields(false, false).to_bytes()[70..78], &[1, 2, 3, 4, 5, 6, 7, 8]);
     }
 
     #[test]
@@ -212,8 +231,8 @@ mod tests {
             assert_eq!(&m[..BUNDLE_SIGNATURE_LABEL.len()], BUNDLE_SIGNATURE_LABEL);
             let rest = &m[BUNDLE_SIGNATURE_LABEL.len()..];
             assert_eq!(rest.len(), bytes.len() - 64);
-            assert_eq!(&rest[..70], &bytes[..70]);
-            assert_eq!(&rest[70..], &bytes[134..]);
+            assert_eq!(&rest[..78], &bytes[..78]);
+            assert_eq!(&rest[78..], &bytes[142..]);
             let mut resigned = f.clone();
             resigned.signature = Signature([9; 64]);
             assert_eq!(resigned.signed_message(), m, "the signature is not part of it");
@@ -230,10 +249,10 @@ mod tests {
         longer.push(0);
         assert_eq!(BundleFields::parse(&longer), Err(Error::BadEnvelope));
         let mut flags = fields(false, false).to_bytes();
-        flags[134] = 4;
+        flags[BUNDLE_FLAGS_OFFSET] = 4;
         assert_eq!(BundleFields::parse(&flags), Err(Error::BadEnvelope));
         let mut kind = fields(false, true).to_bytes();
-        kind[135] = 3;
+        kind[BUNDLE_LEN] = 3;
         assert_eq!(BundleFields::parse(&kind), Err(Error::BadEnvelope));
     }
 

@@ -45,6 +45,7 @@ pub const STATUS_NAMES: &[(&str, i32)] = &[
     ("DMP_ERR_NO_SESSION", DMP_ERR_NO_SESSION),
     ("DMP_ERR_STORE_LOCKED", DMP_ERR_STORE_LOCKED),
     ("DMP_ERR_STORE_FAILED", DMP_ERR_STORE_FAILED),
+    ("DMP_ERR_EXPIRED_BUNDLE", DMP_ERR_EXPIRED_BUNDLE),
 ];
 
 /// The code of a status name used in a feature file.

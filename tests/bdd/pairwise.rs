@@ -76,18 +76,22 @@ fn u32_at(bytes: &[u8], at: usize) -> u32 {
     u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
 }
 
-#[then(regex = r"^those bundles carry the one-time prekeys (.+)$")]
-fn bundles_carry_opks(w: &mut DmpWorld, list: String) {
-    let want: Vec<u32> = names(&list).iter().map(|n| n.parse().expect("a prekey id")).collect();
+/// Offsets in a bundle (docs/PROTOCOL.md 4.2).
+const BUNDLE_FLAGS: usize = 142;
+const BUNDLE_OPK_ID: usize = 143;
+
+#[then(regex = r"^those bundles carry (\d+) consecutive one-time prekeys, each once$")]
+fn bundles_carry_opks(w: &mut DmpWorld, n: u32) {
     let got: Vec<u32> = w
         .published
         .iter()
         .map(|b| {
-            assert_eq!(b[134] & 1, 1, "a bundle published with a one-time prekey has none");
-            u32_at(b, 135)
+            assert_eq!(b[BUNDLE_FLAGS] & 1, 1, "a bundle published with a one-time prekey has none");
+            u32_at(b, BUNDLE_OPK_ID)
         })
         .collect();
-    assert_eq!(got, want, "one-time prekey ids handed out");
+    let want: Vec<u32> = (0..n).map(|i| got[0] + i).collect();
+    assert_eq!(got, want, "one-time prekey ids handed out (the first is random)");
 }
 
 #[given(regex = r"^(\w+) goes offline, keeping only (?:his|her) identity record$")]
@@ -581,8 +585,11 @@ fn signed_prekey_id(w: &mut DmpWorld, who: String, want: u32) {
     assert_eq!(got, want);
 }
 
-#[then(regex = r"^a bundle (\w+) publishes now names signed prekey (\d+)$")]
-fn bundle_names_spk(w: &mut DmpWorld, who: String, want: u32) {
+#[then(regex = r"^a bundle (\w+) publishes now names (?:his|her) current signed prekey$")]
+fn bundle_names_spk(w: &mut DmpWorld, who: String) {
+    let mut want = 0u32;
+    // SAFETY: live identity; valid write.
+    ok(unsafe { dmp_identity_signed_prekey_id(w.id(&who).0, &mut want) }, "dmp_identity_signed_prekey_id");
     let b = w.publish(&who, false);
     assert_eq!(u32_at(&b, 34), want, "the signed prekey id in the bundle");
 }
@@ -619,9 +626,18 @@ fn same_id(w: &mut DmpWorld, a: String, b: String, what: String) {
     }
 }
 
-#[then(regex = r"^(\w+) and (\w+) publish the same bundle$")]
-fn same_bundle(w: &mut DmpWorld, a: String, b: String) {
-    assert!(w.id(&a).bundle(false) == w.id(&b).bundle(false), "the bundles of {a} and {b} differ");
+#[then(regex = r"^(\w+) and (\w+) publish bundles that share no prekey$")]
+fn bundles_share_no_prekey(w: &mut DmpWorld, a: String, b: String) {
+    let (ba, bb) = (w.id(&a).bundle(true), w.id(&b).bundle(true));
+    // The signed prekey (id and key) and the one-time prekey (id and key) all differ.
+    for (range, what) in [
+        (34..38, "signed prekey id"),
+        (38..70, "signed prekey"),
+        (143..147, "one-time prekey id"),
+        (147..179, "one-time prekey"),
+    ] {
+        assert_ne!(ba[range.clone()], bb[range], "{a} and {b} share their {what}");
+    }
 }
 
 #[then(regex = r"^(\w+) and (\w+) have different agent ids$")]
@@ -642,7 +658,7 @@ fn suite_is(w: &mut DmpWorld, who: String, suite: String) {
 /// Checks a bundle's length and that it carries a verified ML-KEM prekey.
 pub fn check_hybrid_bundle(b: &[u8], size: &str) {
     assert_eq!(b.len(), size_named(size), "the bundle is not {size} bytes");
-    assert_eq!(b[134] & 2, 2, "the bundle has no ML-KEM block");
+    assert_eq!(b[BUNDLE_FLAGS] & 2, 2, "the bundle has no ML-KEM block");
     let mut id = [0u8; 32];
     // SAFETY: bundle valid for its length; 32 writable bytes.
     ok(unsafe { dmp_bundle_verify(b.as_ptr(), b.len(), id.as_mut_ptr()) }, "dmp_bundle_verify");
@@ -666,12 +682,26 @@ fn first_message_hybrid(w: &mut DmpWorld, label: String) {
 
 /// A bundle without its ML-KEM block (and its flag), as an attacker on the way would send it.
 pub fn strip(bundle: &[u8]) -> Vec<u8> {
-    let flags = bundle[134];
+    let flags = bundle[BUNDLE_FLAGS];
     assert_eq!(flags & 2, 2, "the bundle has no ML-KEM part to strip");
-    let keep = if flags & 1 == 1 { 171 } else { 135 };
+    let keep = if flags & 1 == 1 { BUNDLE_OPK_ID + 36 } else { BUNDLE_OPK_ID };
     let mut b = bundle[..keep].to_vec();
-    b[134] = flags & !2;
+    b[BUNDLE_FLAGS] = flags & !2;
     b
+}
+
+/// A hybrid first message without its ML-KEM block (and its flag): PROTOCOL 4.4, the block
+/// (kind, id, ciphertext: 1,093 bytes) follows the OPK id at offset 83.
+#[given(regex = r#"^an attacker has stripped the ML-KEM part from "([^"]*)"$"#)]
+fn strips_first_message(w: &mut DmpWorld, label: String) {
+    let mut mail = w.letter(&label);
+    let e = &mail.bytes;
+    assert_eq!((e[1], e[78] & 2), (1, 2), "not a hybrid first message");
+    let mut stripped = e[..83].to_vec();
+    stripped[78] &= !2;
+    stripped.extend_from_slice(&e[83 + 1093..]);
+    mail.bytes = stripped;
+    w.mail.insert(label, mail);
 }
 
 #[when(regex = r"^an attacker strips the ML-KEM part from (\w+)'s bundle$")]

@@ -61,6 +61,7 @@ static inline const char *check_code_name(int32_t code) {
     case DMP_ERR_NO_SESSION: return "DMP_ERR_NO_SESSION";
     case DMP_ERR_STORE_LOCKED: return "DMP_ERR_STORE_LOCKED";
     case DMP_ERR_STORE_FAILED: return "DMP_ERR_STORE_FAILED";
+    case DMP_ERR_EXPIRED_BUNDLE: return "DMP_ERR_EXPIRED_BUNDLE";
     default: return "(not a DMP status)";
     }
 }

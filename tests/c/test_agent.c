@@ -850,7 +850,7 @@ static void stores(void) {
     uint8_t idr[32];
     agent_id(s, idr);
     blob_t rb = agent_bundle(s, 1);
-    uint32_t otk_before = helpers_be32(rb.data + 135);
+    uint32_t otk_before = helpers_be32(rb.data + 143);
     uint8_t peer_id[32];
     CHECK_OK(dmp_agent_add_bundle(other, rb.data, rb.len, peer_id));
     blob_free(&rb);
@@ -878,7 +878,7 @@ static void stores(void) {
     dmp_event_free(kept);
     CHECK_OK(dmp_agent_ack(s, kseq));
     rb = agent_bundle(s, 1);
-    CHECK(helpers_be32(rb.data + 135) != otk_before);
+    CHECK(helpers_be32(rb.data + 143) != otk_before);
     blob_free(&rb);
     dmp_agent_free(s);
     CHECK_OK(dmp_agent_open(p3, strlen(path3), key, DMP_AGENT_RETAIN_EVENTS, &s));

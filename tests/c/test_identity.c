@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "dmp.h"
@@ -15,8 +16,15 @@ static uint32_t be32(const uint8_t *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
+static uint64_t be64(const uint8_t *p) {
+    return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
 /* Offsets in a bundle (docs/PROTOCOL.md; wire/bundle.rs). */
-enum { B_IDENTITY = 2, B_SPK_ID = 34, B_SPK = 38, B_SIGNATURE = 70, B_FLAGS = 134, B_OTK_ID = 135, B_OTK_KEY = 139 };
+enum {
+    B_IDENTITY = 2, B_SPK_ID = 34, B_SPK = 38, B_EXPIRES = 70, B_SIGNATURE = 78, B_FLAGS = 142,
+    B_OTK_ID = 143, B_OTK_KEY = 147
+};
 /* Flags: bit 0 a one-time prekey block (36 bytes, right after the flags), bit 1 an ML-KEM block. */
 enum { F_OTK = 1, F_KEM = 2 };
 
@@ -54,10 +62,12 @@ static void generate_and_seed(void) {
     CHECK_OK(dmp_identity_public_key(a, pa));
     CHECK_OK(dmp_identity_public_key(b, pb));
     CHECK(memcmp(pa, pb, 32) != 0);
-    /* A fresh identity has signed prekey 1 and no one-time prekeys. */
-    uint32_t spk = 0;
+    /* A fresh identity has one signed prekey, its id drawn from 1..2^31 (two identities
+     * almost surely differ), and no one-time prekeys. */
+    uint32_t spk = 0, spk_b = 0;
     CHECK_OK(dmp_identity_signed_prekey_id(a, &spk));
-    CHECK(spk == 1);
+    CHECK_OK(dmp_identity_signed_prekey_id(b, &spk_b));
+    CHECK(spk >= 1 && spk <= 0x80000000u && spk != spk_b);
     CHECK(otk_count(a) == 0);
     dmp_identity_free(a);
     dmp_identity_free(b);
@@ -83,7 +93,7 @@ static void generate_and_seed(void) {
     }
 
     /* Seeds: the same seed gives the same agent id (the Ed25519 public key of the seed) in
-     * both suites, and the same first signed prekey (and ML-KEM prekey): the same bundle. */
+     * both suites, and nothing else: every prekey, and its id, is fresh. */
     uint8_t seed1[32], seed2[32];
     memset(seed1, 0x01, sizeof seed1);
     memset(seed2, 0x02, sizeof seed2);
@@ -111,15 +121,9 @@ static void generate_and_seed(void) {
         size_t l1 = 0, l1b = 0;
         CHECK_OK(dmp_identity_bundle(s1, 0, b1, sizeof b1, &l1));
         CHECK_OK(dmp_identity_bundle(s1b, 0, b1b, sizeof b1b, &l1b));
-        CHECK(l1 == l1b && memcmp(b1, b1b, l1) == 0);
-        /* Later prekeys are fresh. */
-        uint32_t n1 = 0, n2 = 0;
-        CHECK_OK(dmp_identity_rotate_signed_prekey(s1, &n1));
-        CHECK_OK(dmp_identity_rotate_signed_prekey(s1b, &n2));
-        CHECK(n1 == n2);
-        CHECK_OK(dmp_identity_bundle(s1, 0, b1, sizeof b1, &l1));
-        CHECK_OK(dmp_identity_bundle(s1b, 0, b1b, sizeof b1b, &l1b));
+        CHECK(l1 == l1b && memcmp(b1 + B_IDENTITY, b1b + B_IDENTITY, 32) == 0);
         CHECK(memcmp(b1 + B_SPK, b1b + B_SPK, 32) != 0);
+        CHECK(be32(b1 + B_SPK_ID) != be32(b1b + B_SPK_ID)); /* random starts: 2^-31 to coincide */
         dmp_identity_free(s1);
         dmp_identity_free(s1b);
         dmp_identity_free(s2);
@@ -268,7 +272,13 @@ static void bundles(int32_t suite) {
     CHECK(len == len0);
     CHECK(b[B_FLAGS] == (hybrid ? F_KEM : 0));
     CHECK(memcmp(b + B_IDENTITY, pk, 32) == 0);
-    CHECK(be32(b + B_SPK_ID) == 1);
+    uint32_t spk_id = 0;
+    CHECK_OK(dmp_identity_signed_prekey_id(id, &spk_id));
+    CHECK(spk_id >= 1 && spk_id <= 0x80000000u); /* a random start */
+    CHECK(be32(b + B_SPK_ID) == spk_id);
+    /* Valid for 14 days from now (the signed expiry; a minute of slack for a slow run). */
+    const uint64_t expires = be64(b + B_EXPIRES), now = (uint64_t)time(NULL);
+    CHECK(expires >= now + 14 * 86400 - 60 && expires <= now + 14 * 86400 + 60);
     CHECK_OK(dmp_bundle_verify(b, len, agent));
     CHECK(memcmp(agent, pk, 32) == 0);
     CHECK(otk_count(id) == 0); /* no one-time prekey used or generated */
@@ -285,25 +295,26 @@ static void bundles(int32_t suite) {
     CHECK_OK(dmp_identity_bundle(id, 1, b, sizeof b, &len));
     CHECK(len == len1);
     CHECK(b[B_FLAGS] == (hybrid ? F_KEM | F_OTK : F_OTK));
-    CHECK(be32(b + B_OTK_ID) == 1);
+    const uint32_t first = be32(b + B_OTK_ID); /* a random start */
+    CHECK(first >= 1 && first <= 0x80000000u);
     CHECK(otk_count(id) == 1);
     CHECK_OK(dmp_bundle_verify(b, len, agent));
     CHECK(memcmp(agent, pk, 32) == 0);
 
     /* With a pool: a too-small buffer does not hand out (mark) a prekey, so the next bundle
      * carries the oldest one not yet handed out; each one-time prekey goes out once. */
-    CHECK_OK(dmp_identity_generate_one_time_prekeys(id, 5)); /* ids 2..6 */
+    CHECK_OK(dmp_identity_generate_one_time_prekeys(id, 5)); /* ids first + 1 .. first + 5 */
     CHECK(otk_count(id) == 6);
     CHECK_STATUS(dmp_identity_bundle(id, 1, b, len1 - 1, &len), DMP_ERR_BUFFER_TOO_SMALL);
     CHECK_STATUS(dmp_identity_bundle(id, 1, NULL, 0, &len), DMP_ERR_BUFFER_TOO_SMALL);
-    for (uint32_t want = 2; want <= 6; want++) {
+    for (uint32_t want = first + 1; want <= first + 5; want++) {
         CHECK_OK(dmp_identity_bundle(id, 1, b, len1, &len));
         CHECK(be32(b + B_OTK_ID) == want);
         CHECK_STATUS(dmp_identity_bundle(id, 1, b, 10, &len), DMP_ERR_BUFFER_TOO_SMALL);
     }
     CHECK(otk_count(id) == 6);
     CHECK_OK(dmp_identity_bundle(id, 1, b, len1, &len)); /* all handed out: a new one */
-    CHECK(be32(b + B_OTK_ID) == 7);
+    CHECK(be32(b + B_OTK_ID) == first + 6);
     CHECK(otk_count(id) == 7);
 
     /* Invalid flag values; nothing handed out or generated. */
@@ -433,7 +444,7 @@ static void prekey_management(void) {
     CHECK_OK(dmp_identity_generate(&id));
     uint32_t cur = 0, next = 0;
     CHECK_OK(dmp_identity_signed_prekey_id(id, &cur));
-    CHECK(cur == 1);
+    const uint32_t first = cur;
     for (int i = 0; i < 5; i++) {
         CHECK_OK(dmp_identity_rotate_signed_prekey(id, &next));
         CHECK(next > cur);
@@ -448,7 +459,7 @@ static void prekey_management(void) {
         CHECK_OK(dmp_bundle_verify(b, len, agent));
         cur = next;
     }
-    CHECK(cur == 6);
+    CHECK(cur == first + 5);
 
     CHECK(otk_count(id) == 0);
     CHECK_OK(dmp_identity_generate_one_time_prekeys(id, 10));
@@ -517,10 +528,10 @@ static void records(void) {
     uint8_t b2[DMP_BUNDLE_MAX_LEN];
     CHECK_OK(dmp_identity_bundle(back, 1, b2, sizeof b2, &blen));
     CHECK(be32(b2 + B_OTK_ID) == be32(bundle + B_OTK_ID) + 1);
-    /* Its signed prekey is the same key (same bundle bytes up to the signature, which covers
-     * the whole bundle and so differs with the one-time prekey). */
+    /* Its signed prekey is the same key (same bundle bytes up to the expiry; the signature
+     * covers the whole bundle and so differs with the one-time prekey). */
     CHECK_OK(dmp_identity_bundle(back, 0, b2, sizeof b2, &blen));
-    CHECK(memcmp(b2, bundle, B_SIGNATURE) == 0);
+    CHECK(memcmp(b2, bundle, B_EXPIRES) == 0);
     /* The restored identity serializes to a record of the same size. */
     size_t len2 = 0;
     CHECK_STATUS(dmp_identity_serialize(back, key, NULL, 0, &len2), DMP_ERR_BUFFER_TOO_SMALL);

@@ -547,7 +547,7 @@ static void pq_policy(void) {
      * whatever the policy. */
     blen = get_bundle(h2, 0, bundle);
     CHECK(blen == DMP_HYBRID_BUNDLE_LEN);
-    bundle[134] &= (uint8_t)~0x02;
+    bundle[142] &= (uint8_t)~0x02; /* the flags (docs/PROTOCOL.md 4.2) */
     s = (dmp_session_t *)(void *)&sentinel;
     CHECK_STATUS(dmp_session_initiate(h1, bundle, DMP_BUNDLE_LEN, &s), DMP_ERR_BAD_SIGNATURE);
     CHECK(s == NULL);

@@ -128,6 +128,7 @@ static const int32_t all_errors[] = {
     DMP_ERR_MEMBER_REMOVED,  DMP_ERR_SUPERSEDED_KEY,   DMP_ERR_DOWNGRADE,
     DMP_ERR_PQ_REQUIRED,     DMP_ERR_NO_SESSION,       DMP_ERR_STORE_LOCKED,
     DMP_ERR_STORE_FAILED,
+    DMP_ERR_EXPIRED_BUNDLE,
 };
 #define N_ERRORS (sizeof all_errors / sizeof all_errors[0])
 

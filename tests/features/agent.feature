@@ -118,22 +118,22 @@ Feature: The agent
     And Bob's agent receives "for Bob only" from Alice
 
     Examples:
-      | when                        | exchanged | code                  |
-      | a first message             | 0         | DMP_ERR_AUTH_FAILED   |
-      | on an established session   | 2         | DMP_ERR_WRONG_SESSION |
+      | when                                              | exchanged | code                   |
+      | a first message (Carol holds none of its prekeys) | 0         | DMP_ERR_UNKNOWN_PREKEY |
+      | on an established session                         | 2         | DMP_ERR_WRONG_SESSION  |
 
   Scenario: An agent's upkeep rotates its signed prekey weekly, and a bundle published before works until the next rotation
     Given agents Alice, Bob and Carol, each in memory
-    And Bob's agent has published a bundle naming signed prekey 1
+    And Bob's agent has published a bundle naming its first signed prekey
     When Bob's agent does its upkeep 6 days after the agents were created
-    Then a bundle of Bob's agent names signed prekey 1
+    Then a bundle of Bob's agent names signed prekey #1
     When Bob's agent does its upkeep 7 days after the agents were created
-    Then a bundle of Bob's agent names signed prekey 2
+    Then a bundle of Bob's agent names signed prekey #2
     When Alice's agent adds Bob's earlier bundle
     And Alice's agent sends "on the previous signed prekey" to Bob
     Then Bob's agent receives "on the previous signed prekey" from Alice
     When Bob's agent does its upkeep 14 days after the agents were created
-    Then a bundle of Bob's agent names signed prekey 3
+    Then a bundle of Bob's agent names signed prekey #3
     When Carol's agent adds Bob's earlier bundle
     And Carol's agent sends "on an erased signed prekey" to Bob
     And Bob's agent tries to receive "on an erased signed prekey"

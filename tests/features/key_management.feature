@@ -1,7 +1,7 @@
 Feature: Key management
   Signed prekeys rotate and the previous one keeps working until the next rotation; one-time
-  prekeys set up one session only; an identity made from a seed is the same every time; group
-  members rotate their sender keys.
+  prekeys set up one session only; an identity made from a seed has the same agent id every time
+  and nothing else; group members rotate their sender keys.
 
   Scenario Outline: A first message to a bundle whose signed prekey was rotated <rotations> times since is <outcome>
     Given Alice and Bob each have a new identity
@@ -21,10 +21,8 @@ Feature: Key management
 
   Scenario: Rotation makes a fresh signed prekey current and new bundles carry it
     Given Bob has a new identity
-    Then Bob's signed prekey id is 1
     When Bob rotates his signed prekey
-    Then Bob's signed prekey id is 2
-    And a bundle Bob publishes now names signed prekey 2
+    Then a bundle Bob publishes now names his current signed prekey
 
   Scenario: A one-time prekey sets up one session only
     Given Alice, Bob and Carol each have a new identity
@@ -60,16 +58,16 @@ Feature: Key management
   Scenario: Every bundle published with a one-time prekey hands out a different one
     Given Bob has a new identity
     When Bob publishes 3 bundles with a one-time prekey
-    Then those bundles carry the one-time prekeys 1, 2 and 3
+    Then those bundles carry 3 consecutive one-time prekeys, each once
     And Bob holds 3 one-time prekeys
 
-  Scenario Outline: An identity made from a seed is the same every time (<suite>)
+  Scenario Outline: An identity made from a seed has the same agent id every time, and fresh prekeys (<suite>)
     Given Alice is made from a seed of 32 bytes 0x07 as a <suite> identity
     And Eve is made from a seed of 32 bytes 0x07 as a <suite> identity
     And Mallory is made from a seed of 32 bytes 0x08 as a <suite> identity
     Then Alice and Eve have the same agent id
     And Alice and Eve have the same fingerprint
-    And Alice and Eve publish the same bundle
+    And Alice and Eve publish bundles that share no prekey
     And Alice and Mallory have different agent ids
 
     Examples:
@@ -77,14 +75,15 @@ Feature: Key management
       | hybrid    |
       | classical |
 
-  Scenario: A first message built from one copy of a seeded identity is read by another copy
+  Scenario: A first message built from the bundle of a lost seeded identity is refused by its successor
     Given Alice has a new identity
     And Bob is made from a seed of 32 bytes 0x2a as a hybrid identity
     And Bob has published a bundle without a one-time prekey
     And Bob is lost, and a new Bob is made from a seed of 32 bytes 0x2a as a hybrid identity
     When Alice starts a session from Bob's bundle
     And Alice sends "do you remember me?" to Bob
-    Then Bob receives "do you remember me?"
+    And Bob tries to accept "do you remember me?" as a new session
+    Then the call returns DMP_ERR_UNKNOWN_PREKEY
 
   Scenario: A rotated sender key takes over and the replaced one stays readable within its grace window
     Given a group of Alice, Bob and Carol whose sender keys have been exchanged

@@ -50,8 +50,8 @@ pub const DMP_SESSION_ID_LEN = 8;
 pub const DMP_FINGERPRINT_LEN = 39;
 pub const DMP_MAX_PLAINTEXT_LEN = 1048576;
 pub const DMP_MAX_ENVELOPE_LEN = 1179648;
-pub const DMP_BUNDLE_LEN = 135;
-pub const DMP_BUNDLE_MAX_LEN = 1360;
+pub const DMP_BUNDLE_LEN = 143;
+pub const DMP_BUNDLE_MAX_LEN = 1368;
 pub const DMP_MESSAGE_HEADER_LEN = 44;
 pub const DMP_PREKEY_MESSAGE_HEADER_LEN = 117;
 pub const DMP_HKDF_MAX_LEN = 8160;
@@ -65,7 +65,7 @@ pub const DMP_DISTRIBUTION_LEN = 138;
 pub const DMP_GROUP_MESSAGE_HEADER_LEN = 74;
 pub const DMP_MAX_GROUP_MEMBERS = 10000;
 pub const DMP_GROUP_KEY_GRACE_MESSAGES = 100;
-pub const DMP_HYBRID_BUNDLE_LEN = 1324;
+pub const DMP_HYBRID_BUNDLE_LEN = 1332;
 pub const DMP_HYBRID_PREKEY_MESSAGE_HEADER_LEN = 1210;
 pub const DMP_KEM_PUBLIC_KEY_LEN = 1184;
 pub const DMP_KEM_CIPHERTEXT_LEN = 1088;
@@ -98,6 +98,7 @@ pub const DMP_ERR_PQ_REQUIRED = -25;
 pub const DMP_ERR_NO_SESSION = -26;
 pub const DMP_ERR_STORE_LOCKED = -27;
 pub const DMP_ERR_STORE_FAILED = -28;
+pub const DMP_ERR_EXPIRED_BUNDLE = -29;
 pub const DMP_ABI_VERSION = 1;
 
 // ---- status and version ----

@@ -172,6 +172,8 @@ pub const Error = error{
     StoreLocked,
     /// DMP_ERR_STORE_FAILED: the store failed (I/O error, corrupted or foreign file).
     StoreFailed,
+    /// DMP_ERR_EXPIRED_BUNDLE: a prekey bundle whose signed expiry has passed.
+    ExpiredBundle,
     /// A status code that is not in the header this wrapper was written against.
     UnknownStatus,
 };
@@ -206,6 +208,7 @@ pub const status_codes = [_]struct { code: i32, err: Error }{
     .{ .code = c.DMP_ERR_NO_SESSION, .err = error.NoSession },
     .{ .code = c.DMP_ERR_STORE_LOCKED, .err = error.StoreLocked },
     .{ .code = c.DMP_ERR_STORE_FAILED, .err = error.StoreFailed },
+    .{ .code = c.DMP_ERR_EXPIRED_BUNDLE, .err = error.ExpiredBundle },
 };
 
 /// The error of a non-OK status code.
@@ -491,7 +494,7 @@ pub const Identity = struct {
         return wrap(c.dmp_identity_generate_with(@backingInt(suite_), &h), h);
     }
 
-    /// The hybrid identity of a seed: same seed, same agent id and first prekeys.
+    /// The hybrid identity of a seed: same seed, same agent id (the prekeys are fresh each time).
     pub fn fromSeed(seed: *const [32]u8) Error!Identity {
         var h: ?*c.dmp_identity_t = null;
         return wrap(c.dmp_identity_from_seed(seed, &h), h);

@@ -160,8 +160,8 @@ ok5:
   %t20 = call i64 @dmpj_buf_i64(ptr %cell, i64 0)
   %t21 = call i32 @dmpj_println(ptr %text, i64 %t20)
   ; 2. Bob publishes a prekey bundle.
-  %bundle = call ptr @dmpj_buf_new(i64 1360)
-  %t22 = call i32 @dmpj_identity_bundle(ptr %bob, i32 1, ptr %bundle, i64 1360, ptr %cell)
+  %bundle = call ptr @dmpj_buf_new(i64 1368)
+  %t22 = call i32 @dmpj_identity_bundle(ptr %bob, i32 1, ptr %bundle, i64 1368, ptr %cell)
   %t23 = icmp ne i32 %t22, 0
   br i1 %t23, label %fail6, label %ok6
 fail6:

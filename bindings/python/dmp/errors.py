@@ -41,6 +41,7 @@ __all__ = [
     "NoSession",
     "StoreLocked",
     "StoreFailed",
+    "ExpiredBundle",
     "ERRORS_BY_CODE",
     "error_for",
     "check",
@@ -283,6 +284,13 @@ class StoreFailed(DmpError):
     name = "DMP_ERR_STORE_FAILED"
 
 
+class ExpiredBundle(DmpError):
+    """DMP_ERR_EXPIRED_BUNDLE: a prekey bundle whose signed expiry has passed; fetch a newer one."""
+
+    code = -29
+    name = "DMP_ERR_EXPIRED_BUNDLE"
+
+
 ERRORS_BY_CODE: dict[int, type[DmpError]] = {
     cls.code: cls
     for cls in (
@@ -314,6 +322,7 @@ ERRORS_BY_CODE: dict[int, type[DmpError]] = {
         NoSession,
         StoreLocked,
         StoreFailed,
+        ExpiredBundle,
     )
 }
 

@@ -53,8 +53,8 @@ class Identity(Handle):
 
     @classmethod
     def from_seed(cls, seed: BytesLike, suite: Suite = Suite.HYBRID) -> Identity:
-        """The identity of a 32-byte seed: the same seed always gives the same agent id and first
-        signed prekey."""
+        """The identity of a 32-byte seed: the same seed always gives the same agent id; its prekeys
+        are fresh randomness (a seed restores the id, not the sessions or prekeys)."""
         s = fixed(seed, SECRET_KEY_LEN, "seed")
         out = POINTER(dmp_identity_t)()
         check(lib.dmp_identity_from_seed_with(s, _suite(suite), byref(out)))

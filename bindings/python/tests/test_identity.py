@@ -24,11 +24,12 @@ def test_generate(alice: Identity) -> None:
         assert other.agent_id != alice.agent_id
 
 
-def test_from_seed_is_deterministic() -> None:
+def test_from_seed_gives_the_agent_id_and_fresh_prekeys() -> None:
     seed = bytes([7]) * 32
     with Identity.from_seed(seed) as a, Identity.from_seed(seed) as b, Identity.from_seed(seed, Suite.CLASSICAL) as c:
-        assert a.agent_id == b.agent_id
-        assert a.bundle() == b.bundle()  # the first signed prekey and ML-KEM prekey too
+        assert a.agent_id == b.agent_id == c.agent_id
+        ba, bb = a.bundle(), b.bundle()
+        assert ba[34:70] != bb[34:70]  # the signed prekey (id and key) is fresh in each copy
         assert c.suite is Suite.CLASSICAL
     with pytest.raises(ValueError, match="32 bytes"):
         Identity.from_seed(bytes(31))
