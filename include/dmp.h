@@ -424,9 +424,10 @@
 #define DMP_ERR_EXPIRED_BUNDLE -29
 
 /**
- * The ABI version: bumped on any incompatible change to this header.
+ * The ABI version: bumped on any incompatible change to this header (2: outbox entries by number,
+ * bundles with a signed expiry, the agent's peer calls; issue 17).
  */
-#define DMP_ABI_VERSION 1
+#define DMP_ABI_VERSION 2
 
 /**
  * An agent. Opaque.

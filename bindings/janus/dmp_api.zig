@@ -11,7 +11,7 @@
 //! it is given, and this one is only imported by the bridge.
 
 /// The ABI version the bridge was written against (`DMP_ABI_VERSION` of include/dmp.h).
-pub const abi_version: u32 = 1;
+pub const abi_version: u32 = 2;
 
 pub const Api = struct {
     dmp_strerror: *const fn (status: i32) callconv(.c) [*:0]const u8,

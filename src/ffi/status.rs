@@ -71,8 +71,9 @@ pub const DMP_ERR_STORE_FAILED: i32 = -28;
 /// A prekey bundle whose signed expiry has passed (fetch a newer one from its owner).
 pub const DMP_ERR_EXPIRED_BUNDLE: i32 = -29;
 
-/// The ABI version: bumped on any incompatible change to this header.
-pub const DMP_ABI_VERSION: u32 = 1;
+/// The ABI version: bumped on any incompatible change to this header (2: outbox entries by number,
+/// bundles with a signed expiry, the agent's peer calls; issue 17).
+pub const DMP_ABI_VERSION: u32 = 2;
 
 fn messages() -> &'static [CString] {
     static MESSAGES: OnceLock<Vec<CString>> = OnceLock::new();

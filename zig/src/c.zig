@@ -99,7 +99,7 @@ pub const DMP_ERR_NO_SESSION = -26;
 pub const DMP_ERR_STORE_LOCKED = -27;
 pub const DMP_ERR_STORE_FAILED = -28;
 pub const DMP_ERR_EXPIRED_BUNDLE = -29;
-pub const DMP_ABI_VERSION = 1;
+pub const DMP_ABI_VERSION = 2;
 
 // ---- status and version ----
 pub extern "c" fn dmp_strerror(status: i32) [*:0]const u8;

@@ -83,7 +83,7 @@ def test_library_exports_every_declared_function() -> None:
 
 def test_versions() -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+.*", dmp.version())
-    assert dmp.abi_version() == dmp.constants.ABI_VERSION == 1
+    assert dmp.abi_version() == dmp.constants.ABI_VERSION == 2
 
 
 def test_dmp_library_variable_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
