@@ -145,7 +145,11 @@ fn a_kem_kind_or_id_swapped_in_the_first_message_is_refused() {
     bob.generate_one_time_prekeys(2).unwrap();
     let (_, _, env) = first_message(&mut bob, true);
     let mut kind = env.clone();
-    kind[83] = 1; // one-time relabelled last-resort: decapsulated with another key
+    // One-time relabelled last-resort (with the SPK's id, as the pairing rule wants): it is
+    // decapsulated with another key.
+    kind[83] = 1;
+    let spk_id: [u8; 4] = env[74..78].try_into().unwrap();
+    kind[84..88].copy_from_slice(&spk_id);
     assert_eq!(Session::accept(&mut bob, &kind, SessionConfig::default()).unwrap_err(), Error::AuthFailed);
     let mut id = env.clone();
     id[87] ^= 3; // another one-time KEM prekey id: no longer paired with the OPK

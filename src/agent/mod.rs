@@ -210,7 +210,7 @@ impl Agent {
             Some((_, _, value)) => {
                 let identity = Identity::from_sealed_named(value, &key, IDENTITY.as_bytes())?;
                 if let Some(seed) = seed
-                    && Identity::from_seed(seed)?.agent_id() != identity.agent_id()
+                    && crate::identity::IdentityKeyPair::from_seed(seed).agent_id() != identity.agent_id()
                 {
                     return Err(Error::InvalidArgument);
                 }
