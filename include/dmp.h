@@ -860,13 +860,16 @@ int32_t dmp_agent_is_accepted(const dmp_agent_t *agent,
 
 /**
  * Closes every session with the peer (keys erased); the peer stays known, so the next send
- * starts a new session from its bundle. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION`
+ * starts a new session from its bundle (`DMP_ERR_NO_SESSION` if it was spent: add a fresh one).
+ * The peer answers on the closed session until our second message on the new one: send twice. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION`
  * (no session with the peer), agent id errors, store errors.
  *
  * # Safety
  * `agent` NULL or live; `peer32` 32 reads.
  */
-DMP_WARN_UNUSED_RESULT int32_t dmp_agent_close_session(dmp_agent_t *agent, const uint8_t *peer32);
+DMP_WARN_UNUSED_RESULT
+int32_t dmp_agent_close_session(dmp_agent_t *agent,
+                                const uint8_t *peer32);
 
 /**
  * Forgets the peer: every session with it (keys erased), its bundle and its acceptance. Group

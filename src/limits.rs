@@ -34,10 +34,17 @@ pub const MAX_GROUP_MEMBERS: usize = 10_000;
 /// Most groups an agent holds. Any peer with a session can invite the agent into a new group
 /// (each invitation also queues an answer), so the number of groups must be bounded.
 pub const MAX_AGENT_GROUPS: usize = 10_000;
-/// Most strangers (peers not accepted) held at once. Each holds up to
-/// `MAX_SESSIONS_PER_PEER` sessions of ~1 KB: a flood of throwaway identities costs at most a
-/// few MB, and a new stranger replaces the least recently used one.
+/// Most strangers (peers not accepted) held at once. Each holds up to `MAX_SESSIONS_PER_PEER`
+/// sessions limited to `STRANGER_MAX_SKIPPED_KEYS` skipped keys (~3 KB each): a flood of
+/// throwaway identities costs at most ~13 MB, and a new stranger replaces the one least recently
+/// heard from.
 pub const MAX_STRANGERS: usize = 1_000;
+/// Forward jump allowed in a session a stranger started (until the peer is accepted): an
+/// initiator rarely sends more than a few messages before its first reply.
+pub const STRANGER_MAX_FORWARD_JUMP: u32 = 32;
+/// Skipped keys a stranger's session may hold (until the peer is accepted): about 70 bytes each,
+/// so a stranger's session stays near 3 KB, and `MAX_STRANGERS` x 4 sessions near 13 MB.
+pub const STRANGER_MAX_SKIPPED_KEYS: u32 = 32;
 /// First messages remembered per signed prekey (their session ids), so that a replay is refused
 /// (`Duplicate`) for as long as the prekey is held: nobody can flush another peer's entry, since
 /// each prekey has its own set, erased with it. When the current prekey's set is full it is

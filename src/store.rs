@@ -262,6 +262,9 @@ impl Store {
             return Err(Error::StoreFailed);
         }
         conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT).map_err(map_err)?;
+        // Statement journals and temporary b-trees in memory: spilled to a temporary file they
+        // would put copies of sealed records (old ones included) in unlinked files under /tmp.
+        conn.pragma_update(None, "temp_store", "MEMORY").map_err(map_err)?;
         let mut store = Store {
             disk: Some(Disk { conn, keys: RowKeys::derive(key) }),
             uncertain: false,

@@ -253,3 +253,66 @@ fn a_first_message_deletes_its_one_time_prekey_record_and_leaves_the_identity_re
     let mut a = Agent::open(Some(&path), key(), AgentConfig::default()).unwrap();
     assert_eq!(a.bundle(true).unwrap().len(), bundle.len());
 }
+
+#[test]
+fn an_inviter_stays_a_stranger_and_leaving_its_group_lets_maintenance_drop_it() {
+    let mut a = mem();
+    for _ in 0..3 {
+        let mut inviter = mem();
+        inviter.add_bundle(&a.bundle(true).unwrap()).unwrap();
+        let gid = inviter.group_create().unwrap();
+        inviter.group_add(&gid, &a.agent_id()).unwrap();
+        let invitation = inviter.outbox_next().unwrap().envelope.to_vec();
+        let ev = a.receive(&invitation).unwrap();
+        assert!(ev.new_group);
+        // The agent's own answer does not accept the inviter.
+        assert!(!a.is_accepted(&inviter.agent_id()).unwrap());
+        a.group_leave(&gid).unwrap();
+    }
+    let done = a.maintain(now() + 10 * 365 * 24 * 3600).unwrap();
+    assert_eq!(done.strangers_dropped, 3);
+    assert!(a.peers().is_empty());
+}
+
+#[test]
+fn a_strangers_session_keeps_few_skipped_keys_until_the_peer_is_accepted() {
+    use dmp::limits::{STRANGER_MAX_FORWARD_JUMP, STRANGER_MAX_SKIPPED_KEYS};
+    let mut a = mem();
+    let bundle = PrekeyBundle::from_bytes(&a.bundle(false).unwrap()).unwrap();
+    let id = Identity::generate_with(Suite::Classical).unwrap();
+    let mut s = Session::initiate(id.keys(), &bundle, SessionConfig::default()).unwrap();
+    let msgs: Vec<Vec<u8>> =
+        (0..200).map(|i| s.encrypt(&payload::frame(payload::APP, &[i as u8])).unwrap()).collect();
+    // A first message far into its chain is refused before anything is kept.
+    let far = STRANGER_MAX_FORWARD_JUMP as usize + 1;
+    assert_eq!(a.receive(&msgs[far]).unwrap_err(), Error::TooFarAhead);
+    assert_eq!(a.session_count(), 0);
+    // Within the jump it is taken; a second jump keeps at most STRANGER_MAX_SKIPPED_KEYS keys, so
+    // the oldest skipped ones are gone.
+    let (jump, cap) = (STRANGER_MAX_FORWARD_JUMP as usize, STRANGER_MAX_SKIPPED_KEYS as usize);
+    a.receive(&msgs[jump]).unwrap();
+    a.receive(&msgs[2 * jump]).unwrap();
+    assert_eq!(a.receive(&msgs[0]).unwrap_err(), Error::Duplicate, "evicted under the stranger cap");
+    assert_eq!(a.receive(&msgs[2 * jump - 1]).unwrap().plaintext[..], [(2 * jump - 1) as u8][..]);
+    assert!(2 * jump - 1 - (jump + 1) < cap);
+    assert_eq!(a.receive(&msgs[150]).unwrap_err(), Error::TooFarAhead);
+    // Accepted, the peer's sessions take the configured limits: the same message is read.
+    a.accept_peer(&id.agent_id()).unwrap();
+    assert_eq!(a.receive(&msgs[150]).unwrap().plaintext[..], [150u8][..]);
+    assert_eq!(a.receive(&msgs[100]).unwrap().plaintext[..], [100u8][..]);
+}
+
+#[test]
+fn a_bundle_expires_no_later_than_its_signed_prekey_can_be_erased() {
+    let period = 1_000;
+    let config = AgentConfig { signed_prekey_rotation_secs: period, ..AgentConfig::default() };
+    let mut a = Agent::open(None, key(), config).unwrap();
+    let t = now();
+    let fields = |b: &[u8]| PrekeyBundle::from_bytes(b).unwrap().fields().expires_at;
+    // Just created (rotated at t): two periods from the prekey's rotation.
+    let e = fields(&a.bundle(false).unwrap());
+    assert!((t + 2 * period..=t + 2 * period + 5).contains(&e), "{e} vs {t}");
+    // Rotated later (the agent's clock runs ahead): two periods from that rotation.
+    assert!(a.maintain(t + 10 * period).unwrap().rotated_signed_prekey);
+    assert_eq!(fields(&a.bundle(false).unwrap()), t + 12 * period);
+}

@@ -57,17 +57,12 @@ impl Agent {
         }
         g.process_distribution(from, body)?;
         if invited {
-            // Answering accepts the inviter (a member of a group we now hold): bounded by
-            // MAX_AGENT_GROUPS, and undone by group_leave and forget_peer.
+            // The agent's own answer does not accept the inviter: it stays a stranger (bounded,
+            // pruned when idle) until the application, told by the event's `new_group`,
+            // accepts it or leaves the group.
             let ours = g.distribution();
-            let env = self.encrypt_to(p, from, &payload::frame(payload::DISTRIBUTION, &ours))?;
+            let env = self.encrypt_to(p, from, &payload::frame(payload::DISTRIBUTION, &ours), false)?;
             self.queue(p, from, env)?;
-        } else if let Some(mut entry) = self.pending_peer(p, &from.to_bytes())
-            && !entry.accepted
-        {
-            // A member of a group we hold (someone we or the inviter added): not a stranger.
-            entry.accepted = true;
-            self.put_peer(p, from.to_bytes(), entry)?;
         }
         let parts = if invited { GroupParts::ALL } else { GroupParts::member(from.to_bytes()) };
         self.put_group(p, g, parts)?;
@@ -95,7 +90,8 @@ impl Agent {
         let mut g = self.groups.get(group_id).ok_or(Error::WrongSession)?.clone();
         g.add_member(peer)?;
         let mut p = Pending::default();
-        let env = self.encrypt_to(&mut p, peer, &payload::frame(payload::DISTRIBUTION, &g.distribution()))?;
+        let env =
+            self.encrypt_to(&mut p, peer, &payload::frame(payload::DISTRIBUTION, &g.distribution()), true)?;
         self.queue(&mut p, peer, env)?;
         // A re-added member leaves the removed list: the head changes too.
         let parts = GroupParts { head: true, members: Members::One(peer.to_bytes()), deleted: None };
@@ -113,7 +109,8 @@ impl Agent {
         let dist = g.distribution();
         for member in g.members() {
             let member = AgentId::from_bytes(&member)?;
-            let env = self.encrypt_to(&mut p, &member, &payload::frame(payload::DISTRIBUTION, &dist))?;
+            let env =
+                self.encrypt_to(&mut p, &member, &payload::frame(payload::DISTRIBUTION, &dist), true)?;
             self.queue(&mut p, &member, env)?;
         }
         let parts = GroupParts { head: true, members: Members::None, deleted: Some(peer.to_bytes()) };

@@ -36,8 +36,10 @@ use crate::group::{Group, MemberUpdate, OwnKeyUpdate};
 use crate::identity::{AgentId, Identity};
 use crate::limits::{
     GROUP_ID_LEN, MAX_AGENT_GROUPS, MAX_FIRST_MESSAGES_PER_PREKEY, MAX_STRANGERS, SESSION_ID_LEN,
+    STRANGER_MAX_FORWARD_JUMP, STRANGER_MAX_SKIPPED_KEYS,
 };
 use crate::prekey::{PrekeyBundle, Suite};
+use crate::ratchet::Limits;
 use crate::session::{Role, Session, SessionConfig, SessionState};
 use crate::state::{RecordKind, StorageKey, open_record_named, seal_record_named};
 use crate::store::{Change, Store};
@@ -53,6 +55,10 @@ use records::*;
 
 /// Most sessions kept per peer (the primary and older ones still readable).
 pub const MAX_SESSIONS_PER_PEER: usize = 4;
+/// The out-of-order limits of a session a stranger started, until the peer is accepted (then the
+/// configured ones). Keeps what 1,000 strangers can make the agent store to about 13 MB.
+pub const STRANGER_LIMITS: Limits =
+    Limits { max_forward_jump: STRANGER_MAX_FORWARD_JUMP, max_skipped_keys: STRANGER_MAX_SKIPPED_KEYS };
 /// Fresh handshakes tried for a session id no other session has (one nearly always suffices).
 const MAX_SESSION_ID_TRIES: usize = 4;
 

@@ -130,8 +130,8 @@ impl Agent {
         }
         let mut entry = self.peers.get(&peer.to_bytes()).cloned().unwrap_or_default();
         entry.bundle = Some(bundle.to_vec());
-        entry.accepted = true;
         let mut p = Pending::default();
+        self.accept_entry(&mut p, &mut entry)?;
         self.put_peer(&mut p, peer.to_bytes(), entry)?;
         self.apply(p)?;
         Ok(peer)
@@ -145,10 +145,27 @@ impl Agent {
         if entry.accepted {
             return Ok(());
         }
-        entry.accepted = true;
         let mut p = Pending::default();
+        self.accept_entry(&mut p, &mut entry)?;
         self.put_peer(&mut p, peer.to_bytes(), entry)?;
         self.apply(p)
+    }
+
+    /// Marks `entry` accepted (the caller stores it), and gives every session with the peer the
+    /// configured limits instead of [`STRANGER_LIMITS`].
+    pub(super) fn accept_entry(&self, p: &mut Pending, entry: &mut Peer) -> Result<()> {
+        if entry.accepted {
+            return Ok(());
+        }
+        for s in &entry.sessions {
+            let mut session = self.pending_session(p, &s.id).ok_or(Error::Internal)?;
+            if session.limits()? != self.config.session.limits {
+                session.set_limits(self.config.session.limits)?;
+                self.put_session(p, s.id, session)?;
+            }
+        }
+        entry.accepted = true;
+        Ok(())
     }
 
     /// Whether `peer` is accepted (`NoSession` if the agent knows nothing of it).
@@ -158,8 +175,11 @@ impl Agent {
 
     /// Closes every session with `peer`: their keys are erased from memory and store. The peer
     /// stays known (its bundle, whether it is accepted), so the next [`send`](Self::send) starts
-    /// a new session from its bundle. Messages the peer sent on a closed session are refused
-    /// (`WrongSession`). `NoSession` if there is no session with `peer`.
+    /// a new session from its bundle (`NoSession` if it was spent: add a fresh one). Messages the
+    /// peer sends on a closed session are refused (`WrongSession`; its first messages
+    /// `Duplicate`), and the peer keeps sending on it until our second message on the new
+    /// session makes that one its primary (PROTOCOL 11.4): send twice (e.g. `connect`, then the
+    /// message). `NoSession` if there is no session with `peer`.
     pub fn close_session(&mut self, peer: &AgentId) -> Result<()> {
         let pid = peer.to_bytes();
         let mut entry = self.peers.get(&pid).cloned().ok_or(Error::NoSession)?;

@@ -19,13 +19,20 @@ pub struct Maintenance {
 }
 
 impl Agent {
-    /// Our bundle to publish, valid for two signed-prekey rotation periods from the system clock's
-    /// now (by then its signed prekey is erased). With `with_one_time_prekey`, a one-time prekey
-    /// is handed out (and that is saved before the bundle is returned).
+    /// Our bundle to publish. It expires when its signed prekey may be erased at the earliest:
+    /// the later of one rotation period from now and two from the prekey's own rotation (the
+    /// prekey is rotated out at least one period after it became current, and erased at least one
+    /// period after that), so a bundle never names an erased prekey while it is valid. With
+    /// `with_one_time_prekey`, a one-time prekey is handed out (and that is saved before the
+    /// bundle is returned).
     pub fn bundle(&mut self, with_one_time_prekey: bool) -> Result<Vec<u8>> {
         let mut id = self.identity.clone();
-        let lifetime = self.config.signed_prekey_rotation_secs.saturating_mul(2).max(1);
-        let bundle = id.bundle_at(with_one_time_prekey, now_unix(), lifetime)?.to_bytes();
+        let now = now_unix();
+        let period = self.config.signed_prekey_rotation_secs.max(1);
+        let expires = now
+            .saturating_add(period)
+            .max(self.meta.signed_prekey_rotated_at.saturating_add(period.saturating_mul(2)));
+        let bundle = id.bundle_at(with_one_time_prekey, now, expires - now)?.to_bytes();
         let mut p = Pending::default();
         self.put_identity(&mut p, id)?;
         self.apply(p)?;

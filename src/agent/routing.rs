@@ -17,7 +17,7 @@ impl Agent {
             return Err(Error::TooLarge);
         }
         let mut p = Pending::default();
-        let env = self.encrypt_to(&mut p, peer, &payload::frame(payload::APP, plaintext))?;
+        let env = self.encrypt_to(&mut p, peer, &payload::frame(payload::APP, plaintext), true)?;
         self.apply(p)?;
         Ok(env)
     }
@@ -49,16 +49,27 @@ impl Agent {
     /// `SessionEstablished`.
     pub fn connect(&mut self, peer: &AgentId) -> Result<Vec<u8>> {
         let mut p = Pending::default();
-        let env = self.encrypt_to(&mut p, peer, &payload::frame(payload::HELLO, &[]))?;
+        let env = self.encrypt_to(&mut p, peer, &payload::frame(payload::HELLO, &[]), true)?;
         self.apply(p)?;
         Ok(env)
     }
 
     /// Encrypts a framed payload to `peer`, recording the changes in `p` (which may already hold
-    /// changes to that peer's session: they are used).
-    pub(super) fn encrypt_to(&self, p: &mut Pending, peer: &AgentId, framed: &[u8]) -> Result<Vec<u8>> {
+    /// changes to that peer's session: they are used). With `accept` (the application chose to
+    /// send to the peer), the peer is accepted; the agent's own answer to an invitation does not
+    /// accept the inviter.
+    pub(super) fn encrypt_to(
+        &self,
+        p: &mut Pending,
+        peer: &AgentId,
+        framed: &[u8],
+        accept: bool,
+    ) -> Result<Vec<u8>> {
         let pid = peer.to_bytes();
         let mut entry = self.pending_peer(p, &pid).unwrap_or_default();
+        if accept {
+            self.accept_entry(p, &mut entry)?;
+        }
         let (sid, mut session) = match entry.primary {
             Some(sid) => (sid, self.pending_session(p, &sid).ok_or(Error::Internal)?),
             None => {
@@ -74,8 +85,6 @@ impl Agent {
         };
         let env = session.encrypt(framed)?;
         touch(&mut entry, sid, self.meta.now, true);
-        // We chose to send to this peer (or answered a group it shares with us): not a stranger.
-        entry.accepted = true;
         self.put_session(p, sid, session)?;
         self.put_peer(p, pid, entry)?;
         Ok(env)
@@ -163,8 +172,16 @@ impl Agent {
                 if seen.map_or(0, |set| set.len()) >= MAX_FIRST_MESSAGES_PER_PREKEY {
                     return Err(Error::UnknownPrekey);
                 }
+                // A stranger's session holds few skipped keys until the peer is accepted: what a
+                // flood of strangers can make the agent keep stays small (STRANGER_LIMITS).
+                let stranger = !self.peers.get(&prekey.initiator).is_some_and(|e| e.accepted);
+                let config = if stranger {
+                    SessionConfig { limits: STRANGER_LIMITS, ..self.config.session }
+                } else {
+                    self.config.session
+                };
                 let mut id = self.identity.clone();
-                let (s, pt) = Session::accept(&mut id, envelope, self.config.session)?;
+                let (s, pt) = Session::accept(&mut id, envelope, config)?;
                 self.remember_first_message(p, &mut id, spk, sid)?;
                 self.put_identity(p, id)?;
                 (s, Zeroizing::new(pt), true)

@@ -819,7 +819,8 @@ pub unsafe extern "C" fn dmp_agent_is_accepted(
 }
 
 /// Closes every session with the peer (keys erased); the peer stays known, so the next send
-/// starts a new session from its bundle. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION`
+/// starts a new session from its bundle (`DMP_ERR_NO_SESSION` if it was spent: add a fresh one).
+/// The peer answers on the closed session until our second message on the new one: send twice. Errors: `DMP_ERR_NULL_POINTER`, `DMP_ERR_NO_SESSION`
 /// (no session with the peer), agent id errors, store errors.
 ///
 /// # Safety

@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use std::ffi::CString;
 use std::ops::{Deref, DerefMut};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::error::Error;
@@ -340,9 +341,14 @@ pub(crate) unsafe fn deserialize<H: Handle>(
     unsafe { H::store(out, inner) }
 }
 
-/// Every live handle, by address, with the reference that owns it. A handle is looked up here,
+/// The next handle token. Tokens start high and step by 16, so they look like aligned pointers to
+/// callers that keep them as such (Zig, ctypes) and no small integer or NULL is ever one.
+static NEXT_HANDLE: AtomicUsize = AtomicUsize::new(0x1000_0000);
+const HANDLE_STEP: usize = 16;
+
+/// Every live handle, by token, with the reference that owns it. A handle is looked up here,
 /// never dereferenced, so a handle of another kind, a freed handle or a stray pointer is refused
-/// (`InvalidArgument`), and freeing a handle twice is harmless. A call clones the reference
+/// (`InvalidArgument`), and freeing a handle twice is harmless (tokens are never reused). A call clones the reference
 /// under this mutex before it locks the handle, so a `free` racing it only drops the registry's
 /// reference: the value lives until the call's clone drops, and the call completes on it.
 ///
@@ -368,13 +374,15 @@ pub trait Handle: Sized + Send + Sync + 'static {
     /// The guarded value.
     fn mutex(&self) -> &Mutex<Self::Inner>;
 
-    /// Moves a value to the heap, registers it, and hands out the pointer (the handle's address,
-    /// which stays unique while the registry or a call holds the value).
+    /// Moves a value to the heap, registers it, and hands out its handle: a token, never an
+    /// address, drawn from a counter that never repeats (at one handle a nanosecond it would take
+    /// centuries to wrap). A freed handle therefore stays refused forever: it can never come to
+    /// name a newer handle that happens to reuse its memory, so a stale handle or a double free
+    /// is always `InvalidArgument`, never a call on (or the free of) someone else's handle.
     fn into_raw(inner: Self::Inner) -> *mut Self {
-        let owner = Arc::new(Self::wrap(inner));
-        let ptr = Arc::as_ptr(&owner) as *mut Self;
-        registry().insert(ptr as usize, owner);
-        ptr
+        let token = NEXT_HANDLE.fetch_add(HANDLE_STEP, Ordering::Relaxed);
+        registry().insert(token, Arc::new(Self::wrap(inner)));
+        std::ptr::without_provenance_mut(token)
     }
 
     /// Locks the handle behind `ptr`, which is looked up in the registry and never
@@ -590,6 +598,22 @@ mod tests {
     fn probe() -> (*mut Probe, std::sync::Arc<std::sync::atomic::AtomicBool>) {
         let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         (Probe::into_raw(ProbeValue { secret: [7; 32], dropped: dropped.clone() }), dropped)
+    }
+
+    #[test]
+    fn a_freed_handle_never_names_a_newer_one_and_a_double_free_frees_nothing_else() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let (old, _) = probe();
+        Probe::free(old);
+        // The allocator would hand the same memory to the next value; its handle still differs.
+        let (new, new_dropped) = probe();
+        assert_ne!(old, new);
+        assert_eq!(Probe::lock(old).err().unwrap().error, Error::InvalidArgument);
+        Probe::free(old); // a stale second free
+        assert!(!new_dropped.load(SeqCst), "a stale free released a newer handle");
+        assert_eq!(Probe::lock(new).unwrap().secret, [7; 32]);
+        Probe::free(new);
+        assert!(new_dropped.load(SeqCst));
     }
 
     #[test]

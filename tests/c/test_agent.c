@@ -1130,11 +1130,25 @@ static void overlapping_buffers(void) {
     CHECK_OVERLAP(dmp_agent_group_send(a, gid, buf, 32, buf + 16, 8192, &len), "out", "pt");
     CHECK_OVERLAP(dmp_agent_group_send(a, buf, (const uint8_t *)"x", 1, buf + 16, 8192, &len), "out", "group_id32");
     CHECK_OVERLAP(dmp_agent_group_members(a, buf, buf + 8, 64, &len), "out", "group_id32");
-    CHECK_OVERLAP(dmp_agent_outbox_next(a, buf + 8, buf, 8192, &len), "peer32_out", "out");
-    CHECK(len == 33 && memcmp(buf, gid, 32) == 0);
+    uint64_t seq = 77;
+    CHECK_OVERLAP(dmp_agent_outbox_next(a, buf + 8, buf, 8192, &len, &seq), "peer32_out", "out");
+    CHECK_OVERLAP(dmp_agent_outbox_next(a, buf + 64, buf + 200, 8192, &len, (uint64_t *)(void *)(buf + 72)), "peer32_out",
+                  "seq_out");
+    CHECK(len == 33 && seq == 77 && memcmp(buf, gid, 32) == 0);
     size_t queued = 0;
     CHECK_OK(dmp_agent_outbox_count(a, &queued));
     CHECK(queued == 1);
+
+    /* signing: the signature over the message; the accepted flag over the peer id; the list of
+     * unanswered peers over its length. */
+    memcpy(buf, "application message", 19);
+    CHECK_OVERLAP(dmp_agent_sign(a, buf, 19, buf + 8), "sig64_out", "msg");
+    CHECK(memcmp(buf, "application message", 19) == 0);
+    memcpy(buf, idb, 32);
+    CHECK_OVERLAP(dmp_agent_is_accepted(a, buf, (int32_t *)(void *)(buf + 28)), "accepted_out", "peer32");
+    CHECK(memcmp(buf, idb, 32) == 0);
+    CHECK_OVERLAP(dmp_agent_unanswered_peers(a, UINT64_MAX, buf, 64, (size_t *)(void *)(buf + 32)), "out",
+                  "out_len");
 
     dmp_agent_free(a);
     dmp_agent_free(b);
