@@ -258,6 +258,50 @@ mod tests {
     }
 
     #[test]
+    fn a_one_time_prekey_with_the_last_resort_kem_prekey_is_accepted_and_consumed() {
+        // Section 5, "One-time prekey with the last-resort ML-KEM prekey": a bundle (from another
+        // implementation) may pair its OPK with the last-resort ML-KEM prekey of its SPK. Both
+        // sides then use DH4 and the last-resort SS, and the responder consumes the OPK (both
+        // halves), not the last-resort key.
+        use crate::wire::bundle::BundleKem;
+        let alice = IdentityKeyPair::generate().unwrap();
+        let mut bob = Identity::generate().unwrap();
+        let spk = bob.signed_prekey_id();
+        let mut fields = bob.bundle(true).unwrap().fields().clone();
+        let last_resort = bob.last_resort_kem_public_key().unwrap();
+        fields.kem = Some(BundleKem {
+            kind: KemPrekeyKind::LastResort,
+            id: spk,
+            public_key: Box::new(*last_resort.as_bytes()),
+        });
+        fields.signature = bob.keys().sign_protocol(&fields.signed_message());
+        let bundle = PrekeyBundle::verify(fields).unwrap();
+        let a = initiate(&alice, &bundle, PqPolicy::RequireHybrid).unwrap();
+        let otk = a.prekey_header.one_time_prekey_id.unwrap();
+        assert_eq!(
+            a.prekey_header.kem.as_ref().map(|k| (k.kind, k.id)),
+            Some((KemPrekeyKind::LastResort, spk))
+        );
+        let b = respond(&bob, &a.prekey_header, PqPolicy::RequireHybrid).unwrap();
+        assert_eq!((a.session_id, &a.root_key), (b.session_id, &b.root_key));
+        // DH4 is part of the secret: the same message without its OPK derives another one.
+        let mut without = a.prekey_header.clone();
+        without.one_time_prekey_id = None;
+        assert_ne!(respond(&bob, &without, PqPolicy::RequireHybrid).unwrap().session_id, a.session_id);
+        // Consumed: the OPK id only, which removes its X25519 and its (unused) ML-KEM half.
+        let used: Vec<u32> = one_time_prekeys_used(&a.prekey_header).collect();
+        assert_eq!(used, vec![otk]);
+        bob.consume_one_time_prekey(otk);
+        assert!(bob.one_time_prekey_secret(otk).is_err());
+        assert!(bob.kem_prekey_secret(KemPrekeyKind::OneTime, otk).is_err());
+        assert!(bob.kem_prekey_secret(KemPrekeyKind::LastResort, spk).is_ok());
+        assert_eq!(
+            respond(&bob, &a.prekey_header, PqPolicy::RequireHybrid).err().unwrap(),
+            Error::UnknownPrekey
+        );
+    }
+
+    #[test]
     fn only_last_resort_kem_prekeys_stay_expanded() {
         let alice = IdentityKeyPair::generate().unwrap();
         let mut bob = Identity::generate().unwrap();

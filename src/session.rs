@@ -163,8 +163,9 @@ impl Session {
         config: SessionConfig,
         sink: impl FnOnce(&[u8]) -> Result<()>,
     ) -> Result<Self> {
-        let env = MessageEnvelope::parse(envelope)?;
-        let prekey = env.prekey.as_ref().ok_or(Error::WrongMessageType)?;
+        let env = MessageEnvelope::parse_prekey_message(envelope)?;
+        // A parsed PREKEY_MESSAGE always has its prekey header.
+        let prekey = env.prekey.as_ref().ok_or(Error::Internal)?;
         let hs = handshake::respond(identity, prekey, config.pq_policy)?;
         if hs.session_id != env.session_id {
             return Err(Error::AuthFailed);

@@ -145,10 +145,11 @@ fn a_kem_kind_or_id_swapped_in_the_first_message_is_refused() {
     bob.generate_one_time_prekeys(2).unwrap();
     let (_, _, env) = first_message(&mut bob, true);
     let mut kind = env.clone();
-    // One-time relabelled last-resort (with the SPK's id, as the pairing rule wants): it is
-    // decapsulated with another key.
-    kind[83] = 1;
-    let spk_id: [u8; 4] = env[74..78].try_into().unwrap();
+    kind[83] = 1; // one-time relabelled last-resort, still with the OPK's id: not paired
+    assert_eq!(Session::accept(&mut bob, &kind, SessionConfig::default()).unwrap_err(), Error::BadEnvelope);
+    // Relabelled and paired with the SPK (ids count from random starts, so they differ):
+    // decapsulated with the last-resort key, another secret.
+    let spk_id = env[74..78].to_vec();
     kind[84..88].copy_from_slice(&spk_id);
     assert_eq!(Session::accept(&mut bob, &kind, SessionConfig::default()).unwrap_err(), Error::AuthFailed);
     let mut id = env.clone();

@@ -183,3 +183,88 @@ fn c_entry_points_with_arbitrary_lengths_never_panic() {
         assert_eq!(rc, 0);
     }
 }
+
+/// The one parse order of docs/PROTOCOL.md section 4.1, for every call that takes envelopes: an
+/// input under 2 bytes, then the version, then an unknown type, then a type the call does not
+/// take (whatever the length and the rest), then the type's size rule, then the fields.
+#[test]
+fn every_call_reports_length_version_type_size_then_fields() {
+    use dmp::Error::{self, *};
+    let key = StorageKey::from_bytes([1; 32]);
+    let mut agent = Agent::open(None, key, AgentConfig::default()).unwrap();
+    let mut p = active();
+    let mut group = Group::new(p.bob_id.agent_id(), [2; 32]).unwrap();
+    group.add_member(&p.alice_id.agent_id()).unwrap();
+    let alice = p.alice_id.agent_id();
+    let bob_id = &mut p.bob_id;
+    let bob = &mut p.bob;
+    let unit = |r: Result<(), Error>| r.err();
+    // (name, the call, the types it takes, its size rule: the error just over its largest input).
+    #[allow(clippy::type_complexity)]
+    let mut calls: Vec<(&str, Box<dyn FnMut(&[u8]) -> Option<Error> + '_>, Vec<u8>, (usize, Error))> = vec![
+        (
+            "bundle",
+            Box::new(|b: &[u8]| unit(PrekeyBundle::from_bytes(b).map(drop))),
+            vec![3],
+            (1368, BadEnvelope),
+        ),
+        (
+            "accept",
+            Box::new(move |b: &[u8]| unit(Session::accept(bob_id, b, SessionConfig::default()).map(drop))),
+            vec![1],
+            (1_179_648, TooLarge),
+        ),
+        (
+            "decrypt",
+            Box::new(move |b: &[u8]| unit(bob.decrypt(b).map(drop))),
+            vec![1, 2],
+            (1_179_648, TooLarge),
+        ),
+        (
+            "group decrypt",
+            Box::new(|b: &[u8]| unit(group.clone().decrypt(b).map(drop))),
+            vec![4],
+            (1_179_648, TooLarge),
+        ),
+        (
+            "distribution",
+            Box::new(|b: &[u8]| unit(group.clone().process_distribution(&alice, b))),
+            vec![5],
+            (138, BadEnvelope),
+        ),
+        (
+            "agent",
+            Box::new(|b: &[u8]| unit(agent.receive(b).map(drop))),
+            vec![1, 2, 4],
+            (1_179_648, TooLarge),
+        ),
+    ];
+    for (name, call, takes, (max, over)) in calls.iter_mut() {
+        assert_eq!(call(&[]), Some(BadEnvelope), "{name}: empty");
+        for v in [0u8, 2, 0xff] {
+            assert_eq!(call(&[v]), Some(BadEnvelope), "{name}: lone version byte {v}");
+            assert_eq!(call(&[v, 7, 0]), Some(UnsupportedVersion), "{name}: version {v}, bad type");
+            assert_eq!(call(&[v, takes[0]]), Some(UnsupportedVersion), "{name}: version {v}");
+        }
+        assert_eq!(call(&[1]), Some(BadEnvelope), "{name}: version alone");
+        for ty in [0u8, 6, 0xff] {
+            assert_eq!(call(&[1, ty]), Some(BadEnvelope), "{name}: unknown type {ty}");
+        }
+        for ty in 1..=5u8 {
+            if takes.contains(&ty) {
+                // Taken: too short for its fields, then just over its size rule.
+                assert_eq!(call(&[1, ty]), Some(BadEnvelope), "{name}: type {ty} truncated");
+                let mut long = vec![0u8; *max + 1];
+                long[..2].copy_from_slice(&[1, ty]);
+                assert_eq!(call(&long), Some(*over), "{name}: type {ty}, {} bytes", long.len());
+            } else {
+                // Not taken: the wrong type, whatever the length.
+                for len in [2, 60, 1_179_649] {
+                    let mut input = vec![0u8; len];
+                    input[..2].copy_from_slice(&[1, ty]);
+                    assert_eq!(call(&input), Some(WrongMessageType), "{name}: type {ty}, {len} bytes");
+                }
+            }
+        }
+    }
+}

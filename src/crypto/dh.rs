@@ -291,6 +291,81 @@ mod tests {
         }
     }
 
+    /// The small-order rule exactly as docs/PROTOCOL.md section 6 states it, with nothing but
+    /// byte arithmetic: clear bit 255, reduce modulo p, compare with the five small-order `u`.
+    fn small_order_as_written(k: [u8; 32]) -> bool {
+        let mut u = k;
+        u[31] &= 0x7f;
+        // Values p ..= 2^255 - 1 are ed..ff ff*30 7f (little-endian): u - p = u[0] - 0xed.
+        if u[0] >= 0xed && u[1..31].iter().all(|&b| b == 0xff) && u[31] == 0x7f {
+            u = [0; 32];
+            u[0] = k[0] - 0xed;
+        }
+        let mut p_minus_1 = [0xff; 32];
+        p_minus_1[0] = 0xec;
+        p_minus_1[31] = 0x7f;
+        let zero = [0u8; 32];
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        [
+            zero,
+            one,
+            p_minus_1,
+            hex32("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"),
+            hex32("5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157"),
+        ]
+        .contains(&u)
+    }
+
+    #[test]
+    fn the_small_order_rule_as_written_matches_the_library() {
+        let mut keys: Vec<[u8; 32]> = Vec::new();
+        // Every value below 256, and every value from p - 256 to 2^255 - 1 (the non-canonical
+        // p ..= p + 18 among them).
+        for v in 0..=255u8 {
+            let mut low = [0u8; 32];
+            low[0] = v;
+            keys.push(low);
+            let mut high = [0xff; 32];
+            high[0] = v;
+            high[31] = 0x7f;
+            keys.push(high);
+            let mut below_p = high;
+            below_p[1] = 0xfe;
+            keys.push(below_p);
+        }
+        // The two points of order 8, and random keys and strings (curve and twist).
+        keys.push(hex32("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"));
+        keys.push(hex32("5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157"));
+        keys.extend((0..64).map(|_| X25519SecretKey::generate().unwrap().public_key().0));
+        keys.extend((0..64).map(|_| random::array::<32>().unwrap()));
+        // Each of them with bit 255 set as well.
+        let with_bit_255: Vec<[u8; 32]> = keys
+            .iter()
+            .map(|k| {
+                let mut k = *k;
+                k[31] |= 0x80;
+                k
+            })
+            .collect();
+        keys.extend(with_bit_255);
+        let fixed = [X25519SecretKey::from_bytes([0; 32]), X25519SecretKey::from_bytes([0xff; 32])];
+        let mut small = 0;
+        for k in keys {
+            let rule = small_order_as_written(k);
+            small += usize::from(rule);
+            assert_eq!(X25519PublicKey(k).is_small_order(), rule, "{k:02x?}");
+            // The equivalent test with RFC 7748 alone: X25519 with any one secret is all zero.
+            for me in &fixed {
+                assert_eq!(ladder(me, k) == [0; 32], rule, "{k:02x?}");
+                assert_eq!(me.diffie_hellman(&X25519PublicKey(k)).is_err(), rule, "{k:02x?}");
+            }
+        }
+        // Every small-order encoding was met once: 0, 1, p - 1, p, p + 1 and the two of order
+        // 8, each with bit 255 clear and set.
+        assert_eq!(small, 14);
+    }
+
     #[test]
     fn debug_hides_secrets() {
         let k = X25519SecretKey::from_bytes([7u8; 32]);

@@ -200,6 +200,160 @@ mod tests {
         assert!(VerifyingKey::from_bytes(&canonical).is_ok());
     }
 
+    /// Little-endian bytes of `p - d` with the sign bit set as given: y = p - d (d <= 19) or,
+    /// with `d` negative through `plus`, the non-canonical y = p + plus.
+    fn y_bytes(low: u8, sign: bool) -> [u8; 32] {
+        let mut b = [0xff; 32];
+        b[0] = low;
+        b[31] = if sign { 0xff } else { 0x7f };
+        b
+    }
+
+    #[test]
+    fn a_key_both_non_canonical_and_of_small_order_is_bad_envelope() {
+        // The order of the checks (section 1): decode, canonical, small order. So the
+        // non-canonical encodings of small-order points are BadEnvelope, never WeakKey.
+        let mut one_signed = [0u8; 32];
+        one_signed[0] = 1;
+        one_signed[31] = 0x80; // y = 1 (the identity) with the sign bit of x = 0 set
+        let non_canonical_small = [
+            y_bytes(0xed, false), // y = p: y = 0, a point of order 4
+            y_bytes(0xed, true),  // the other one
+            y_bytes(0xee, false), // y = p + 1: the identity
+            y_bytes(0xee, true),
+            y_bytes(0xec, true), // y = p - 1 (order 2, x = 0) with the sign bit set
+            one_signed,
+        ];
+        for b in non_canonical_small {
+            // Each decodes to a small-order point once reduced...
+            let point = curve25519_dalek::edwards::CompressedEdwardsY(b).decompress().unwrap();
+            assert!(point.is_small_order(), "{b:02x?}");
+            // ...and is refused as malformed.
+            assert_eq!(VerifyingKey::from_bytes(&b).unwrap_err(), Error::BadEnvelope, "{b:02x?}");
+        }
+        // Their canonical encodings are WeakKey.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        for b in [identity, [0u8; 32], y_bytes(0xec, false)] {
+            assert_eq!(VerifyingKey::from_bytes(&b).unwrap_err(), Error::WeakKey, "{b:02x?}");
+        }
+    }
+
+    /// An Ed25519 signature made by hand for the public key bytes `a_bytes` (which need not be
+    /// `[a]B`): `k = SHA-512(R || A || M) mod L`, `S = r + k a`. Returns it with `k`.
+    fn raw_signature(
+        a: &curve25519_dalek::Scalar,
+        a_bytes: &[u8; 32],
+        r_bytes: &[u8; 32],
+        r: &curve25519_dalek::Scalar,
+        msg: &[u8],
+    ) -> (Signature, curve25519_dalek::Scalar) {
+        use sha2::{Digest, Sha512};
+        let h: [u8; 64] =
+            Sha512::new().chain_update(r_bytes).chain_update(a_bytes).chain_update(msg).finalize().into();
+        let k = curve25519_dalek::Scalar::from_bytes_mod_order_wide(&h);
+        let s = r + k * a;
+        let mut sig = [0u8; 64];
+        sig[..32].copy_from_slice(r_bytes);
+        sig[32..].copy_from_slice(s.as_bytes());
+        (Signature(sig), k)
+    }
+
+    fn random_scalar() -> curve25519_dalek::Scalar {
+        curve25519_dalek::Scalar::from_bytes_mod_order_wide(&random::array::<64>().unwrap())
+    }
+
+    #[test]
+    fn strict_verification_refuses_a_non_canonical_s() {
+        // S + L satisfies the equation as S does (L is the group order): refused all the same.
+        let sk = SigningKey::generate().unwrap();
+        let sig = sk.sign(b"m");
+        // L = 2^252 + 27742317777372353535851937790883648493, little-endian.
+        let l: [u8; 32] =
+            unhex("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010").try_into().unwrap();
+        let mut s_plus_l = sig;
+        let mut carry = 0u16;
+        for (i, &l_i) in l.iter().enumerate() {
+            let v = u16::from(sig.0[32 + i]) + u16::from(l_i) + carry;
+            s_plus_l.0[32 + i] = v as u8;
+            carry = v >> 8;
+        }
+        assert_eq!(carry, 0);
+        sk.verifying_key().verify(b"m", &sig).unwrap();
+        assert_eq!(sk.verifying_key().verify(b"m", &s_plus_l), Err(Error::BadSignature));
+        // S = L exactly, and the largest 256-bit value.
+        for s in [l, [0xff; 32]] {
+            let mut t = sig;
+            t.0[32..].copy_from_slice(&s);
+            assert_eq!(sk.verifying_key().verify(b"m", &t), Err(Error::BadSignature));
+        }
+    }
+
+    #[test]
+    fn strict_verification_refuses_a_small_order_or_undecodable_r_even_when_the_equation_holds() {
+        use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+        let a = random_scalar();
+        let a_bytes = EdwardsPoint::mul_base(&a).compress().to_bytes();
+        let vk = VerifyingKey::from_bytes(&a_bytes).unwrap();
+        // R = the identity, canonical (r = 0) or as y = p + 1: [S]B - [k]A = R holds for
+        // S = k a, and the signature is refused for R's order (and the second for its encoding).
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        for r_bytes in [identity, y_bytes(0xee, false)] {
+            let (sig, _) = raw_signature(&a, &a_bytes, &r_bytes, &curve25519_dalek::Scalar::ZERO, b"m");
+            assert_eq!(vk.verify(b"m", &sig), Err(Error::BadSignature), "{r_bytes:02x?}");
+        }
+        // An R that decodes to no point.
+        let not_a_point = (2u8..=255)
+            .map(|y| {
+                let mut b = [0u8; 32];
+                b[0] = y;
+                b
+            })
+            .find(|b| CompressedEdwardsY(*b).decompress().is_none())
+            .unwrap();
+        let (mut sig, _) = raw_signature(&a, &a_bytes, &not_a_point, &random_scalar(), b"m");
+        assert_eq!(vk.verify(b"m", &sig), Err(Error::BadSignature));
+        // A hand-made signature with an honest R verifies: the helper is RFC 8032's.
+        let r = random_scalar();
+        let r_bytes = EdwardsPoint::mul_base(&r).compress().to_bytes();
+        sig = raw_signature(&a, &a_bytes, &r_bytes, &r, b"m").0;
+        vk.verify(b"m", &sig).unwrap();
+    }
+
+    #[test]
+    fn strict_verification_checks_the_cofactorless_equation() {
+        // A key with a small-order component, A' = [a]B + T (T of order 8: a valid sender-key
+        // signing key, section 1). A signature made with k over A' satisfies the cofactored
+        // equation [8][S]B = [8]R + [8][k]A' always, the cofactorless [S]B = R + [k]A' only when
+        // [k]T = 0, that is k = 0 mod 8. Strict verification accepts exactly those.
+        use curve25519_dalek::constants::EIGHT_TORSION;
+        use curve25519_dalek::edwards::EdwardsPoint;
+        use curve25519_dalek::traits::IsIdentity;
+        let a = random_scalar();
+        let t = EIGHT_TORSION[1];
+        let a_bytes = (EdwardsPoint::mul_base(&a) + t).compress().to_bytes();
+        let vk = VerifyingKey::from_bytes(&a_bytes).unwrap();
+        let (mut accepted, mut refused) = (0, 0);
+        for i in 0u32..2000 {
+            let msg = i.to_be_bytes();
+            let r = random_scalar();
+            let r_bytes = EdwardsPoint::mul_base(&r).compress().to_bytes();
+            let (sig, k) = raw_signature(&a, &a_bytes, &r_bytes, &r, &msg);
+            let cofactorless_holds = (k * t).is_identity();
+            assert_eq!(vk.verify(&msg, &sig).is_ok(), cofactorless_holds, "message {i}");
+            if cofactorless_holds {
+                accepted += 1
+            } else {
+                refused += 1
+            }
+            if accepted >= 2 && refused >= 2 {
+                return;
+            }
+        }
+        panic!("both outcomes expected within 2,000 messages ({accepted} accepted, {refused} refused)");
+    }
+
     #[test]
     fn montgomery_forms_agree() {
         let sk = SigningKey::generate().unwrap();

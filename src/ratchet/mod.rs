@@ -690,6 +690,83 @@ mod tests {
     }
 
     #[test]
+    fn a_new_small_order_key_without_an_own_key_is_auth_failed_not_weak_key() {
+        // Section 6, step 3c: without DHs the step is refused before any DH, so the key's order
+        // is never looked at. With DHs, the DH's all-zero output makes it WeakKey (the test above).
+        let (mut a, mut b) = pair(Limits::default());
+        recv(&mut b, &send(&mut a, b"x")).unwrap();
+        for small in [[0u8; 32], hex_one()] {
+            let mut m = send(&mut a, b"z");
+            m.0.ratchet_key = X25519PublicKey(small);
+            let before = snapshot(&b);
+            assert_eq!(recv(&mut b, &m).unwrap_err(), Error::AuthFailed);
+            assert_eq!(snapshot(&b), before);
+        }
+    }
+
+    fn hex_one() -> [u8; 32] {
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        one
+    }
+
+    #[test]
+    fn keys_skipped_in_two_chains_join_the_store_old_chain_first() {
+        // One message skips the tail of the old chain (up to PN) and the head of the new one (up
+        // to N): the old chain's keys join the store first, each chain in ascending N, so the
+        // cap evicts the old chain's lowest numbers first.
+        let (mut a, mut b) = pair(Limits::new(10, 3).unwrap());
+        recv(&mut b, &send(&mut a, b"0.0")).unwrap();
+        let old: Vec<_> = (1..3).map(|i| send(&mut a, &[0, i])).collect(); // chain 0, N = 1, 2
+        recv(&mut a, &send(&mut b, b"r")).unwrap();
+        let new: Vec<_> = (0..3).map(|i| send(&mut a, &[1, i])).collect(); // chain 1, N = 0, 1, 2
+        assert_eq!(new[2].0.previous_chain_len, 3);
+        recv(&mut b, &new[2]).unwrap();
+        // Stored in order (0, 1), (0, 2), (1, 0), (1, 1); the cap of 3 evicted (0, 1).
+        let stored: Vec<_> = b.skipped.iter().map(|k| (k.ratchet_key, k.message_number)).collect();
+        assert_eq!(
+            stored,
+            vec![(old[1].0.ratchet_key, 2), (new[0].0.ratchet_key, 0), (new[0].0.ratchet_key, 1)]
+        );
+        assert_eq!(recv(&mut b, &old[0]).unwrap_err(), Error::Duplicate);
+        assert_eq!(recv(&mut b, &old[1]).unwrap(), [0, 2]);
+        assert_eq!(recv(&mut b, &new[0]).unwrap(), [1, 0]);
+        assert_eq!(recv(&mut b, &new[1]).unwrap(), [1, 1]);
+    }
+
+    #[test]
+    fn skipping_leaves_the_receive_counter_at_until() {
+        // After skipping to N the counter is N, and the message itself makes it N + 1: the next
+        // message takes the direct path, a lower one its stored key.
+        let (mut a, mut b) = pair(Limits::default());
+        let msgs: Vec<_> = (0..6).map(|i| send(&mut a, &[i])).collect();
+        recv(&mut b, &msgs[4]).unwrap();
+        assert_eq!(b.chains.recv_n, 5);
+        assert_eq!(b.skipped_key_count(), 4);
+        recv(&mut b, &msgs[5]).unwrap();
+        assert_eq!((b.chains.recv_n, b.skipped_key_count()), (6, 4));
+    }
+
+    #[test]
+    fn pn_is_read_only_when_the_ratchet_key_is_new() {
+        // A message of the current receiving chain, the responder's first included (its key is
+        // DHr from the start), is decrypted whatever its PN: nothing is skipped for it.
+        for pn in [1, 5, u32::MAX] {
+            let (mut a, mut b) = pair(Limits::default());
+            let mut first = send(&mut a, b"first");
+            first.0.previous_chain_len = pn;
+            assert_eq!(recv(&mut b, &first).unwrap(), b"first");
+            let mut next = send(&mut a, b"next");
+            next.0.previous_chain_len = pn;
+            let mut later = send(&mut a, b"later");
+            later.0.previous_chain_len = pn;
+            assert_eq!(recv(&mut b, &later).unwrap(), b"later");
+            assert_eq!(recv(&mut b, &next).unwrap(), b"next");
+            assert_eq!(b.skipped_key_count(), 0, "PN {pn}");
+        }
+    }
+
+    #[test]
     fn limits_are_validated() {
         assert_eq!(Limits::new(0, 1), Err(Error::InvalidArgument));
         assert_eq!(Limits::new(1, 0), Err(Error::InvalidArgument));

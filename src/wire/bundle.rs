@@ -20,7 +20,7 @@
 //! verifications for a hybrid bundle), and the one-time prekey and the expiry are covered too.
 
 use super::reader::{Reader, Writer};
-use super::{MessageType, PROTOCOL_VERSION, peek_type};
+use super::{MessageType, PROTOCOL_VERSION, expect_type};
 use crate::crypto::kem::KEM_PUBLIC_KEY_LEN;
 use crate::crypto::{Signature, X25519PublicKey};
 use crate::error::{Error, Result};
@@ -142,8 +142,11 @@ impl BundleFields {
 
     /// Parses a bundle; trailing bytes, unknown flags or kinds, and other types are refused.
     pub fn parse(bytes: &[u8]) -> Result<Self> {
-        if peek_type(bytes)? != MessageType::PrekeyBundle {
-            return Err(Error::WrongMessageType);
+        expect_type(bytes, &[MessageType::PrekeyBundle])?;
+        // The size rule of a bundle (section 4.2): no bundle is longer, so a longer input is
+        // malformed (`BadEnvelope`, not `TooLarge`), before any field is read.
+        if bytes.len() > BUNDLE_MAX_LEN {
+            return Err(Error::BadEnvelope);
         }
         let mut r = Reader::new(bytes);
         r.take(2)?;
@@ -254,6 +257,21 @@ mod tests {
         let mut kind = fields(false, true).to_bytes();
         kind[BUNDLE_LEN] = 3;
         assert_eq!(BundleFields::parse(&kind), Err(Error::BadEnvelope));
+    }
+
+    #[test]
+    fn an_oversized_bundle_is_malformed_whatever_its_fields() {
+        // Longer than BUNDLE_MAX_LEN: BadEnvelope even when the bytes before are a valid bundle
+        // and even when the length would pass an envelope's limit; never TooLarge.
+        for len in [BUNDLE_MAX_LEN + 1, crate::limits::MAX_ENVELOPE_LEN + 1] {
+            let mut b = fields(true, true).to_bytes();
+            b.resize(len, 0);
+            assert_eq!(BundleFields::parse(&b), Err(Error::BadEnvelope), "len {len}");
+        }
+        // The type is checked first: a long input of another type is the wrong type.
+        let mut other = vec![0u8; BUNDLE_MAX_LEN + 1];
+        other[..2].copy_from_slice(&[1, MessageType::Message as u8]);
+        assert_eq!(BundleFields::parse(&other), Err(Error::WrongMessageType));
     }
 
     #[test]

@@ -27,7 +27,7 @@
 
 use super::bundle::KemPrekeyKind;
 use super::reader::{Reader, VARINT_U32_MAX_LEN, Writer, varint_u32_len};
-use super::{MessageType, PROTOCOL_VERSION, peek_type};
+use super::{MessageType, PROTOCOL_VERSION, expect_type};
 use crate::crypto::X25519PublicKey;
 use crate::crypto::kem::{KEM_CIPHERTEXT_LEN, KemCiphertext};
 use crate::error::{Error, Result};
@@ -108,13 +108,19 @@ pub struct MessageEnvelope<'a> {
 impl<'a> MessageEnvelope<'a> {
     /// Parses a `MESSAGE` or `PREKEY_MESSAGE`. Any other type is `WrongMessageType`.
     pub fn parse(bytes: &'a [u8]) -> Result<Self> {
-        let is_prekey_message = match peek_type(bytes)? {
-            MessageType::Message => false,
-            MessageType::PrekeyMessage => true,
-            MessageType::PrekeyBundle | MessageType::GroupMessage | MessageType::SenderKeyDistribution => {
-                return Err(Error::WrongMessageType);
-            }
-        };
+        Self::parse_taking(bytes, &[MessageType::Message, MessageType::PrekeyMessage])
+    }
+
+    /// Parses a `PREKEY_MESSAGE` only (what `accept` takes). Any other type, a `MESSAGE`
+    /// included, is `WrongMessageType` before the body is looked at.
+    pub fn parse_prekey_message(bytes: &'a [u8]) -> Result<Self> {
+        Self::parse_taking(bytes, &[MessageType::PrekeyMessage])
+    }
+
+    /// The parse order of docs/PROTOCOL.md section 4.1: common header, the call's types, the
+    /// size limit, then the fields in order.
+    fn parse_taking(bytes: &'a [u8], takes: &[MessageType]) -> Result<Self> {
+        let is_prekey_message = expect_type(bytes, takes)? == MessageType::PrekeyMessage;
         if bytes.len() > MAX_ENVELOPE_LEN {
             return Err(Error::TooLarge);
         }
@@ -425,6 +431,28 @@ mod tests {
         bytes.extend_from_slice(&[0x83, 0x00, 9]);
         let bytes = with_sealed(bytes);
         assert_eq!(MessageEnvelope::parse(&bytes).unwrap_err(), Error::BadEnvelope);
+    }
+
+    #[test]
+    fn a_first_message_parse_refuses_any_other_type_before_the_body() {
+        // A MESSAGE given where only a PREKEY_MESSAGE is taken is the wrong type, truncated or
+        // not, oversized or not: the type is checked before the length and the fields.
+        let full = with_sealed(encode_header(&[9; 8], None, &ratchet()));
+        for n in [2, 10, full.len()] {
+            assert_eq!(
+                MessageEnvelope::parse_prekey_message(&full[..n]).unwrap_err(),
+                Error::WrongMessageType
+            );
+        }
+        let mut huge = full.clone();
+        huge.resize(MAX_ENVELOPE_LEN + 1, 0);
+        assert_eq!(MessageEnvelope::parse_prekey_message(&huge).unwrap_err(), Error::WrongMessageType);
+        // The same bytes as a PREKEY_MESSAGE: the body is parsed, so truncation is malformed.
+        let mut first = full.clone();
+        first[1] = MessageType::PrekeyMessage as u8;
+        assert_eq!(MessageEnvelope::parse_prekey_message(&first[..10]).unwrap_err(), Error::BadEnvelope);
+        let p = with_sealed(encode_header(&[9; 8], Some(&prekey(None)), &ratchet()));
+        assert!(MessageEnvelope::parse_prekey_message(&p).unwrap().prekey.is_some());
     }
 
     #[test]

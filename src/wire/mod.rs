@@ -48,17 +48,28 @@ impl MessageType {
     }
 }
 
-/// Reads the version and type bytes of any envelope.
-///
-/// A short input is `BadEnvelope`, another version `UnsupportedVersion`, an unknown type byte
+/// Reads the common header of any envelope: the first steps of the parse order every call
+/// follows (docs/PROTOCOL.md section 4.1). An input under 2 bytes is `BadEnvelope`; then a
+/// version other than 1 is `UnsupportedVersion`; then a type byte not in the table is
 /// `BadEnvelope`.
 pub fn peek_type(bytes: &[u8]) -> Result<MessageType> {
-    let (&version, rest) = bytes.split_first().ok_or(Error::BadEnvelope)?;
+    let [version, ty, ..] = *bytes else {
+        return Err(Error::BadEnvelope);
+    };
     if version != PROTOCOL_VERSION {
         return Err(Error::UnsupportedVersion);
     }
-    let &ty = rest.first().ok_or(Error::BadEnvelope)?;
     MessageType::from_u8(ty).ok_or(Error::BadEnvelope)
+}
+
+/// [`peek_type`], then the type check of section 4.1: a well-formed type that the call does not
+/// take (not in `takes`) is `WrongMessageType`, whatever the rest of the input.
+pub fn expect_type(bytes: &[u8], takes: &[MessageType]) -> Result<MessageType> {
+    let ty = peek_type(bytes)?;
+    if !takes.contains(&ty) {
+        return Err(Error::WrongMessageType);
+    }
+    Ok(ty)
 }
 
 #[cfg(test)]
@@ -69,6 +80,8 @@ mod tests {
     fn peek_type_is_total() {
         assert_eq!(peek_type(&[]), Err(Error::BadEnvelope));
         assert_eq!(peek_type(&[1]), Err(Error::BadEnvelope));
+        assert_eq!(peek_type(&[2]), Err(Error::BadEnvelope), "under 2 bytes, whatever the version");
+        assert_eq!(peek_type(&[0]), Err(Error::BadEnvelope));
         assert_eq!(peek_type(&[2, 1]), Err(Error::UnsupportedVersion));
         assert_eq!(peek_type(&[0, 1]), Err(Error::UnsupportedVersion));
         assert_eq!(peek_type(&[1, 0]), Err(Error::BadEnvelope));
@@ -78,5 +91,17 @@ mod tests {
         assert_eq!(peek_type(&[1, 1]), Ok(MessageType::PrekeyMessage));
         assert_eq!(peek_type(&[1, 2]), Ok(MessageType::Message));
         assert_eq!(peek_type(&[1, 3]), Ok(MessageType::PrekeyBundle));
+    }
+
+    #[test]
+    fn parse_order_is_length_version_type_then_the_call_s_types() {
+        use MessageType::*;
+        // Each step decides before the next one looks.
+        assert_eq!(expect_type(&[7], &[Message]), Err(Error::BadEnvelope));
+        assert_eq!(expect_type(&[7, 9, 9], &[Message]), Err(Error::UnsupportedVersion));
+        assert_eq!(expect_type(&[1, 9, 9], &[Message]), Err(Error::BadEnvelope));
+        assert_eq!(expect_type(&[1, 4], &[Message, PrekeyMessage]), Err(Error::WrongMessageType));
+        assert_eq!(expect_type(&[1, 2], &[PrekeyMessage]), Err(Error::WrongMessageType));
+        assert_eq!(expect_type(&[1, 2], &[Message, PrekeyMessage]), Ok(Message));
     }
 }

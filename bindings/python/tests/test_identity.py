@@ -143,8 +143,15 @@ def test_serialize_round_trip_and_wrong_key(alice: Identity, storage_key: bytes)
 
 
 def test_fingerprint_of_an_invalid_id() -> None:
-    with pytest.raises((dmp.BadEnvelope, dmp.WeakKey)):
-        dmp.fingerprint(bytes(32))
+    # PROTOCOL section 2: a fingerprint exists only for a valid agent id.
+    with pytest.raises(dmp.WeakKey):
+        dmp.fingerprint(bytes(32))  # y = 0: a point of order 4
+    with pytest.raises(dmp.WeakKey):
+        dmp.fingerprint(b"\x01" + bytes(31))  # the identity
+    with pytest.raises(dmp.BadEnvelope):
+        dmp.fingerprint(b"\xff" * 32)  # y >= p: not canonical
+    with pytest.raises(dmp.BadEnvelope):
+        dmp.fingerprint(b"\xee" + b"\xff" * 30 + b"\x7f")  # y = p + 1: the identity, not canonical
     with pytest.raises(ValueError):
         dmp.fingerprint(bytes(16))
 

@@ -135,8 +135,13 @@ def test_accept_refuses_garbage_and_foreign_messages(alice: Identity, bob: Ident
         first = Session.initiate(alice, bob.bundle(True)).encrypt(b"for bob")
         with pytest.raises(dmp.UnknownPrekey):
             Session.accept(carol, first)
+    # PROTOCOL section 4.1: accept takes type 1 only, checked before the length and the fields.
+    with pytest.raises(dmp.WrongMessageType):
+        Session.accept(bob, b"\x01\x02\x03")  # a truncated MESSAGE
     with pytest.raises(dmp.BadEnvelope):
-        Session.accept(bob, b"\x01\x02\x03")
+        Session.accept(bob, b"\x01\x01\x03")  # a truncated PREKEY_MESSAGE
+    with pytest.raises(dmp.BadEnvelope):
+        Session.accept(bob, b"\x02")  # under 2 bytes, whatever the version
     with pytest.raises(dmp.BadEnvelope):
         Session.accept(bob, b"")
 
