@@ -18,8 +18,11 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
+# The published test vectors (docs/vectors/, docs/PROTOCOL.md appendix B) need the deterministic
+# randomness of the `test-vectors` feature, which no library build turns on: their own run.
 rust-test:
 	$(CARGO) test
+	$(CARGO) test --features test-vectors --test spec_vectors
 	$(CARGO) run --quiet --example quickstart
 
 # The vendored, patched poly1305 (vendor/README.md): its own tests with run-time detection (the

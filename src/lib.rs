@@ -22,6 +22,17 @@ pub mod state;
 pub mod store;
 pub mod wire;
 
+/// Deterministic randomness and a fixed clock for the published test vectors (docs/vectors/).
+/// Only with the `test-vectors` feature, which no shipped build enables: see the module.
+#[cfg(feature = "test-vectors")]
+pub mod vectors_support;
+
+// The test-vector hooks replace the OS randomness: never in an optimized (shippable) build.
+#[cfg(all(feature = "test-vectors", not(debug_assertions)))]
+compile_error!(
+    "the `test-vectors` feature is for the debug test profile only: never build a release with it"
+);
+
 pub use error::{Error, Result};
 
 pub use agent::{Agent, AgentConfig, Event, EventKind, OutboxEntry};

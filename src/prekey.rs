@@ -121,6 +121,11 @@ pub const DEFAULT_BUNDLE_LIFETIME_SECS: u64 = 2 * 7 * 24 * 3600;
 
 /// The system clock in Unix seconds (0 if it reads before 1970).
 pub(crate) fn unix_now() -> u64 {
+    // Test vectors only (feature `test-vectors`, never in a shipped build: src/vectors_support.rs).
+    #[cfg(feature = "test-vectors")]
+    if let Some(now) = crate::vectors_support::now() {
+        return now;
+    }
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 

@@ -172,7 +172,7 @@ const IDENTITY: &str = "identity";
 const META: &str = "meta";
 
 fn now_unix() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    crate::prekey::unix_now()
 }
 
 impl Agent {
