@@ -33,6 +33,12 @@ const FINGERPRINT_LABEL: &[u8] = b"DMP1 fingerprint";
 /// the middle of every new session).
 pub const RESERVED_SIGNING_PREFIX: &[u8] = b"DMP";
 
+/// The label of an agent record's signature (the network node's signed binding of an agent id to
+/// its libp2p peer id, addresses and bundle: PROTOCOL section 17): the identity signs
+/// `AGENT_RECORD_LABEL || record`. Distinct from the bundle's label, so neither can pass for the
+/// other.
+pub const AGENT_RECORD_LABEL: &[u8] = b"DMP1 agent record";
+
 /// An agent id: the agent's Ed25519 public key, validated (decodes canonically, in the
 /// prime-order subgroup).
 #[derive(Clone, Copy, PartialEq, Eq)]

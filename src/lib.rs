@@ -15,6 +15,8 @@ pub mod group;
 pub mod handshake;
 pub mod identity;
 pub mod limits;
+#[cfg(feature = "net")]
+pub mod net;
 pub mod prekey;
 pub mod ratchet;
 pub mod session;

@@ -393,6 +393,16 @@ impl Agent {
         self.identity.keys().sign(message)
     }
 
+    /// Signs an agent record (`body`: every byte of the record before its signature) as this
+    /// agent: an Ed25519 signature over [`AGENT_RECORD_LABEL`](crate::identity::AGENT_RECORD_LABEL)
+    /// `|| body`, which verifies under the agent id. The label is the protocol's own (`sign`
+    /// refuses it), so an agent record signature is never a bundle or application signature.
+    pub fn sign_agent_record(&self, body: &[u8]) -> crate::crypto::sign::Signature {
+        let mut m = Zeroizing::new(crate::identity::AGENT_RECORD_LABEL.to_vec());
+        m.extend_from_slice(body);
+        self.identity.keys().sign_protocol(&m)
+    }
+
     /// Whether the agent is persisted.
     pub fn is_persistent(&self) -> bool {
         self.store.is_persistent()
