@@ -51,6 +51,17 @@ pub const STRANGER_MAX_SKIPPED_KEYS: u32 = 32;
 /// rotated at once; a first message beyond a full set is refused (`UnknownPrekey`). 10,000 new
 /// sessions per rotation period (a week by default) is far beyond an agent's normal rate.
 pub const MAX_FIRST_MESSAGES_PER_PREKEY: usize = 10_000;
+/// Most application secrets an agent holds (`Agent::set_secret`). They are keys of the layers
+/// above the protocol (the network node's libp2p key, a few more), not data: a handful each, so
+/// 16 is room to spare and keeps them all in memory at once without a thought.
+pub const MAX_AGENT_SECRETS: usize = 16;
+/// Longest label of an application secret, in bytes of `[a-z0-9._-]`: long enough for a
+/// namespaced name (`net.libp2p-ed25519`), short enough that its record name (`secret/<label>`)
+/// stays far below the store's `MAX_RECORD_NAME_LEN`.
+pub const MAX_SECRET_LABEL_LEN: usize = 64;
+/// Largest value of an application secret: a key or a seed is 32 to 64 bytes, an encoded key
+/// pair a little more; 1 KiB holds any of them and bounds what the agent keeps (16 KiB in all).
+pub const MAX_SECRET_LEN: usize = 1024;
 /// Messages under a sender's newer key after which its replaced key is no longer accepted
 /// (the grace window for group messages still in flight when the sender rotated).
 pub const GROUP_KEY_GRACE_MESSAGES: u32 = 100;

@@ -49,6 +49,9 @@ pub enum RecordKind {
     FirstMessage = 11,
     /// One of an agent's one-time prekeys (the identity record holds none in an agent's store).
     OneTimePrekey = 12,
+    /// An application secret an agent keeps for a layer above it (the network node's libp2p
+    /// key): the value, under the name `secret/<label>`.
+    Secret = 13,
 }
 
 /// The caller's 32-byte key for state at rest.

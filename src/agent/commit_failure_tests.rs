@@ -188,3 +188,27 @@ fn after_a_failed_commit_statement_the_agent_writes_nothing_more_until_reopened(
     // `b` is not affected.
     b.group_send(&gid, b"fine").unwrap();
 }
+
+#[test]
+fn secret_changes_whose_commit_fails_change_nothing() {
+    let mut a = mem();
+    let held =
+        |a: &Agent| a.secret_labels().into_iter().map(|l| (a.secret(&l).unwrap(), l)).collect::<Vec<_>>();
+    failing(&mut a, |a| a.set_secret("net", b"first"));
+    assert!(held(&a).is_empty());
+    a.set_secret("net", b"first").unwrap();
+    let before = held(&a);
+    failing(&mut a, |a| a.set_secret("net", b"second"));
+    assert_eq!(held(&a), before, "not replaced");
+    failing(&mut a, |a| a.remove_secret("net"));
+    assert_eq!(held(&a), before, "not removed");
+    a.set_secret("net", b"second").unwrap();
+    assert_eq!(a.secret("net").unwrap()[..], b"second"[..]);
+    a.remove_secret("net").unwrap();
+    assert!(held(&a).is_empty());
+    // After a COMMIT whose outcome is unknown, nothing more is written.
+    a.store.fail_next_commit = Some(TestFailure::Commit);
+    assert_eq!(a.set_secret("net", b"x").unwrap_err(), Error::StoreFailed);
+    assert_eq!(a.set_secret("net", b"x").unwrap_err(), Error::StoreFailed);
+    assert_eq!(a.secret("net"), None);
+}

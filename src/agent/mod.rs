@@ -25,6 +25,7 @@ mod peers;
 mod prekeys;
 mod records;
 mod routing;
+mod secrets;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
@@ -52,6 +53,7 @@ use outbox::Outgoing;
 use peers::{NewSession, Peer, decode_peer, touch};
 pub use prekeys::Maintenance;
 use records::*;
+use secrets::Secrets;
 
 /// Most sessions kept per peer (the primary and older ones still readable).
 pub const MAX_SESSIONS_PER_PEER: usize = 4;
@@ -133,6 +135,8 @@ pub struct Agent {
     inbox: VecDeque<Event>,
     /// Per signed prekey held, the session ids of the first messages accepted under it.
     first_messages: HashMap<u32, HashSet<[u8; SESSION_ID_LEN]>>,
+    /// Application secrets by label (section 11.9): never printed.
+    secrets: Secrets,
 }
 
 impl core::fmt::Debug for Agent {
@@ -142,6 +146,7 @@ impl core::fmt::Debug for Agent {
             .field("store", &self.store)
             .field("sessions", &self.sessions.len())
             .field("groups", &self.groups.len())
+            .field("secrets", &self.secrets.len())
             .finish_non_exhaustive()
     }
 }
@@ -166,6 +171,8 @@ struct Pending {
     outbox_done: Option<u64>,
     inbox: Vec<Event>,
     acked: Option<u64>,
+    /// Secrets set (`Some`) or removed (`None`), in order.
+    secrets: Vec<(String, Option<secrets::SecretValue>)>,
 }
 
 const IDENTITY: &str = "identity";
@@ -256,6 +263,7 @@ impl Agent {
             outbox: VecDeque::new(),
             inbox: VecDeque::new(),
             first_messages: HashMap::new(),
+            secrets: Secrets::new(),
         }
     }
 
@@ -335,6 +343,10 @@ impl Agent {
                     return Err(Error::BadState);
                 }
                 r.finish()?;
+            } else if let Some(label) = name.strip_prefix("secret/") {
+                secrets::check_loaded_label(label)?;
+                let plain = open_record_named(RecordKind::Secret, key, n, value)?;
+                self.secrets.insert(label.to_owned(), secrets::check_loaded_value(plain)?);
             } else if name != IDENTITY {
                 return Err(Error::BadState);
             }
@@ -360,6 +372,7 @@ impl Agent {
         {
             return Err(Error::BadState);
         }
+        secrets::check_loaded_count(&self.secrets)?;
         self.outbox.make_contiguous().sort_by_key(|o| o.seq);
         self.inbox.make_contiguous().sort_by_key(|e| e.seq);
         // Every session a peer names must exist, and every session must belong to its peer.
@@ -540,6 +553,12 @@ impl Agent {
         self.inbox.extend(p.inbox);
         if let Some(seq) = p.acked {
             self.inbox.retain(|e| e.seq != seq);
+        }
+        for (label, value) in p.secrets {
+            match value {
+                Some(v) => self.secrets.insert(label, v),
+                None => self.secrets.remove(&label),
+            };
         }
         Ok(())
     }

@@ -30,6 +30,10 @@ pub(super) fn inbox_name(seq: u64) -> String {
     format!("inbox/{seq:016x}")
 }
 
+pub(super) fn secret_name(label: &str) -> String {
+    format!("secret/{label}")
+}
+
 pub(super) fn parse_hex<const N: usize>(s: &str) -> Result<[u8; N]> {
     if s.len() != 2 * N {
         return Err(Error::BadState);
