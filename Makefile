@@ -17,6 +17,8 @@ test: lint rust-test vendor-test header-check c-test python-test zig-test janus-
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	# The core stays usable without the network node (embedded and Zig-L0 users).
+	$(CARGO) check --no-default-features --all-targets
 
 # The published test vectors (docs/vectors/, docs/PROTOCOL.md appendix B) need the deterministic
 # randomness of the `test-vectors` feature, which no library build turns on: their own run.

@@ -7,6 +7,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use libp2p::kad::store::RecordStore;
 use libp2p::kad::{self, GetRecordOk, PeerRecord, QueryId, QueryResult, Quorum, RecordKey};
 use libp2p::request_response::{self, OutboundRequestId};
 use libp2p::swarm::SwarmEvent;
@@ -169,7 +170,10 @@ impl Driver {
 
     fn listen_addrs(&self) -> Vec<String> {
         let me = *self.swarm.local_peer_id();
-        self.swarm.listeners().map(|a| a.clone().with_p2p(me).map_or_else(|a| a.to_string(), |a| a.to_string())).collect()
+        self.swarm
+            .listeners()
+            .map(|a| a.clone().with_p2p(me).map_or_else(|a| a.to_string(), |a| a.to_string()))
+            .collect()
     }
 
     fn command(&mut self, cmd: Command) {
@@ -211,7 +215,12 @@ impl Driver {
                 sequence: self.sequence,
                 expires_at: now + self.config.record_lifetime_secs,
                 peer_id: self.swarm.local_peer_id().to_bytes(),
-                addresses: self.swarm.listeners().take(super::record::MAX_RECORD_ADDRS).map(|a| a.to_vec()).collect(),
+                addresses: self
+                    .swarm
+                    .listeners()
+                    .take(super::record::MAX_RECORD_ADDRS)
+                    .map(|a| a.to_vec())
+                    .collect(),
                 bundle: Some(bundle),
             };
             let agent = &self.agent;
@@ -300,7 +309,11 @@ impl Driver {
         match event {
             SwarmEvent::Behaviour(BehaviourEvent::Kad(e)) => self.kad_event(e),
             SwarmEvent::Behaviour(BehaviourEvent::Envelope(e)) => self.envelope_event(e),
-            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })) => {
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+                peer_id,
+                info,
+                ..
+            })) => {
                 // What a peer says it listens on makes it routable in the DHT.
                 for addr in info.listen_addrs {
                     self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
@@ -312,7 +325,9 @@ impl Driver {
 
     fn kad_event(&mut self, event: kad::Event) {
         match event {
-            kad::Event::InboundRequest { request: kad::InboundRequest::PutRecord { record: Some(record), .. } } => {
+            kad::Event::InboundRequest {
+                request: kad::InboundRequest::PutRecord { record: Some(record), .. },
+            } => {
                 self.take_record(record);
             }
             kad::Event::OutboundQueryProgressed { id, result, step, .. } => match result {
@@ -324,7 +339,8 @@ impl Driver {
                 }
                 QueryResult::PutRecord(result) => {
                     if let Some(reply) = self.publications.remove(&id) {
-                        let _ = reply.send(result.map(|_| ()).map_err(|e| NetError::Unreachable(e.to_string())));
+                        let _ =
+                            reply.send(result.map(|_| ()).map_err(|e| NetError::Unreachable(e.to_string())));
                     }
                 }
                 _ => {}
@@ -363,7 +379,11 @@ impl Driver {
             request_response::Event::Message { peer, message, .. } => match message {
                 request_response::Message::Request { request, channel, .. } => {
                     let status = self.take_envelope(peer, &request);
-                    let _ = self.swarm.behaviour_mut().envelope.send_response(channel, status.to_be_bytes().to_vec());
+                    let _ = self
+                        .swarm
+                        .behaviour_mut()
+                        .envelope
+                        .send_response(channel, status.to_be_bytes().to_vec());
                 }
                 request_response::Message::Response { request_id, response } => {
                     let Some(reply) = self.in_flight.remove(&request_id) else { return };
@@ -372,7 +392,8 @@ impl Driver {
                         Ok(0) => Ok(()),
                         Ok(c) if c == Error::Duplicate.code() => Ok(()),
                         Ok(STATUS_BUSY) => Err(NetError::Busy),
-                        Ok(c) => Err(Error::from_code(c).map_or(NetError::Unreachable(format!("status {c}")), NetError::Refused)),
+                        Ok(c) => Err(Error::from_code(c)
+                            .map_or(NetError::Unreachable(format!("status {c}")), NetError::Refused)),
                         Err(_) => Err(NetError::Unreachable("malformed answer".into())),
                     };
                     let _ = reply.send(result);
@@ -406,7 +427,7 @@ impl Driver {
         }
         match self.agent.receive(envelope) {
             Ok(event) => {
-                self.events.push(NodeEvent::Received(event));
+                self.events.push(NodeEvent::Received(Box::new(event)));
                 0
             }
             Err(error) => {

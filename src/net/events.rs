@@ -75,3 +75,44 @@ impl EventQueue {
         self.ready.as_raw_fd()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::{Event, EventKind};
+
+    /// Whether a read of the descriptor would find a byte (the byte is put back).
+    fn readable(q: &EventQueue) -> bool {
+        let mut b = [0u8; 1];
+        match (&q.ready).read(&mut b) {
+            Ok(n) => {
+                assert_eq!(n, 1);
+                (&q.signal).write_all(&b).unwrap();
+                true
+            }
+            Err(e) => {
+                assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
+                false
+            }
+        }
+    }
+
+    fn event() -> NodeEvent {
+        NodeEvent::Refused { peer: "p".into(), error: crate::error::Error::AuthFailed }
+    }
+
+    #[test]
+    fn the_descriptor_is_readable_exactly_while_events_wait() {
+        let q = EventQueue::new().unwrap();
+        assert!(!readable(&q));
+        q.push(event());
+        q.push(event());
+        assert!(readable(&q));
+        assert!(q.pop(Duration::ZERO).is_some());
+        assert!(readable(&q), "one event still waits");
+        assert!(q.pop(Duration::ZERO).is_some());
+        assert!(!readable(&q));
+        assert!(q.pop(Duration::from_millis(10)).is_none());
+        let _ = (EventKind::Message, std::marker::PhantomData::<Event>);
+    }
+}

@@ -73,7 +73,7 @@ impl Default for NodeConfig {
 pub enum NodeEvent {
     /// An envelope from the network, received by the agent (and committed) before it was
     /// acknowledged to its sender.
-    Received(Event),
+    Received(Box<Event>),
     /// An envelope from the network that the agent refused (its error; the sender was told).
     Refused {
         /// The sending node's peer id.
@@ -145,7 +145,9 @@ impl Node {
     /// Starts a node for `agent` (which it owns until [`stop`](Self::stop)): takes or makes its
     /// libp2p key (agent secret [`NODE_KEY_SECRET`]), listens, dials the bootstrap nodes.
     pub fn start(mut agent: Agent, config: NodeConfig) -> Result<Node, NetError> {
-        if config.record_lifetime_secs == 0 || config.record_lifetime_secs > record::MAX_AGENT_RECORD_LIFETIME_SECS {
+        if config.record_lifetime_secs == 0
+            || config.record_lifetime_secs > record::MAX_AGENT_RECORD_LIFETIME_SECS
+        {
             return Err(NetError::BadConfig("record_lifetime_secs must be 1..=172800".into()));
         }
         let key = swarm::node_key(&mut agent)?;

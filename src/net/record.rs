@@ -186,6 +186,110 @@ impl AgentRecord {
     /// (a republication).
     pub fn replaces(new_bytes: &[u8], new: &AgentRecord, stored_bytes: &[u8], stored: &AgentRecord) -> bool {
         new.agent_id == stored.agent_id
-            && (new.sequence > stored.sequence || (new.sequence == stored.sequence && new_bytes == stored_bytes))
+            && (new.sequence > stored.sequence
+                || (new.sequence == stored.sequence && new_bytes == stored_bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::{Agent, AgentConfig};
+    use crate::state::StorageKey;
+
+    fn agent() -> Agent {
+        Agent::open(None, StorageKey::from_bytes([3; 32]), AgentConfig::default()).unwrap()
+    }
+
+    fn now() -> u64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+    }
+
+    fn record(a: &mut Agent, sequence: u64, expires_at: u64) -> AgentRecord {
+        AgentRecord {
+            agent_id: a.agent_id(),
+            sequence,
+            expires_at,
+            peer_id: vec![0, 36, 8, 1, 18, 32, 7, 7],
+            addresses: vec![b"/ip4/127.0.0.1/tcp/4001".to_vec()],
+            bundle: Some(a.bundle(false).unwrap()),
+        }
+    }
+
+    fn signed(a: &Agent, r: &AgentRecord) -> Vec<u8> {
+        r.to_signed(|body| a.sign_agent_record(body)).unwrap()
+    }
+
+    #[test]
+    fn a_signed_record_verifies_and_every_bit_flip_or_cut_is_refused() {
+        let mut a = agent();
+        let r = record(&mut a, 1, now() + 3600);
+        let bytes = signed(&a, &r);
+        assert_eq!(AgentRecord::verify(&bytes, now()).unwrap(), r);
+        for i in 0..bytes.len() * 8 {
+            let mut b = bytes.clone();
+            b[i / 8] ^= 1 << (i % 8);
+            assert!(AgentRecord::verify(&b, now()).is_err(), "bit {i} accepted");
+        }
+        for n in 0..bytes.len() {
+            assert!(AgentRecord::verify(&bytes[..n], now()).is_err(), "cut at {n} accepted");
+        }
+    }
+
+    #[test]
+    fn expired_far_future_oversized_and_foreign_records_are_refused() {
+        let mut a = agent();
+        let t = now();
+        let r = record(&mut a, 1, t + 10);
+        assert_eq!(AgentRecord::verify(&signed(&a, &r), t + 10).unwrap_err(), Error::ExpiredBundle);
+        let far = record(&mut a, 1, t + MAX_AGENT_RECORD_LIFETIME_SECS + 1);
+        assert_eq!(AgentRecord::verify(&signed(&a, &far), t).unwrap_err(), Error::InvalidArgument);
+        assert_eq!(AgentRecord::verify(&vec![1; AGENT_RECORD_MAX_LEN + 1], t).unwrap_err(), Error::TooLarge);
+        // Another agent's bundle in our record, and a bundle with a one-time prekey.
+        let mut b = agent();
+        let mut r = record(&mut a, 1, t + 60);
+        r.bundle = Some(b.bundle(false).unwrap());
+        assert_eq!(AgentRecord::verify(&signed(&a, &r), t).unwrap_err(), Error::InvalidArgument);
+        r.bundle = Some(a.bundle(true).unwrap());
+        assert_eq!(AgentRecord::verify(&signed(&a, &r), t).unwrap_err(), Error::InvalidArgument);
+        // Signed by someone else.
+        let r = record(&mut a, 1, t + 60);
+        assert_eq!(AgentRecord::verify(&signed(&b, &r), t).unwrap_err(), Error::BadSignature);
+        // Limits on fields.
+        let mut r = record(&mut a, 1, t + 60);
+        r.addresses = vec![vec![1; 4]; MAX_RECORD_ADDRS + 1];
+        assert_eq!(r.body().unwrap_err(), Error::InvalidArgument);
+    }
+
+    #[test]
+    fn a_record_signature_is_neither_an_application_nor_a_bundle_signature() {
+        let a = agent();
+        let body = b"anything";
+        let sig = a.sign_agent_record(body);
+        let key = VerifyingKey::from_bytes(&a.agent_id().to_bytes()).unwrap();
+        assert!(key.verify(body, &sig).is_err());
+        let mut labelled = AGENT_RECORD_LABEL.to_vec();
+        labelled.extend_from_slice(body);
+        key.verify(&labelled, &sig).unwrap();
+        assert_eq!(
+            a.sign(&labelled).unwrap_err(),
+            Error::InvalidArgument,
+            "applications cannot sign records"
+        );
+    }
+
+    #[test]
+    fn a_higher_sequence_replaces_and_a_lower_one_does_not() {
+        let mut a = agent();
+        let t = now();
+        let (r1, r2) = (record(&mut a, 5, t + 60), record(&mut a, 6, t + 60));
+        let (b1, b2) = (signed(&a, &r1), signed(&a, &r2));
+        assert!(AgentRecord::replaces(&b2, &r2, &b1, &r1));
+        assert!(!AgentRecord::replaces(&b1, &r1, &b2, &r2));
+        assert!(AgentRecord::replaces(&b1, &r1, &b1, &r1), "a republication of the same bytes");
+        let r3 = record(&mut a, 5, t + 61);
+        let other = signed(&a, &r3);
+        assert!(!AgentRecord::replaces(&other, &AgentRecord::verify(&other, t).unwrap(), &b1, &r1));
+        assert_ne!(record_key(&a.agent_id()), record_key(&agent().agent_id()));
     }
 }

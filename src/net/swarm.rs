@@ -45,7 +45,8 @@ pub(super) fn node_key(agent: &mut Agent) -> Result<identity::Keypair, NetError>
         }
     };
     // `ed25519_from_bytes` zeroizes the buffer it is given.
-    identity::Keypair::ed25519_from_bytes(&mut secret[..]).map_err(|_| NetError::Core(crate::error::Error::BadState))
+    identity::Keypair::ed25519_from_bytes(&mut secret[..])
+        .map_err(|_| NetError::Core(crate::error::Error::BadState))
 }
 
 /// The configuration's addresses, parsed.
@@ -86,13 +87,15 @@ pub(super) fn build(key: identity::Keypair, config: &NodeConfig) -> Result<Swarm
             kad_config.set_query_timeout(timeout);
             // Agents republish their records themselves; stored records expire with them.
             kad_config.set_publication_interval(None);
-            kad_config.set_record_ttl(Some(Duration::from_secs(super::record::MAX_AGENT_RECORD_LIFETIME_SECS)));
+            kad_config
+                .set_record_ttl(Some(Duration::from_secs(super::record::MAX_AGENT_RECORD_LIFETIME_SECS)));
             let store_config = MemoryStoreConfig {
                 max_records: MAX_DHT_RECORDS,
                 max_value_bytes: AGENT_RECORD_MAX_LEN,
                 ..MemoryStoreConfig::default()
             };
-            let mut kad = kad::Behaviour::with_config(peer, MemoryStore::with_config(peer, store_config), kad_config);
+            let mut kad =
+                kad::Behaviour::with_config(peer, MemoryStore::with_config(peer, store_config), kad_config);
             kad.set_mode(Some(if server { kad::Mode::Server } else { kad::Mode::Client }));
             let envelope = request_response::Behaviour::with_codec(
                 FrameCodec::envelope(),
@@ -101,7 +104,8 @@ pub(super) fn build(key: identity::Keypair, config: &NodeConfig) -> Result<Swarm
                     .with_request_timeout(timeout)
                     .with_max_concurrent_streams(MAX_CONCURRENT_STREAMS),
             );
-            let identify = identify::Behaviour::new(identify::Config::new(IDENTIFY_PROTOCOL.into(), key.public()));
+            let identify =
+                identify::Behaviour::new(identify::Config::new(IDENTIFY_PROTOCOL.into(), key.public()));
             Ok(Behaviour { kad, envelope, identify, ping: ping::Behaviour::default() })
         })
         .map_err(|e| bad(&e))?

@@ -312,12 +312,10 @@ impl DoubleRatchet {
         next.recv_n = header.message_number.checked_add(1).ok_or(Error::TooLarge)?;
         let out = open(&key)?;
 
-        if new_chain {
-            if let Some(old) = self.chains.remote_ratchet {
-                self.old_remote.push_back(prefix(&old));
-                if self.old_remote.len() > MAX_OLD_RATCHET_KEYS {
-                    self.old_remote.pop_front();
-                }
+        if new_chain && let Some(old) = self.chains.remote_ratchet {
+            self.old_remote.push_back(prefix(&old));
+            if self.old_remote.len() > MAX_OLD_RATCHET_KEYS {
+                self.old_remote.pop_front();
             }
         }
         self.chains = next;
