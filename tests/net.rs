@@ -177,3 +177,61 @@ fn bad_configurations_are_refused() {
         dmp::net::NetError::BadConfig(_)
     ));
 }
+
+#[test]
+fn a_group_over_the_network_its_sender_keys_and_a_message_to_every_member() {
+    let nodes = network(5);
+    let (a, b, c) = (&nodes[1], &nodes[2], &nodes[3]);
+    // A reaches B and C once (their records from the DHT), then makes a group with both.
+    for n in [b, c] {
+        a.send(&n.agent_id(), b"hi").unwrap();
+        assert_eq!(next_message(n).2, b"hi".to_vec());
+    }
+    let (bid, cid) = (b.agent_id(), c.agent_id());
+    let gid = a
+        .with_agent(move |agent| {
+            let gid = agent.group_create().unwrap();
+            agent.group_add(&gid, &bid).unwrap();
+            agent.group_add(&gid, &cid).unwrap();
+            gid
+        })
+        .unwrap();
+    // The node sends the queued sender keys itself: each member is invited, and answers.
+    for n in [b, c] {
+        match n.next_event(WAIT) {
+            Some(NodeEvent::Received(e)) => {
+                assert_eq!(
+                    (e.kind, e.peer, e.group_id, e.new_group),
+                    (EventKind::DistributionConsumed, a.agent_id(), Some(gid), true)
+                )
+            }
+            other => panic!("expected an invitation, got {other:?}"),
+        }
+    }
+    for _ in [b, c] {
+        match a.next_event(WAIT) {
+            Some(NodeEvent::Received(e)) => {
+                assert_eq!((e.kind, e.group_id), (EventKind::DistributionConsumed, Some(gid)))
+            }
+            other => panic!("expected an answer, got {other:?}"),
+        }
+    }
+    // Every outbox entry was acknowledged, so each was forgotten.
+    for n in [a, b, c] {
+        let mut left = 1;
+        for _ in 0..100 {
+            left = n.with_agent(|agent| agent.outbox_len()).unwrap();
+            if left == 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(left, 0);
+    }
+    a.group_send(&gid, b"to everyone").unwrap();
+    for n in [b, c] {
+        assert_eq!(next_message(n), (EventKind::GroupMessage, a.agent_id(), b"to everyone".to_vec(), false));
+    }
+    // A group the agent does not hold is refused, nothing sent.
+    assert_eq!(a.group_send(&[9; 32], b"x").unwrap_err(), dmp::net::NetError::Core(dmp::Error::WrongSession));
+}

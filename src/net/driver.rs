@@ -30,6 +30,7 @@ pub(super) enum Command {
     ListenAddrs(mpsc::Sender<Vec<String>>),
     Publish(mpsc::Sender<Result<(), NetError>>),
     Send { to: AgentId, plaintext: Vec<u8>, reply: mpsc::Sender<Result<(), NetError>> },
+    GroupSend { group: [u8; 32], plaintext: Vec<u8>, reply: mpsc::Sender<Result<(), NetError>> },
     WithAgent(Job),
     DhtRecord { key: [u8; 32], reply: mpsc::Sender<Option<Vec<u8>>> },
     PutUnchecked { key: [u8; 32], bytes: Vec<u8>, reply: mpsc::Sender<Result<(), NetError>> },
@@ -54,7 +55,9 @@ struct Driver {
     /// Sends waiting for the recipient's record.
     lookups: HashMap<QueryId, Vec<PendingSend>>,
     /// Envelopes in flight, waiting for the recipient's acknowledgement.
-    in_flight: HashMap<OutboundRequestId, mpsc::Sender<Result<(), NetError>>>,
+    in_flight: HashMap<OutboundRequestId, Completion>,
+    /// Outbox entries in flight (not sent again until their answer or failure).
+    outbox_in_flight: std::collections::HashSet<u64>,
     /// Publications waiting for the DHT.
     publications: HashMap<QueryId, mpsc::Sender<Result<(), NetError>>>,
     /// Inbound requests per peer in the current one-second window.
@@ -66,8 +69,61 @@ struct Driver {
 
 struct PendingSend {
     to: AgentId,
-    plaintext: Vec<u8>,
-    reply: mpsc::Sender<Result<(), NetError>>,
+    payload: Payload,
+    done: Completion,
+}
+
+/// What goes to the recipient.
+enum Payload {
+    /// A plaintext the agent encrypts when the route is known (`Node::send`).
+    Plain(Vec<u8>),
+    /// An envelope already made (a group message, an outbox entry).
+    Envelope(Vec<u8>),
+}
+
+/// Who learns how a delivery ended.
+enum Completion {
+    /// A caller waiting in `Node::send`.
+    Caller(mpsc::Sender<Result<(), NetError>>),
+    /// The agent's outbox entry `seq`: forgotten once acknowledged (at least once).
+    Outbox(u64),
+    /// One member of a group send.
+    Group(Arc<std::sync::Mutex<GroupTally>>),
+}
+
+/// A group send's members still waiting, and its first failure.
+struct GroupTally {
+    waiting: usize,
+    failure: Option<NetError>,
+    reply: Option<mpsc::Sender<Result<(), NetError>>>,
+}
+
+impl Completion {
+    fn finish(self, d: &mut Driver, result: Result<(), NetError>) {
+        match self {
+            Completion::Caller(reply) => {
+                let _ = reply.send(result);
+            }
+            Completion::Outbox(seq) => {
+                d.outbox_in_flight.remove(&seq);
+                if result.is_ok() {
+                    let _ = d.agent.outbox_done(seq);
+                }
+            }
+            Completion::Group(tally) => {
+                let mut t = tally.lock().unwrap_or_else(|e| e.into_inner());
+                if let Err(e) = result {
+                    t.failure.get_or_insert(e);
+                }
+                t.waiting = t.waiting.saturating_sub(1);
+                if t.waiting == 0
+                    && let Some(reply) = t.reply.take()
+                {
+                    let _ = reply.send(t.failure.take().map_or(Ok(()), Err));
+                }
+            }
+        }
+    }
 }
 
 pub(super) fn run(
@@ -113,6 +169,7 @@ pub(super) fn run(
             routes: HashMap::new(),
             lookups: HashMap::new(),
             in_flight: HashMap::new(),
+            outbox_in_flight: std::collections::HashSet::new(),
             publications: HashMap::new(),
             rates: HashMap::new(),
             sequence: 0,
@@ -163,6 +220,8 @@ impl Driver {
                 _ = refresh.tick() => {
                     // Keep the routing table fresh (an error only says no peer is known yet).
                     let _ = self.swarm.behaviour_mut().kad.bootstrap();
+                    // An outbox entry whose delivery failed is tried again.
+                    self.flush_outbox();
                 }
             }
         }
@@ -179,8 +238,17 @@ impl Driver {
     fn command(&mut self, cmd: Command) {
         match cmd {
             Command::Publish(reply) => self.publish(reply),
-            Command::Send { to, plaintext, reply } => self.send(PendingSend { to, plaintext, reply }),
-            Command::WithAgent(job) => job(&mut self.agent),
+            Command::Send { to, plaintext, reply } => self.send(PendingSend {
+                to,
+                payload: Payload::Plain(plaintext),
+                done: Completion::Caller(reply),
+            }),
+            Command::GroupSend { group, plaintext, reply } => self.group_send(group, plaintext, reply),
+            Command::WithAgent(job) => {
+                job(&mut self.agent);
+                // The closure may have queued sender keys (group_add, group_remove).
+                self.flush_outbox();
+            }
             Command::DhtRecord { key, reply } => {
                 let record = self.swarm.behaviour_mut().kad.store_mut().get(&RecordKey::new(&key));
                 let _ = reply.send(record.map(|r| r.value.clone()));
@@ -257,24 +325,76 @@ impl Driver {
         self.lookups.entry(id).or_default().push(pending);
     }
 
-    /// Encrypts with the agent and carries the envelope to the recipient's node.
+    /// Encrypts with the agent if needed and carries the envelope to the recipient's node.
     fn deliver(&mut self, pending: PendingSend) {
         let Some((peer, addrs)) = self.routes.get(&pending.to.to_bytes()).cloned() else {
-            let _ = pending.reply.send(Err(NetError::NotFound));
+            pending.done.finish(self, Err(NetError::NotFound));
             return;
         };
-        let envelope = match self.agent.send(&pending.to, &pending.plaintext) {
-            Ok(e) => e,
-            Err(e) => {
-                let _ = pending.reply.send(Err(e.into()));
-                return;
-            }
+        let envelope = match pending.payload {
+            Payload::Envelope(e) => e,
+            Payload::Plain(pt) => match self.agent.send(&pending.to, &pt) {
+                Ok(e) => e,
+                Err(e) => {
+                    pending.done.finish(self, Err(e.into()));
+                    return;
+                }
+            },
         };
         for a in addrs {
             self.swarm.add_peer_address(peer, a);
         }
         let id = self.swarm.behaviour_mut().envelope.send_request(&peer, envelope);
-        self.in_flight.insert(id, pending.reply);
+        self.in_flight.insert(id, pending.done);
+    }
+
+    /// Encrypts once for the group and carries the envelope to every member; answers once every
+    /// member acknowledged (or with the first failure).
+    fn group_send(&mut self, group: [u8; 32], plaintext: Vec<u8>, reply: mpsc::Sender<Result<(), NetError>>) {
+        let members = match self.agent.group_members(&group) {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = reply.send(Err(e.into()));
+                return;
+            }
+        };
+        let envelope = match self.agent.group_send(&group, &plaintext) {
+            Ok(e) => e,
+            Err(e) => {
+                let _ = reply.send(Err(e.into()));
+                return;
+            }
+        };
+        if members.is_empty() {
+            let _ = reply.send(Ok(()));
+            return;
+        }
+        let tally = Arc::new(std::sync::Mutex::new(GroupTally {
+            waiting: members.len(),
+            failure: None,
+            reply: Some(reply),
+        }));
+        for m in members {
+            let done = Completion::Group(Arc::clone(&tally));
+            self.send(PendingSend { to: m, payload: Payload::Envelope(envelope.clone()), done });
+        }
+    }
+
+    /// Sends the oldest entry of the agent's outbox (a sender key) unless it is already in
+    /// flight; it is forgotten only when its recipient acknowledged it (at least once), and the
+    /// next one goes out on that answer.
+    fn flush_outbox(&mut self) {
+        let Some(e) = self.agent.outbox_next() else { return };
+        if self.outbox_in_flight.contains(&e.seq) {
+            return;
+        }
+        let (seq, peer, envelope) = (e.seq, e.peer, e.envelope.to_vec());
+        self.outbox_in_flight.insert(seq);
+        self.send(PendingSend {
+            to: peer,
+            payload: Payload::Envelope(envelope),
+            done: Completion::Outbox(seq),
+        });
     }
 
     /// A record found in a lookup: verified here too (a DHT node may be lying), then the route
@@ -295,7 +415,7 @@ impl Driver {
             && let Err(e) = self.agent.add_bundle(bundle)
         {
             for p in self.lookups.remove(&id).unwrap_or_default() {
-                let _ = p.reply.send(Err(e.into()));
+                p.done.finish(self, Err(e.into()));
             }
             return;
         }
@@ -334,7 +454,7 @@ impl Driver {
                 QueryResult::GetRecord(Ok(GetRecordOk::FoundRecord(record))) => self.found(id, record),
                 QueryResult::GetRecord(_) if step.last => {
                     for p in self.lookups.remove(&id).unwrap_or_default() {
-                        let _ = p.reply.send(Err(NetError::NotFound));
+                        p.done.finish(self, Err(NetError::NotFound));
                     }
                 }
                 QueryResult::PutRecord(result) => {
@@ -384,9 +504,11 @@ impl Driver {
                         .behaviour_mut()
                         .envelope
                         .send_response(channel, status.to_be_bytes().to_vec());
+                    // An invitation queues our answer.
+                    self.flush_outbox();
                 }
                 request_response::Message::Response { request_id, response } => {
-                    let Some(reply) = self.in_flight.remove(&request_id) else { return };
+                    let Some(done) = self.in_flight.remove(&request_id) else { return };
                     let status = <[u8; 4]>::try_from(response.as_slice()).map(i32::from_be_bytes);
                     let result = match status {
                         Ok(0) => Ok(()),
@@ -396,12 +518,13 @@ impl Driver {
                             .map_or(NetError::Unreachable(format!("status {c}")), NetError::Refused)),
                         Err(_) => Err(NetError::Unreachable("malformed answer".into())),
                     };
-                    let _ = reply.send(result);
+                    done.finish(self, result);
+                    self.flush_outbox();
                 }
             },
             request_response::Event::OutboundFailure { request_id, error, .. } => {
-                if let Some(reply) = self.in_flight.remove(&request_id) {
-                    let _ = reply.send(Err(NetError::Unreachable(error.to_string())));
+                if let Some(done) = self.in_flight.remove(&request_id) {
+                    done.finish(self, Err(NetError::Unreachable(error.to_string())));
                 }
             }
             _ => {}

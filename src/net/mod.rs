@@ -211,6 +211,16 @@ impl Node {
         self.call(|reply| driver::Command::Send { to: *to, plaintext: pt, reply })?
     }
 
+    /// Encrypts `plaintext` once for the agent's group `group` and carries the envelope to every
+    /// member's node (looking records up as `send` does); `Ok` once every member acknowledged,
+    /// else the first failure. Sender keys the agent queues (`group_add`, `group_remove` through
+    /// [`with_agent`](Self::with_agent), answers to invitations) are sent by the node itself, each
+    /// forgotten from the outbox only when its recipient acknowledged it.
+    pub fn group_send(&self, group: &[u8; 32], plaintext: &[u8]) -> Result<(), NetError> {
+        let (group, plaintext) = (*group, plaintext.to_vec());
+        self.call(|reply| driver::Command::GroupSend { group, plaintext, reply })?
+    }
+
     /// The oldest event, waiting up to `timeout`.
     pub fn next_event(&self, timeout: Duration) -> Option<NodeEvent> {
         self.events.pop(timeout)
