@@ -86,6 +86,10 @@ fn an_agent_with_no_record_is_not_found_and_nothing_is_sent() {
         nodes[1].with_agent(move |a| a.session_state(&stranger)).unwrap().unwrap_err(),
         dmp::Error::NoSession
     );
+    // An agent cannot send to itself through its node: its own record is found, its own bundle
+    // refused, nothing made.
+    let me = nodes[1].agent_id();
+    assert_eq!(nodes[1].send(&me, b"me").unwrap_err(), dmp::net::NetError::Core(dmp::Error::InvalidArgument));
 }
 
 #[test]

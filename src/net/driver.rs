@@ -21,6 +21,7 @@ use super::{MAX_REQUESTS_PER_PEER_PER_SEC, NetError, NodeConfig, NodeEvent};
 use crate::agent::Agent;
 use crate::error::Error;
 use crate::identity::AgentId;
+use crate::prekey::unix_now;
 
 /// A closure run on the agent (`Node::with_agent`).
 pub(super) type Job = Box<dyn FnOnce(&mut Agent) + Send>;
@@ -40,10 +41,6 @@ pub(super) enum Command {
 /// The answer status of the envelope protocol for "not taken now, try later": positive, so it
 /// never collides with an error code (all negative).
 const STATUS_BUSY: i32 = 1;
-
-fn now_unix() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
 
 struct Driver {
     swarm: Swarm<Behaviour>,
@@ -270,7 +267,7 @@ impl Driver {
 
     /// Signs and puts our record: peer id, listen addresses, current bundle, a higher sequence.
     fn publish(&mut self, reply: mpsc::Sender<Result<(), NetError>>) {
-        let now = now_unix();
+        let now = unix_now();
         let result = (|| -> Result<Vec<u8>, NetError> {
             let bundle = self.agent.bundle(false)?;
             // Milliseconds keep sequences increasing across restarts (no counter to persist).
@@ -403,7 +400,7 @@ impl Driver {
         let Some(waiting) = self.lookups.get(&id) else { return };
         let Some(first) = waiting.first() else { return };
         let to = first.to;
-        let Ok(verified) = AgentRecord::verify(&record.record.value, now_unix()) else { return };
+        let Ok(verified) = AgentRecord::verify(&record.record.value, unix_now()) else { return };
         if record.record.key.as_ref() != record_key(&to) || verified.agent_id != to {
             return;
         }
@@ -472,7 +469,7 @@ impl Driver {
     /// A record a peer asks us to store: kept only if it is a valid agent record under its own
     /// key, and replaces nothing newer (PROTOCOL 17.2).
     fn take_record(&mut self, record: kad::Record) {
-        let now = now_unix();
+        let now = unix_now();
         let Ok(new) = AgentRecord::verify(&record.value, now) else { return };
         if record.key.as_ref() != record_key(&new.agent_id) {
             return;

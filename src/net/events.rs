@@ -79,7 +79,6 @@ impl EventQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agent::{Event, EventKind};
 
     /// Whether a read of the descriptor would find a byte (the byte is put back).
     fn readable(q: &EventQueue) -> bool {
@@ -113,6 +112,5 @@ mod tests {
         assert!(q.pop(Duration::ZERO).is_some());
         assert!(!readable(&q));
         assert!(q.pop(Duration::from_millis(10)).is_none());
-        let _ = (EventKind::Message, std::marker::PhantomData::<Event>);
     }
 }
