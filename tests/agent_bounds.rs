@@ -2,28 +2,12 @@
 //! bound on strangers, replay protection per signed prekey, candidate sessions, close and forget,
 //! unanswered sessions, signing as the agent, one-time prekeys as records of their own.
 
-use std::path::PathBuf;
-
 use dmp::agent::payload;
 use dmp::limits::{MAX_FIRST_MESSAGES_PER_PREKEY, MAX_STRANGERS};
-use dmp::{
-    Agent, AgentConfig, AgentId, Error, Identity, PrekeyBundle, Session, SessionConfig, StorageKey, Suite,
-};
+use dmp::{Agent, AgentConfig, AgentId, Error, Identity, PrekeyBundle, Session, SessionConfig, Suite};
 
-fn key() -> StorageKey {
-    StorageKey::from_bytes([0x22; 32])
-}
-
-fn mem() -> Agent {
-    Agent::open(None, key(), AgentConfig::default()).unwrap()
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("dmp-bounds-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+mod common;
+use common::{memory_agent as mem, storage_key as key, temp_dir};
 
 fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()

@@ -2,30 +2,18 @@
 //! remove; persisted and sealed; every bound refused with its code and nothing changed; damaged
 //! stores refused.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dmp::limits::{MAX_AGENT_SECRETS, MAX_SECRET_LABEL_LEN, MAX_SECRET_LEN};
 use dmp::state::{RecordKind, seal_record_named};
 use dmp::store::{Change, Store};
 use dmp::{Agent, AgentConfig, Error, StorageKey};
 
-fn key() -> StorageKey {
-    StorageKey::from_bytes([0x33; 32])
-}
-
-fn mem() -> Agent {
-    Agent::open(None, key(), AgentConfig::default()).unwrap()
-}
+mod common;
+use common::{memory_agent as mem, storage_key as key, temp_dir};
 
 fn open(p: &Path) -> Result<Agent, Error> {
     Agent::open(Some(p), key(), AgentConfig::default())
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("dmp-secrets-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// Every secret the agent holds, label and value, in label order.

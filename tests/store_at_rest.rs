@@ -6,20 +6,8 @@ use std::path::{Path, PathBuf};
 
 use dmp::{Agent, AgentConfig, AgentId, Error, StorageKey};
 
-fn key() -> StorageKey {
-    StorageKey::from_bytes([0x33; 32])
-}
-
-fn mem() -> Agent {
-    Agent::open(None, key(), AgentConfig::default()).unwrap()
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("dmp-at-rest-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+mod common;
+use common::{memory_agent as mem, storage_key as key, temp_dir};
 
 fn side(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();

@@ -31,6 +31,22 @@ pub fn storage_key() -> StorageKey {
     StorageKey::from_bytes([0x5A; 32])
 }
 
+/// An agent in memory under [`storage_key`].
+pub fn memory_agent() -> dmp::Agent {
+    dmp::Agent::open(None, storage_key(), dmp::AgentConfig::default()).unwrap()
+}
+
+/// A fresh, empty directory for this test binary and `tag`.
+pub fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let exe =
+        std::env::current_exe().ok().and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()));
+    let d =
+        std::env::temp_dir().join(format!("dmp-{}-{tag}-{}", exe.unwrap_or_default(), std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
 /// The decrypted plaintext of a session's state record: equal bytes mean equal state.
 pub fn snapshot(s: &Session) -> Vec<u8> {
     let key = storage_key();
